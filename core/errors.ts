@@ -1,0 +1,49 @@
+/** Base class of every error ctxbench throws on purpose; `code` is stable and machine-readable. */
+export class CtxbenchError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+
+  constructor(code: string, message: string, hint?: string) {
+    super(hint ? `${message}\n  fix: ${hint}` : message);
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+/** A configuration value (profile, option, model name) is invalid. */
+export class ConfigError extends CtxbenchError {
+  constructor(message: string, hint?: string) {
+    super('E_CONFIG', message, hint);
+  }
+}
+
+/** Input data handed to a public function has the wrong shape. */
+export class InputError extends CtxbenchError {
+  constructor(message: string, hint?: string) {
+    super('E_INPUT', message, hint);
+  }
+}
+
+/** Suggests the closest known names for an unknown one ("did you mean ...?"). */
+export function didYouMean(name: string, known: readonly string[]): string {
+  const ranked = [...known]
+    .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
+    .filter(({ candidate, distance }) => distance <= Math.max(2, Math.floor(candidate.length / 3)))
+    .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate));
+  const suggestion = ranked.length > 0 ? `did you mean "${ranked[0]!.candidate}"? ` : '';
+  return `${suggestion}available: ${known.join(', ')}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

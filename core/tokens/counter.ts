@@ -1,0 +1,106 @@
+import type { ChatMessage } from '../messages.js';
+import { InputError } from '../errors.js';
+import { CountCache, type CountCacheStats } from './count-cache.js';
+import { resolveEncoding, type EncodingName } from './encodings.js';
+import { getTokenizer, type Tokenizer, type TokenizerBackend } from './tokenizer.js';
+
+/**
+ * Chat Completions billing overhead, after OpenAI's published counting rule
+ * (cookbook "How to count tokens with tiktoken", verified there against the API for
+ * gpt-3.5-turbo, gpt-4 and gpt-4o):
+ * - every message costs 3 tokens of framing (`<|start|>{role}<|message|>...<|end|>`) plus the
+ *   tokens of its role and of every string field (content, name, tool_call_id);
+ * - a `name` costs 1 extra token;
+ * - every reply is primed with `<|start|>assistant<|message|>`: 3 tokens once per request.
+ * Tool calls inside assistant messages are not covered by the published rule; ctxbench counts
+ * each as its function name plus its JSON arguments plus {@link TOKENS_PER_TOOL_CALL}, an
+ * estimate that slightly overcounts rather than undercounts.
+ */
+export const TOKENS_PER_MESSAGE = 3;
+export const TOKENS_PER_NAME = 1;
+export const TOKENS_REPLY_PRIMING = 3;
+export const TOKENS_PER_TOOL_CALL = 8;
+
+/** Options of a {@link TokenCounter}. */
+export interface TokenCounterOptions {
+  /** A model name (gpt-4o) or an encoding name (o200k_base). @default 'gpt-4o' */
+  model?: string;
+  /** @default 'gpt-tokenizer' */
+  backend?: TokenizerBackend;
+  /** Most texts kept in the count cache; 0 turns the cache off. @default 20000 */
+  cacheEntries?: number;
+  /** Most characters kept in the count cache. @default 16000000 */
+  cacheChars?: number;
+}
+
+/** Exact token counting for text and chat messages, with a bounded cache of repeated counts. */
+export class TokenCounter {
+  readonly encoding: EncodingName;
+  readonly tokenizer: Tokenizer;
+  private readonly cache: CountCache;
+
+  constructor(options: TokenCounterOptions = {}) {
+    this.encoding = resolveEncoding(options.model ?? 'gpt-4o');
+    this.tokenizer = getTokenizer(this.encoding, options.backend);
+    this.cache = new CountCache(options.cacheEntries, options.cacheChars);
+  }
+
+  /** Tokens in `text`; special-token strings such as `<|endoftext|>` count as plain text. */
+  count(text: string): number {
+    if (typeof text !== 'string') {
+      throw new InputError(`count() expects a string, got ${describe(text)}`, 'convert the value to text before counting');
+    }
+    if (text.length === 0) return 0;
+    return this.cache.getOrCompute(text, this.tokenizer.count);
+  }
+
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text);
+  }
+
+  decode(tokens: readonly number[]): string {
+    return this.tokenizer.decode(tokens);
+  }
+
+  /** Tokens one message adds to a request, without the once-per-request reply priming. */
+  countMessage(message: ChatMessage): number {
+    let tokens = TOKENS_PER_MESSAGE + this.count(message.role);
+    if (message.content) tokens += this.count(message.content);
+    if (message.name) tokens += this.count(message.name) + TOKENS_PER_NAME;
+    if (message.tool_call_id) tokens += this.count(message.tool_call_id);
+    for (const call of message.tool_calls ?? []) {
+      tokens += TOKENS_PER_TOOL_CALL + this.count(call.function.name) + this.count(call.function.arguments);
+    }
+    return tokens;
+  }
+
+  /** Prompt tokens a Chat Completions request with these messages is billed for. */
+  countMessages(messages: readonly ChatMessage[]): number {
+    let tokens = TOKENS_REPLY_PRIMING;
+    for (const message of messages) tokens += this.countMessage(message);
+    return tokens;
+  }
+
+  cacheStats(): CountCacheStats {
+    return this.cache.stats();
+  }
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${String(value)}`;
+}
+
+const shared = new Map<string, TokenCounter>();
+
+/** A process-wide counter per model or encoding, so caches are shared across components. */
+export function sharedCounter(model = 'gpt-4o'): TokenCounter {
+  const encoding = resolveEncoding(model);
+  let counter = shared.get(encoding);
+  if (!counter) {
+    counter = new TokenCounter({ model: encoding });
+    shared.set(encoding, counter);
+  }
+  return counter;
+}

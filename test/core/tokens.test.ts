@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  CountCache,
+  encodingForModel,
+  getTokenizer,
+  InputError,
+  resolveEncoding,
+  sharedCounter,
+  TokenCounter,
+  type ChatMessage,
+} from '../../core/index.js';
+
+const policy = readFileSync(new URL('../../datasets/data/tau-bench-airline/policy.md', import.meta.url), 'utf8');
+
+// The OpenAI cookbook's example request ("How to count tokens with tiktoken"), whose prompt
+// tokens the cookbook verified against the API: 129 for gpt-4 / gpt-3.5-turbo, 124 for gpt-4o.
+const cookbookMessages: ChatMessage[] = [
+  { role: 'system', content: 'You are a helpful, pattern-following assistant that translates corporate jargon into plain English.' },
+  { role: 'system', name: 'example_user', content: 'New synergies will help drive top-line growth.' },
+  { role: 'system', name: 'example_assistant', content: 'Things working well together will increase revenue.' },
+  { role: 'system', name: 'example_user', content: "Let's circle back when we have more bandwidth to touch base on opportunities for increased leverage." },
+  { role: 'system', name: 'example_assistant', content: "Let's talk later when we're less busy about how to do better." },
+  { role: 'user', content: "This late pivot means we don't have time to boil the ocean for the client deliverable." },
+];
+
+const samples = [
+  'hello world',
+  policy,
+  'Émigré café — naïve façade, 東京都, مرحبا, 👩‍👩‍👧‍👦 family emoji and e\u0301 combining accent',
+  '   leading and trailing spaces   \n\n\ttabs',
+  'reservation ZFA04Y for mia_li_3668 costs $1,234.56 on 2024-05-15',
+  '<|endoftext|> and <|im_start|> are text here',
+];
+
+describe('tokenizer backends', () => {
+  for (const encoding of ['cl100k_base', 'o200k_base'] as const) {
+    it(`gpt-tokenizer and js-tiktoken produce identical ids for ${encoding}`, () => {
+      const fast = getTokenizer(encoding, 'gpt-tokenizer');
+      const reference = getTokenizer(encoding, 'js-tiktoken');
+      for (const text of samples) expect(fast.encode(text)).toEqual(reference.encode(text));
+    });
+
+    it(`decodes what it encodes for ${encoding}`, () => {
+      const tokenizer = getTokenizer(encoding);
+      for (const text of samples) expect(tokenizer.decode(tokenizer.encode(text))).toBe(text);
+    });
+  }
+
+  it('decodes statelessly: a character cut in half does not leak into the next decode', () => {
+    const tokenizer = getTokenizer('o200k_base');
+    const ids = tokenizer.encode('\u0836\u1D03\u{18C44}');
+    const fresh = tokenizer.decode(ids.slice(0, 3));
+    tokenizer.decode(ids.slice(0, 2));
+    expect(tokenizer.decode(ids.slice(0, 3))).toBe(fresh);
+    expect(fresh).toBe('\u0836');
+  });
+
+  it('loads each encoding once and reuses it', () => {
+    expect(getTokenizer('o200k_base')).toBe(getTokenizer('o200k_base'));
+  });
+
+  it('rejects an unknown backend', () => {
+    expect(() => getTokenizer('o200k_base', 'sentencepiece' as never)).toThrow(ConfigError);
+  });
+
+  it('counts special-token strings as plain text instead of throwing', () => {
+    const counter = new TokenCounter({ model: 'gpt-4o' });
+    expect(counter.count('<|endoftext|>')).toBeGreaterThan(1);
+    expect(new TokenCounter({ model: 'gpt-4o', backend: 'js-tiktoken' }).count('<|endoftext|>')).toBe(counter.count('<|endoftext|>'));
+  });
+
+  it('counts a 20,000-character string without spaces in under a second with the default backend', () => {
+    const counter = new TokenCounter({ cacheEntries: 0 });
+    counter.count('warm-up');
+    const started = performance.now();
+    const tokens = counter.count('x'.repeat(20_000));
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(tokens).toBeGreaterThan(1000);
+  });
+});
+
+describe('model lookup', () => {
+  it.each([
+    ['gpt-4o', 'o200k_base'],
+    ['gpt-4o-mini', 'o200k_base'],
+    ['gpt-4o-2024-08-06', 'o200k_base'],
+    ['gpt-4.1', 'o200k_base'],
+    ['gpt-4.1-mini', 'o200k_base'],
+    ['gpt-4.1-nano', 'o200k_base'],
+    ['gpt-4', 'cl100k_base'],
+    ['gpt-4-turbo', 'cl100k_base'],
+    ['gpt-3.5-turbo', 'cl100k_base'],
+    ['claude-sonnet-4-5', 'o200k_base'],
+  ])('%s uses %s', (model, encoding) => {
+    expect(encodingForModel(model)).toBe(encoding);
+  });
+
+  it('accepts an encoding name where a model is expected', () => {
+    expect(resolveEncoding('cl100k_base')).toBe('cl100k_base');
+  });
+
+  it('names the fix for an unknown model', () => {
+    expect(() => encodingForModel('llama-3')).toThrow(/unknown model "llama-3"[\s\S]*fix:/);
+  });
+});
+
+describe('chat message counting', () => {
+  it('matches the API-verified count of the cookbook request for gpt-4 (cl100k_base)', () => {
+    expect(new TokenCounter({ model: 'gpt-4' }).countMessages(cookbookMessages)).toBe(129);
+  });
+
+  it('matches the API-verified count of the cookbook request for gpt-4o (o200k_base)', () => {
+    expect(new TokenCounter({ model: 'gpt-4o' }).countMessages(cookbookMessages)).toBe(124);
+  });
+
+  it('bills an empty request for the reply priming only', () => {
+    expect(new TokenCounter().countMessages([])).toBe(3);
+  });
+
+  it('counts tool calls and tool results', () => {
+    const counter = new TokenCounter();
+    const call: ChatMessage = {
+      role: 'assistant',
+      content: null,
+      tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_reservation_details', arguments: '{"reservation_id":"ZFA04Y"}' } }],
+    };
+    const result: ChatMessage = { role: 'tool', tool_call_id: 'call_1', content: '{"status":"confirmed"}' };
+    const bare = counter.countMessages([{ role: 'assistant', content: null }]);
+    expect(counter.countMessages([call])).toBeGreaterThan(bare + counter.count('{"reservation_id":"ZFA04Y"}'));
+    expect(counter.countMessage(result)).toBe(3 + counter.count('tool') + counter.count('call_1') + counter.count('{"status":"confirmed"}'));
+  });
+});
+
+describe('count cache', () => {
+  it('serves repeated counts from the cache', () => {
+    const counter = new TokenCounter();
+    counter.count(policy);
+    counter.count(policy);
+    expect(counter.cacheStats()).toMatchObject({ hits: 1, misses: 1, entries: 1 });
+  });
+
+  it('evicts the least recently used text when full', () => {
+    const cache = new CountCache(2);
+    const length = (text: string) => text.length;
+    cache.getOrCompute('a', length);
+    cache.getOrCompute('b', length);
+    cache.getOrCompute('a', length);
+    cache.getOrCompute('c', length);
+    expect(cache.stats().entries).toBe(2);
+    cache.getOrCompute('a', length);
+    cache.getOrCompute('b', length);
+    expect(cache.stats()).toMatchObject({ hits: 2, misses: 4 });
+  });
+
+  it('bounds the characters it holds', () => {
+    const cache = new CountCache(100, 10);
+    cache.getOrCompute('123456', (t) => t.length);
+    cache.getOrCompute('abcdef', (t) => t.length);
+    expect(cache.stats().chars).toBeLessThanOrEqual(10);
+    cache.clear();
+    expect(cache.stats()).toMatchObject({ entries: 0, chars: 0 });
+  });
+
+  it('shares one counter per encoding across components', () => {
+    expect(sharedCounter('gpt-4o')).toBe(sharedCounter('gpt-4o-mini'));
+    expect(sharedCounter('gpt-4')).not.toBe(sharedCounter('gpt-4o'));
+  });
+
+  it('rejects content that is not a string with a typed error', () => {
+    expect(() => new TokenCounter().count(42 as unknown as string)).toThrow(InputError);
+  });
+});

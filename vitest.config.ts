@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    coverage: {
+      provider: 'v8',
+      include: ['core/**/*.ts', 'strategies/**/*.ts', 'datasets/**/*.ts', 'reports/**/*.ts', 'bench/**/*.ts'],
+      // Benchmarks are measured by `npm run bench`, not covered by tests.
+      exclude: ['bench/micro/**', '**/*.d.ts'],
+      reporter: ['text-summary', 'json-summary'],
+      thresholds: { lines: 80, branches: 80, functions: 80, statements: 80 },
+    },
+  },
+});
