@@ -47,3 +47,27 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length]!;
 }
+
+/** Recorded input data is malformed: names the file, the record, the field and what was expected. */
+export class DataError extends CtxbenchError {
+  constructor(
+    readonly file: string,
+    readonly record: string,
+    readonly field: string,
+    readonly expected: string,
+    got?: unknown,
+  ) {
+    const seen = got === undefined ? '' : `, got ${describeValue(got)}`;
+    super('E_DATA', `${file}: ${record}: ${field} ${expected}${seen}`, 'correct or remove that record, or pass --lenient to skip malformed records');
+  }
+}
+
+/** A short, safe description of a value for error messages. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'object') return 'an object';
+  const text = JSON.stringify(value);
+  return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
+}

@@ -19,3 +19,32 @@ export interface ChatMessage {
   timestamp?: string;
   metadata?: Record<string, unknown>;
 }
+
+/**
+ * Splits messages into units that must stay together: an assistant message that calls tools
+ * plus the tool results answering it form one unit; every other message is a unit of its own.
+ * Trimming history by whole units never leaves a tool result without its call, or the reverse.
+ */
+export function toolExchangeUnits(messages: readonly ChatMessage[]): ChatMessage[][] {
+  const units: ChatMessage[][] = [];
+  let open: { unit: ChatMessage[]; pending: Set<string> } | undefined;
+  for (const message of messages) {
+    if (message.role === 'tool' && open && message.tool_call_id !== undefined && open.pending.has(message.tool_call_id)) {
+      open.unit.push(message);
+      open.pending.delete(message.tool_call_id);
+      continue;
+    }
+    const unit = [message];
+    units.push(unit);
+    open = message.role === 'assistant' && message.tool_calls?.length ? { unit, pending: new Set(message.tool_calls.map((c) => c.id)) } : undefined;
+  }
+  return units;
+}
+
+/** A message as one line of plain text: `role (name): content`, tool calls as `name(arguments)`. */
+export function messageToText(message: ChatMessage): string {
+  const speaker = message.name ? `${message.role} (${message.name})` : message.role;
+  const calls = (message.tool_calls ?? []).map((call) => `${call.function.name}(${call.function.arguments})`);
+  const body = [message.content ?? '', ...calls].filter((part) => part.length > 0).join(' ');
+  return `${speaker}: ${body}`;
+}

@@ -1,16 +1,55 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const bin = new URL('../../bin/ctxbench.js', import.meta.url).pathname;
+const ctxbench = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
 
 describe('ctxbench CLI', () => {
-  it('prints the per-section token table of a budgeted context', () => {
-    const output = execFileSync(process.execPath, [bin, 'demo'], { encoding: 'utf8' });
-    expect(output).toMatch(/context for mia_li_3668: \d+ of 8000 tokens/);
-    expect(output).toContain('recent_messages');
+  it('replays a dataset, writes result.json and summary.md, and prints the verdict', () => {
+    const out = mkdtempSync(join(tmpdir(), 'ctxbench-cli-'));
+    const run = ctxbench('run', '--dataset', 'tau-bench-airline', '--limit', '2', '--strategy', 'naive', 'production', '-o', out);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('| tau-bench-airline |');
+    expect(run.stderr).toMatch(/progress: tau-bench-airline × production: \d+\/\d+ turns/);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.schemaVersion).toBe(1);
+    expect(result.aggregates.map((a: { strategy: string }) => a.strategy)).toEqual(['naive', 'production']);
+    expect(existsSync(join(out, 'summary.md'))).toBe(true);
+  });
+
+  it('exits 2 and suggests a name for an unknown dataset', () => {
+    const run = ctxbench('run', '--dataset', 'locomoo', '-o', mkdtempSync(join(tmpdir(), 'ctxbench-cli-')));
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/unknown dataset "locomoo"[\s\S]*did you mean "locomo"/);
+  });
+
+  it('exits 2 on a malformed option and says what it expects', () => {
+    const run = ctxbench('run', '--shard', 'two');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('--shard must look like i/n');
+  });
+
+  it('exits 2 for a model without a price', () => {
+    const run = ctxbench('run', '--model', 'gpt-9');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('no price for model "gpt-9"');
+  });
+
+  it('lists the registered datasets, strategies and priced models', () => {
+    const list = ctxbench('list');
+    expect(list.status).toBe(0);
+    for (const name of ['tau-bench-airline', 'locomo', 'banking77', 'naive', 'production', 'gpt-4o-mini']) expect(list.stdout).toContain(name);
+  });
+
+  it('prints the per-section token table of the demo context', () => {
+    const demo = ctxbench('demo');
+    expect(demo.stdout).toMatch(/context for mia_li_3668: \d+ of 8000 tokens/);
   });
 
   it('prints its version', () => {
-    expect(execFileSync(process.execPath, [bin, '--version'], { encoding: 'utf8' }).trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(ctxbench('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });

@@ -1,0 +1,199 @@
+import {
+  callCost,
+  cachedPrefixTokens,
+  ConfigError,
+  PriceTable,
+  queryOf,
+  sharedCounter,
+  TOKENS_PER_TOOL_CALL,
+  type ChatMessage,
+  type DatasetLoader,
+  type Episode,
+  type LoadedDataset,
+  RESULT_SCHEMA_VERSION,
+  TECHCORP_SCENARIO,
+  type Registry,
+  type RunResult,
+  type Scenario,
+  type TurnRow,
+  type Strategy,
+  type StrategyPlugin,
+  type TokenCounter,
+} from '../../core/index.js';
+import { aggregate, missionChecks } from './aggregate.js';
+import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
+import { scoreProbes } from './probes.js';
+import { sharedPrefixTokens } from './prefix.js';
+import { round } from './stats.js';
+
+/** A plug-in chosen by name, with options that override its defaults. */
+export interface Selection {
+  name: string;
+  options?: Record<string, unknown>;
+}
+
+/** Progress of one dataset x strategy pair, reported after every episode. */
+export interface Progress {
+  dataset: string;
+  strategy: string;
+  turnsDone: number;
+  turnsTotal: number;
+}
+
+/** Everything a replay needs. */
+export interface RunOptions {
+  datasets: Selection[];
+  strategies: Selection[];
+  registries: {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plug-ins have their own option types
+    datasets: Registry<DatasetLoader<any>>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    strategies: Registry<StrategyPlugin<any>>;
+  };
+  /** @default TECHCORP_SCENARIO */
+  scenario?: Scenario;
+  /** Seeds the bootstrap intervals. @default 1 */
+  seed?: number;
+  /** Episodes replayed at once per strategy. @default 4 */
+  concurrency?: number;
+  /** Keep per-turn rows in the result. @default true */
+  perTurn?: boolean;
+  /** Replay only episode i of every n (1-based), as vitest's --shard. */
+  shard?: { index: number; count: number };
+  prices?: PriceTable;
+  /** Stops starting new episodes; what finished is kept. */
+  signal?: AbortSignal;
+  onProgress?: (progress: Progress) => void;
+}
+
+interface ReplayContext {
+  counter: TokenCounter;
+  prices: PriceTable;
+  scenario: Scenario;
+}
+
+/** Replays every selected dataset through every selected strategy and returns the versioned result. */
+export async function runBenchmark(options: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const scenario = options.scenario ?? TECHCORP_SCENARIO;
+  const seed = options.seed ?? 1;
+  const prices = options.prices ?? new PriceTable();
+  prices.get(scenario.model);
+  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario };
+  const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), options: s.options }));
+  validateShard(options.shard);
+
+  const loaded: LoadedDataset[] = [];
+  const rows: TurnRow[] = [];
+  for (const selection of options.datasets) {
+    const loader = options.registries.datasets.get(selection.name);
+    const dataset = await loader.load({ ...loader.defaults(), ...selection.options });
+    const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
+    loaded.push({ ...dataset, episodes });
+    for (const { plugin, options: strategyOptions } of plugins) {
+      const strategy = plugin.create({ ...plugin.defaults, ...strategyOptions }, { counter: context.counter, model: scenario.model });
+      rows.push(...(await replayStrategy(dataset.name, plugin.name, strategy, episodes, context, options)));
+    }
+  }
+
+  const aggregates = groupRows(rows).map((group) => aggregate(group, seed));
+  const durationMs = Date.now() - started;
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    ctxbenchVersion: ctxbenchVersion(),
+    gitCommit: gitCommit(),
+    config: {
+      datasets: options.datasets.map((d) => d.name),
+      strategies: options.strategies.map((s) => s.name),
+      model: scenario.model,
+      scenario,
+      seed,
+      shard: options.shard ?? null,
+    },
+    machine: machineInfo(),
+    timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(rows.length / Math.max(durationMs / 1000, 1e-3), 1) },
+    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped })),
+    aggregates,
+    mission: missionChecks(aggregates, scenario),
+    ...(options.perTurn === false ? {} : { turns: rows }),
+    interrupted: options.signal?.aborted ?? false,
+  };
+}
+
+async function replayStrategy(dataset: string, strategyName: string, strategy: Strategy, episodes: readonly Episode[], context: ReplayContext, options: RunOptions): Promise<TurnRow[]> {
+  const turnsTotal = episodes.reduce((sum, e) => sum + e.turns.length, 0);
+  const perEpisode: TurnRow[][] = new Array(episodes.length);
+  let turnsDone = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < episodes.length && !options.signal?.aborted) {
+      const index = next++;
+      perEpisode[index] = await replayEpisode(dataset, strategyName, strategy, episodes[index]!, context);
+      turnsDone += perEpisode[index]!.length;
+      options.onProgress?.({ dataset, strategy: strategyName, turnsDone, turnsTotal });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  return perEpisode.filter(Boolean).flat();
+}
+
+async function replayEpisode(dataset: string, strategyName: string, strategy: Strategy, episode: Episode, { counter, prices, scenario }: ReplayContext): Promise<TurnRow[]> {
+  const session = strategy.startEpisode(episode);
+  const price = prices.get(scenario.model);
+  const rule = prices.cacheRule(scenario.model);
+  const rows: TurnRow[] = [];
+  let previous: ChatMessage[] | undefined;
+  for (const [turnIndex, turn] of episode.turns.entries()) {
+    const history = episode.messages.slice(0, turn.at);
+    // Synchronous strategies are timed without awaiting, so other episodes in flight never
+    // inflate the latency; an asynchronous one is exact only at concurrency 1.
+    const startedAt = performance.now();
+    const pending = session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn) });
+    const assembled = pending instanceof Promise ? await pending : pending;
+    const latencyMs = performance.now() - startedAt;
+    const inputTokens = counter.countMessages(assembled.messages);
+    const cachedTokens = Math.min(inputTokens, cachedPrefixTokens(sharedPrefixTokens(previous, assembled.messages, counter), rule));
+    const outputTokens = outputTokensOf(episode.messages[turn.at], scenario, counter);
+    rows.push({
+      dataset,
+      strategy: strategyName,
+      episode: episode.id,
+      turn: turnIndex,
+      inputTokens,
+      cachedTokens,
+      outputTokens,
+      costUsd: round(callCost(price, { input: inputTokens, cached: cachedTokens, output: outputTokens }), 10),
+      latencyMs: round(latencyMs, 4),
+      budget: strategy.budget,
+      overBudget: strategy.budget !== null && inputTokens > strategy.budget,
+      sections: assembled.sections,
+      scores: scoreProbes(assembled, turn.probes, episode),
+    });
+    previous = assembled.messages;
+  }
+  return rows;
+}
+
+/** Tokens the recorded agent generated at this turn, or the scenario's default when there is no recording. */
+function outputTokensOf(recorded: ChatMessage | undefined, scenario: Scenario, counter: TokenCounter): number {
+  if (!recorded || recorded.role !== 'assistant' || scenario.overrideRecordedOutput) return scenario.outputTokensPerCall;
+  const calls = (recorded.tool_calls ?? []).reduce((sum, call) => sum + TOKENS_PER_TOOL_CALL + counter.count(call.function.name) + counter.count(call.function.arguments), 0);
+  return counter.count(recorded.content ?? '') + calls;
+}
+
+function groupRows(rows: readonly TurnRow[]): TurnRow[][] {
+  const groups = new Map<string, TurnRow[]>();
+  for (const row of rows) {
+    const key = `${row.dataset}\u0000${row.strategy}`;
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return [...groups.values()];
+}
+
+function validateShard(shard: RunOptions['shard']): void {
+  if (shard && !(Number.isInteger(shard.index) && Number.isInteger(shard.count) && shard.count >= 1 && shard.index >= 1 && shard.index <= shard.count)) {
+    throw new ConfigError(`invalid shard ${shard.index}/${shard.count}`, 'use --shard i/n with 1 <= i <= n, for example --shard 1/3');
+  }
+}

@@ -1,0 +1,95 @@
+import type { ChatMessage } from '../messages.js';
+
+/** A knowledge document an agent may consult: a policy section, a guideline, a KB article. */
+export interface KnowledgeDocument {
+  id: string;
+  title: string;
+  text: string;
+  metadata?: Record<string, unknown>;
+}
+
+/** The recorded customer data of an episode's user (profile plus named records such as reservations). */
+export interface CustomerRecord {
+  profile: Record<string, unknown>;
+  /** Named records that belong to the customer, e.g. reservations by id. */
+  records: Record<string, unknown>;
+}
+
+/** Values that must appear in the context (tool-call arguments that already appeared earlier). */
+export interface FactProbe {
+  kind: 'fact';
+  facts: string[];
+}
+
+/** Evidence texts that must appear in the context, and the gold answer (LoCoMo). */
+export interface EvidenceProbe {
+  kind: 'evidence';
+  evidence: string[];
+  answer?: string;
+}
+
+/** The intent the router should pick for this turn (banking77, ABCD flows). */
+export interface IntentProbe {
+  kind: 'intent';
+  expected: string;
+}
+
+/** A knowledge document that must be in the context (e.g. the right ABCD subflow guideline). */
+export interface DocumentProbe {
+  kind: 'document';
+  documentId: string;
+}
+
+/** Graded relevance judgements of knowledge documents for this turn's query (BEIR qrels). */
+export interface RetrievalProbe {
+  kind: 'retrieval';
+  /** Document id -> relevance grade (> 0 is relevant). */
+  relevant: Record<string, number>;
+}
+
+export type Probe = FactProbe | EvidenceProbe | IntentProbe | DocumentProbe | RetrievalProbe;
+export type ProbeKind = Probe['kind'];
+
+/**
+ * A point where the recorded agent called the LLM. The strategy sees `episode.messages.slice(0, at)`
+ * and, when `query` is set, that query as a new user message (questions asked at the end of a
+ * conversation, single-turn queries). When `episode.messages[at]` is the recorded assistant
+ * message, its tokens are the turn's output tokens; otherwise the scenario's default applies.
+ */
+export interface Turn {
+  /** Number of recorded messages visible at this turn. */
+  at: number;
+  /** An extra user query posed at this point, when the turn is not a recorded assistant message. */
+  query?: string;
+  probes: Probe[];
+}
+
+/** One recorded conversation, normalized: what every loader produces and every strategy consumes. */
+export interface Episode {
+  id: string;
+  dataset: string;
+  userId: string;
+  /** The agent's instructions, without the knowledge documents. */
+  systemPrompt: string;
+  messages: ChatMessage[];
+  /** Knowledge available to the agent (policy sections, guidelines, knowledge base). */
+  knowledge: KnowledgeDocument[];
+  customer?: CustomerRecord;
+  turns: Turn[];
+  metadata?: Record<string, unknown>;
+}
+
+/** A record a lenient loader skipped, with why. */
+export interface SkippedRecord {
+  file: string;
+  record: string;
+  reason: string;
+}
+
+/** What a dataset loader returns. */
+export interface LoadedDataset {
+  name: string;
+  episodes: Episode[];
+  /** Records skipped under `lenient`; always empty otherwise (bad input throws). */
+  skipped: SkippedRecord[];
+}

@@ -1,0 +1,67 @@
+import type { ChatMessage } from '../messages.js';
+import type { Named } from '../registry.js';
+import type { TokenCounter } from '../tokens/counter.js';
+import type { Episode, Turn } from './episode.js';
+
+/** What a strategy sees at one turn: only what came before it. */
+export interface TurnInput {
+  /** Read-only: a strategy must never mutate the episode. */
+  episode: Readonly<Episode>;
+  turn: Readonly<Turn>;
+  turnIndex: number;
+  /** `episode.messages.slice(0, turn.at)`. */
+  history: readonly ChatMessage[];
+  /** The query to answer: the turn's query, else the last user message of the history ('' if none). */
+  query: string;
+}
+
+/** The context a strategy would send for one turn. */
+export interface AssembledContext {
+  messages: ChatMessage[];
+  /** Tokens per named section of the context. */
+  sections: Record<string, number>;
+  /** Ids of the knowledge documents placed in the context, best first (for retrieval probes). */
+  retrieved?: string[];
+  /** The routed intent, for strategies with a router. */
+  intent?: { label: string; confidence: number };
+}
+
+/** Per-episode state of a strategy (running summaries, indexes); never shared across episodes. */
+export interface StrategySession {
+  assemble(input: TurnInput): Promise<AssembledContext> | AssembledContext;
+}
+
+/** Shared, read-only services a strategy may use. */
+export interface StrategyEnv {
+  counter: TokenCounter;
+  /** The model the contexts are for. */
+  model: string;
+}
+
+/** A configured strategy. */
+export interface Strategy {
+  /** Declared token budget of every context (prompt tokens as billed), or null for none. */
+  readonly budget: number | null;
+  startEpisode(episode: Readonly<Episode>): StrategySession;
+}
+
+/** A strategy plug-in: one file, one line of registration. */
+export interface StrategyPlugin<TOptions extends object = Record<string, unknown>> extends Named {
+  /** The options used when the caller gives none. */
+  readonly defaults: TOptions;
+  create(options: TOptions, env: StrategyEnv): Strategy;
+}
+
+/** Types a strategy definition; does nothing at run time. */
+export function defineStrategy<TOptions extends object>(plugin: StrategyPlugin<TOptions>): StrategyPlugin<TOptions> {
+  return plugin;
+}
+
+/** The query of a turn: its own query, else the last user message before it. */
+export function queryOf(history: readonly ChatMessage[], turn: Readonly<Turn>): string {
+  if (turn.query !== undefined) return turn.query;
+  for (let i = history.length - 1; i >= 0; i--) {
+    if (history[i]!.role === 'user') return history[i]!.content ?? '';
+  }
+  return '';
+}

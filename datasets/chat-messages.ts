@@ -1,0 +1,90 @@
+import type { Turn } from '../core/harness/episode.js';
+import { factProbesFromToolCalls } from '../core/harness/facts.js';
+import { CHAT_ROLES, type ChatMessage, type ChatRole, type ToolCall } from '../core/messages.js';
+import type { InputRecord } from './records.js';
+
+/**
+ * Validates recorded messages in the OpenAI Chat Completions shape and normalizes them to
+ * ChatMessage, dropping provider-specific fields. Every tool message must answer a tool call of
+ * an earlier assistant message. `field` names the array in errors, e.g. `messages[3].role`.
+ */
+export function parseChatMessages(value: unknown, at: InputRecord, field: string): ChatMessage[] {
+  const entries = at.array(value, field);
+  if (entries.length === 0) at.fail(field, 'must hold at least one message', entries);
+  const callIds = new Set<string>();
+  return entries.map((entry, index) => {
+    const message = parseChatMessage(entry, at, `${field}[${index}]`, callIds);
+    for (const call of message.tool_calls ?? []) callIds.add(call.id);
+    return message;
+  });
+}
+
+function parseChatMessage(entry: unknown, at: InputRecord, field: string, callIds: ReadonlySet<string>): ChatMessage {
+  const source = at.object(entry, field);
+  const role = source.role as ChatRole;
+  if (!CHAT_ROLES.includes(role)) at.mismatch(`${field}.role`, `must be one of ${CHAT_ROLES.join(', ')}`, source.role);
+  const message: ChatMessage = { role, content: parseContent(source.content, role, at, `${field}.content`) };
+  if (source.name !== undefined) message.name = at.string(source.name, `${field}.name`);
+  if (source.tool_calls !== undefined) {
+    if (role !== 'assistant') at.fail(`${field}.tool_calls`, 'are only allowed on assistant messages', source.tool_calls);
+    const calls = at.array(source.tool_calls, `${field}.tool_calls`).map((call, index) => parseToolCall(call, at, `${field}.tool_calls[${index}]`));
+    if (calls.length > 0) message.tool_calls = calls;
+  }
+  if (role === 'tool') {
+    const callId = at.nonEmptyString(source.tool_call_id, `${field}.tool_call_id`);
+    if (!callIds.has(callId)) at.fail(`${field}.tool_call_id`, 'must be the id of a tool call made by an earlier assistant message', callId);
+    message.tool_call_id = callId;
+  }
+  return message;
+}
+
+/** Text content: a string, an array of text parts (joined), or null/absent on assistant messages. */
+function parseContent(value: unknown, role: ChatRole, at: InputRecord, field: string): string | null {
+  if (typeof value === 'string') return value;
+  if ((value === null || value === undefined) && role === 'assistant') return null;
+  if (!Array.isArray(value)) {
+    const expected = role === 'assistant' ? 'must be a string, null or an array of text parts' : 'must be a string or an array of text parts';
+    at.mismatch(field, expected, value);
+  }
+  return value
+    .map((part, index) => {
+      const source = at.object(part, `${field}[${index}]`);
+      if (source.type !== 'text') at.fail(`${field}[${index}].type`, 'must be "text" (only text content is supported)', source.type);
+      return at.string(source.text, `${field}[${index}].text`);
+    })
+    .join('');
+}
+
+function parseToolCall(value: unknown, at: InputRecord, field: string): ToolCall {
+  const source = at.object(value, field);
+  if (source.type !== undefined && source.type !== 'function') at.fail(`${field}.type`, 'must be "function"', source.type);
+  const fn = at.object(source.function, `${field}.function`);
+  return {
+    id: at.nonEmptyString(source.id, `${field}.id`),
+    type: 'function',
+    function: { name: at.nonEmptyString(fn.name, `${field}.function.name`), arguments: at.string(fn.arguments, `${field}.function.arguments`) },
+  };
+}
+
+/** Splits off the leading system/developer messages: their joined text, and the conversation after them. */
+export function splitInstructions(messages: readonly ChatMessage[]): { instructions: string; conversation: ChatMessage[] } {
+  const firstTurn = messages.findIndex((message) => message.role !== 'system' && message.role !== 'developer');
+  const cut = firstTurn === -1 ? messages.length : firstTurn;
+  const instructions = messages
+    .slice(0, cut)
+    .map((message) => message.content ?? '')
+    .join('\n\n');
+  return { instructions, conversation: messages.slice(cut) };
+}
+
+/** One turn per recorded assistant message, carrying that message's fact probe when it has one. */
+export function turnsFromMessages(messages: readonly ChatMessage[]): Turn[] {
+  const factProbes = factProbesFromToolCalls(messages);
+  const turns: Turn[] = [];
+  messages.forEach((message, index) => {
+    if (message.role !== 'assistant') return;
+    const probe = factProbes.get(index);
+    turns.push({ at: index, probes: probe ? [probe] : [] });
+  });
+  return turns;
+}

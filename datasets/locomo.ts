@@ -1,0 +1,195 @@
+import { readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, DataError } from '../core/errors.js';
+import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import type { Episode, SkippedRecord, Turn } from '../core/harness/episode.js';
+import type { ChatMessage } from '../core/messages.js';
+import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile } from './records.js';
+
+/** Options of the LoCoMo loader: one JSON file per conversation. */
+export interface LocomoOptions extends LoadOptions {
+  /** Conversation files, each one LoCoMo conversation object. @default the ten bundled locomo10 files */
+  files: string[];
+}
+
+const DATA_DIR = fileURLToPath(new URL('./data/locomo/', import.meta.url));
+const SYSTEM_PROMPT =
+  'You are an assistant that remembers a long relationship between two people across many chat sessions. ' +
+  'Answer questions about what they said and did, using the dates of the sessions.';
+const ADVERSARIAL_CATEGORY = 5;
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const SESSION_DATE = /^(\d{1,2}):(\d{2}) (am|pm) on (\d{1,2}) ([A-Za-z]+), (\d{4})$/;
+
+interface Speakers {
+  a: string;
+  b: string;
+}
+
+type FileContents = { file: string; value: unknown } | { file: string; error: DataError };
+
+/**
+ * LoCoMo (locomo10): very long two-person conversations with questions about them. One episode per
+ * file; every session's turns become messages (speaker_a as the user), and every non-adversarial
+ * question (category 1-4) becomes a turn at the end of the conversation with an evidence probe.
+ *
+ * Evidence ids are normalized ("D8:6; D9:17" and "D9:1 D4:4" are split, "D:11:26" and "D30:05"
+ * read as D11:26 and D30:5). An id that still names no turn is an upstream annotation error, not a
+ * malformed record: it is dropped from the probe and listed in `skipped` (record `qa[N]`) in strict
+ * and lenient mode alike, so `skipped` may be non-empty without `lenient`. Structural errors throw
+ * a DataError, or under `lenient` skip the conversation or question and list it.
+ */
+export const locomo = defineDataset<LocomoOptions>({
+  name: 'locomo',
+  description: 'LoCoMo long-term conversational memory: 10 multi-session conversations with evidence-annotated questions',
+  defaults: () => ({
+    files: readdirSync(DATA_DIR)
+      .filter((name) => name.endsWith('.json'))
+      .sort()
+      .map((name) => join(DATA_DIR, name)),
+  }),
+  async load(options) {
+    checkFiles(options.files);
+    checkLoadOptions(options, []);
+    const contents = await Promise.all(options.files.map(readConversationFile));
+    const annotationErrors: SkippedRecord[] = [];
+    const pending = contents.map((content) => ({
+      at: new InputRecord(content.file, 'conversation'),
+      toEpisode: () => {
+        if ('error' in content) throw content.error;
+        const notes: SkippedRecord[] = [];
+        const episode = conversationEpisode(content.file, content.value, options.lenient ?? false, notes);
+        annotationErrors.push(...notes);
+        return episode;
+      },
+    }));
+    const { episodes, skipped } = collectEpisodes(pending, options);
+    return { name: 'locomo', episodes, skipped: [...skipped, ...annotationErrors] };
+  },
+});
+
+function checkFiles(files: unknown): void {
+  if (!Array.isArray(files) || files.length === 0 || !files.every((file) => typeof file === 'string' && file !== '')) {
+    throw new ConfigError(`option "files" must be a non-empty list of file paths, got ${JSON.stringify(files)}`, "pass files: ['<conversation>.json'] or use the loader's defaults()");
+  }
+}
+
+async function readConversationFile(file: string): Promise<FileContents> {
+  try {
+    return { file, value: await readJsonFile(file) };
+  } catch (error) {
+    if (error instanceof DataError) return { file, error };
+    throw error;
+  }
+}
+
+function conversationEpisode(file: string, value: unknown, lenient: boolean, notes: SkippedRecord[]): Episode {
+  const at = new InputRecord(file, 'conversation');
+  const conversation = at.object(value, 'conversation');
+  const speakers = { a: at.nonEmptyString(conversation.speaker_a, 'speaker_a'), b: at.nonEmptyString(conversation.speaker_b, 'speaker_b') };
+  const messages = sessionNumbers(conversation).flatMap((session) => sessionMessages(at, conversation, session, speakers));
+  const texts = new Map(messages.map((message) => [normalizeDiaId(message.metadata!.diaId as string), message.content!]));
+  const qa = at.array(conversation.qa, 'qa');
+  const turns: Turn[] = [];
+  qa.forEach((item, index) => {
+    const record = new InputRecord(file, `qa[${index}]`);
+    try {
+      const turn = questionTurn(record, item, texts, messages.length, notes);
+      if (turn) turns.push(turn);
+    } catch (error) {
+      if (!(error instanceof DataError) || !lenient) throw error;
+      notes.push({ file, record: record.record, reason: `${error.field} ${error.expected}` });
+    }
+  });
+  return {
+    id: `locomo/${basename(file, '.json')}`,
+    dataset: 'locomo',
+    userId: speakers.a,
+    systemPrompt: SYSTEM_PROMPT,
+    messages,
+    knowledge: [],
+    turns,
+    metadata: { speakerA: speakers.a, speakerB: speakers.b, sessions: new Set(messages.map((m) => m.metadata!.session)).size, questions: turns.length },
+  };
+}
+
+/** Numbers of the sessions that have a turn list, in numeric order. */
+function sessionNumbers(conversation: Record<string, unknown>): number[] {
+  return Object.keys(conversation)
+    .map((key) => /^session_(\d+)$/.exec(key)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+function sessionMessages(at: InputRecord, conversation: Record<string, unknown>, session: number, speakers: Speakers): ChatMessage[] {
+  const key = `session_${session}`;
+  const turns = at.array(conversation[key], key);
+  if (turns.length === 0) return [];
+  const dateField = `${key}_date_time`;
+  const date = at.string(conversation[dateField], dateField);
+  const timestamp = parseSessionDate(date) ?? at.fail(dateField, 'must be a date like "1:56 pm on 8 May, 2023"', date);
+  return turns.map((value, index) => {
+    const field = `${key}[${index}]`;
+    const turn = at.object(value, field);
+    const speaker = at.string(turn.speaker, `${field}.speaker`);
+    if (speaker !== speakers.a && speaker !== speakers.b) at.fail(`${field}.speaker`, `must be speaker_a "${speakers.a}" or speaker_b "${speakers.b}"`, speaker);
+    const diaId = at.nonEmptyString(turn.dia_id, `${field}.dia_id`);
+    const text = at.string(turn.text, `${field}.text`);
+    const caption = turn.blip_caption === undefined ? undefined : at.string(turn.blip_caption, `${field}.blip_caption`);
+    return {
+      role: speaker === speakers.a ? 'user' : 'assistant',
+      name: speakerName(speaker, speaker === speakers.a ? 'speaker_a' : 'speaker_b'),
+      content: caption ? `${text} [shared a photo: ${caption}]` : text,
+      timestamp,
+      metadata: { diaId, session },
+    } satisfies ChatMessage;
+  });
+}
+
+/** The speaker's name in the characters a chat message name allows. */
+function speakerName(speaker: string, fallback: string): string {
+  const name = speaker.replace(/[^a-zA-Z0-9_-]+/g, '_').replace(/^_+|_+$/g, '');
+  return name === '' ? fallback : name;
+}
+
+/** "1:56 pm on 8 May, 2023" as ISO 8601; the data gives no time zone, so it is read as UTC. */
+function parseSessionDate(text: string): string | undefined {
+  const match = SESSION_DATE.exec(text);
+  if (!match) return undefined;
+  const [, hourText, minuteText, meridiem, dayText, monthName, yearText] = match;
+  const hour = Number(hourText);
+  const minute = Number(minuteText);
+  const month = MONTHS.indexOf(monthName!);
+  if (hour < 1 || hour > 12 || minute > 59 || month < 0) return undefined;
+  const date = new Date(Date.UTC(Number(yearText), month, Number(dayText), (hour % 12) + (meridiem === 'pm' ? 12 : 0), minute));
+  return date.getUTCDate() === Number(dayText) ? date.toISOString() : undefined;
+}
+
+function questionTurn(at: InputRecord, value: unknown, texts: Map<string, string>, end: number, notes: SkippedRecord[]): Turn | undefined {
+  const item = at.object(value, 'qa item');
+  const category = at.integer(item.category, 'category');
+  if (category < 1 || category > ADVERSARIAL_CATEGORY) at.fail('category', 'must be an integer from 1 to 5', category);
+  if (category === ADVERSARIAL_CATEGORY) return undefined;
+  const question = at.nonEmptyString(item.question, 'question');
+  if (typeof item.answer !== 'string' && typeof item.answer !== 'number') at.fail('answer', 'must be a string or a number', item.answer);
+  const evidence: string[] = [];
+  for (const id of evidenceIds(at, item.evidence)) {
+    const text = texts.get(id);
+    if (text === undefined) notes.push({ file: at.file, record: at.record, reason: `evidence ${id} names no turn` });
+    else evidence.push(text);
+  }
+  return { at: end, query: question, probes: [{ kind: 'evidence', evidence, answer: String(item.answer) }] };
+}
+
+/** Dialogue ids of an evidence list, normalized and without repeats. */
+function evidenceIds(at: InputRecord, value: unknown): string[] {
+  const ids = at.array(value, 'evidence').flatMap((entry, index) => at.string(entry, `evidence[${index}]`).split(/[\s;,]+/));
+  return [...new Set(ids.filter((id) => id !== '').map(normalizeDiaId))];
+}
+
+/** "D:11:26" -> "D11:26", "D30:05" -> "D30:5"; anything else unchanged. */
+function normalizeDiaId(id: string): string {
+  const match = /^D:?0*(\d+):0*(\d+)$/.exec(id);
+  return match ? `D${match[1]}:${match[2]}` : id;
+}

@@ -1,0 +1,17 @@
+import { Registry, type StrategyPlugin } from '../core/index.js';
+import { naive } from './naive.js';
+import { production } from './production.js';
+import { rag } from './rag.js';
+import { slidingWindow } from './sliding-window.js';
+import { summaryBuffer } from './summary-buffer.js';
+import { tokenBuffer } from './token-buffer.js';
+
+/** Every bundled strategy, from the dump-everything baseline to the production assembler. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each plug-in has its own options type
+export const strategies = new Registry<StrategyPlugin<any>>('strategy')
+  .register(naive)
+  .register(slidingWindow)
+  .register(tokenBuffer)
+  .register(summaryBuffer)
+  .register(rag)
+  .register(production);

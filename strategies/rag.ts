@@ -1,0 +1,73 @@
+import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
+import { fuseRanks, HistoryIndex, KnowledgeIndexCache } from './retrieval.js';
+import { renderUnits } from './shared.js';
+
+/** Upper bound of the tokens of a "# Retrieved ..." header and its separators. */
+const HEADER_TOKENS = 8;
+
+interface Candidate {
+  id: string;
+  kind: 'knowledge' | 'history';
+  text: string;
+  documentId?: string;
+  unit?: number;
+}
+
+/** The system prompt plus the history turns and knowledge chunks that best match the query, within a budget. */
+export const rag = defineStrategy({
+  name: 'rag',
+  description: 'system prompt + the top retrieved history turns and knowledge chunks for the current query, within a token budget',
+  defaults: { maxTokens: 3000, candidates: 30 },
+  create: ({ maxTokens, candidates }, { counter }) => {
+    const knowledgeIndexes = new KnowledgeIndexCache(counter);
+    return {
+      budget: maxTokens,
+      startEpisode: (episode) => {
+        const knowledge = knowledgeIndexes.get(episode.knowledge);
+        const history = new HistoryIndex();
+        return {
+          assemble: (input) => {
+            const units = toolExchangeUnits(input.history);
+            history.sync(units);
+            const queryMessage: ChatMessage = { role: 'user', content: input.query };
+            const fromKnowledge: Candidate[] = knowledge.index.search(input.query, candidates).map((hit) => {
+              const chunk = knowledge.chunks.get(hit.id)!;
+              return { id: hit.id, kind: 'knowledge', text: chunk.text, documentId: chunk.documentId };
+            });
+            const askedAt = input.turn.query === undefined ? units.length - 1 : units.length;
+            const fromHistory: Candidate[] = history
+              .search(input.query, candidates, askedAt)
+              .map((hit) => ({ id: `h${hit.id}`, kind: 'history', text: renderUnits([units[Number(hit.id)]!]), unit: Number(hit.id) }));
+            const ranked = fuseRanks<Candidate>([fromKnowledge, fromHistory]);
+
+            const render = (kept: Candidate[]): ChatMessage[] => {
+              const docs = kept.filter((c) => c.kind === 'knowledge').map((c) => c.text);
+              const turns = kept.filter((c) => c.kind === 'history').sort((a, b) => a.unit! - b.unit!).map((c) => c.text);
+              const parts = [input.episode.systemPrompt, docs.length ? `# Retrieved knowledge\n${docs.join('\n\n')}` : '', turns.length ? `# Retrieved conversation\n${turns.join('\n')}` : ''];
+              return [{ role: 'system', content: parts.filter(Boolean).join('\n\n') }, queryMessage];
+            };
+            // Fill by per-candidate counts (cached), then verify the rendered whole exactly.
+            const kept: Candidate[] = [];
+            let used = counter.countMessages(render([])) + HEADER_TOKENS * 2;
+            for (const candidate of ranked) {
+              const cost = counter.count(candidate.text) + 2;
+              if (used + cost > maxTokens) continue;
+              kept.push(candidate);
+              used += cost;
+            }
+            let messages = render(kept);
+            while (kept.length > 0 && counter.countMessages(messages) > maxTokens) {
+              kept.pop();
+              messages = render(kept);
+            }
+            return {
+              messages,
+              sections: { context: counter.countMessage(messages[0]!), query: counter.countMessage(queryMessage) },
+              retrieved: [...new Set(kept.filter((c) => c.kind === 'knowledge').map((c) => c.documentId!))],
+            };
+          },
+        };
+      },
+    };
+  },
+});

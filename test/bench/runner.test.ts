@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { defineDataset, Registry, type DatasetLoader, type Episode } from '../../core/index.js';
+import { runBenchmark } from '../../bench/runner/run.js';
+import { retrievalScores } from '../../bench/runner/probes.js';
+import { bootstrapMean, percentile } from '../../bench/runner/stats.js';
+import { strategies } from '../../strategies/index.js';
+import { syntheticEpisode } from '../strategies/fixtures.js';
+
+const synthetic = (episodes: Episode[]) =>
+  defineDataset({ name: 'synthetic', description: 'test episodes', defaults: () => ({}), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const registries = (episodes: Episode[]) => ({ datasets: new Registry<DatasetLoader<any>>('dataset').register(synthetic(episodes)), strategies });
+const episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 20), syntheticEpisode('carol', 'CCC333', 6)];
+const run = (extra: Partial<Parameters<typeof runBenchmark>[0]> = {}) =>
+  runBenchmark({ datasets: [{ name: 'synthetic' }], strategies: [{ name: 'naive' }, { name: 'token-buffer' }, { name: 'production' }], registries: registries(episodes), ...extra });
+
+const withoutTimings = (result: Awaited<ReturnType<typeof run>>) =>
+  JSON.stringify({ ...result, timing: null, aggregates: result.aggregates.map((a) => ({ ...a, latencyMs: null })), turns: result.turns?.map((t) => ({ ...t, latencyMs: null })) });
+
+describe('replay runner', () => {
+  it('replays every turn of every episode through every strategy', async () => {
+    const result = await run();
+    const turns = episodes.reduce((sum, e) => sum + e.turns.length, 0);
+    expect(result.turns).toHaveLength(turns * 3);
+    expect(result.aggregates.map((a) => [a.strategy, a.turns, a.episodes])).toEqual([
+      ['naive', turns, 3],
+      ['token-buffer', turns, 3],
+      ['production', turns, 3],
+    ]);
+    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [] }]);
+  });
+
+  it('gives byte-identical results apart from timings', async () => {
+    expect(withoutTimings(await run({ concurrency: 1 }))).toBe(withoutTimings(await run({ concurrency: 3 })));
+  });
+
+  it('bills the prefix shared with the previous turn at the cached price, in 128-token steps from 1,024', async () => {
+    const result = await run();
+    const naive = result.turns!.filter((t) => t.strategy === 'naive' && t.episode === 'synthetic/bob');
+    expect(naive[0]!.cachedTokens).toBe(0);
+    const later = naive.filter((t) => t.cachedTokens > 0);
+    expect(later.length).toBeGreaterThan(0);
+    for (const turn of later) {
+      expect(turn.cachedTokens).toBeGreaterThanOrEqual(1024);
+      expect((turn.cachedTokens - 1024) % 128).toBe(0);
+      expect(turn.cachedTokens).toBeLessThanOrEqual(turn.inputTokens);
+      const expected = ((turn.inputTokens - turn.cachedTokens) * 2.5 + turn.cachedTokens * 1.25 + turn.outputTokens * 10) / 1e6;
+      expect(turn.costUsd).toBeCloseTo(expected, 9);
+    }
+  });
+
+  it('flags turns over the declared budget', async () => {
+    const result = await run({ strategies: [{ name: 'token-buffer', options: { maxTokens: 20 } }] });
+    expect(result.aggregates[0]!.budgetViolations).toBeGreaterThan(0);
+    expect(result.turns!.every((t) => t.overBudget === t.inputTokens > 20)).toBe(true);
+  });
+
+  it('scores fact retention and checks the mission per dataset', async () => {
+    const result = await run();
+    expect(result.aggregates[0]!.metrics.factRetention!.mean).toBe(1);
+    const [mission] = result.mission;
+    expect(mission!.dataset).toBe('synthetic');
+    expect(mission!.costRatio).toBeCloseTo(mission!.productionMonthlyUsd / mission!.naiveMonthlyUsd, 3);
+    expect(mission!.pass).toBe(mission!.costRatio <= 0.1 && mission!.fidelity.every((f) => f.ok));
+  });
+
+  it('replays only its shard of the episodes', async () => {
+    const result = await run({ shard: { index: 2, count: 3 } });
+    expect(new Set(result.turns!.map((t) => t.episode))).toEqual(new Set(['synthetic/bob']));
+    await expect(run({ shard: { index: 4, count: 3 } })).rejects.toThrow(/invalid shard 4\/3/);
+  });
+
+  it('stops starting episodes when aborted and keeps what finished', async () => {
+    const controller = new AbortController();
+    const result = await run({ concurrency: 1, signal: controller.signal, onProgress: () => controller.abort() });
+    expect(result.interrupted).toBe(true);
+    expect(new Set(result.turns!.map((t) => t.episode)).size).toBe(1);
+  });
+
+  it('drops per-turn rows when asked', async () => {
+    expect((await run({ perTurn: false })).turns).toBeUndefined();
+  });
+
+  it('names an unknown strategy with a suggestion', async () => {
+    await expect(run({ strategies: [{ name: 'navie' }] })).rejects.toThrow(/unknown strategy "navie"[\s\S]*did you mean "naive"/);
+  });
+});
+
+describe('metrics', () => {
+  it('computes recall@10, MRR@10 and nDCG@10', () => {
+    expect(retrievalScores(['x', 'a', 'b'], { a: 1, c: 1 })).toEqual({ recallAt10: 0.5, mrrAt10: 0.5, ndcgAt10: expect.closeTo((1 / Math.log2(3)) / (1 + 1 / Math.log2(3)), 6) });
+    expect(retrievalScores([], { a: 2 })).toEqual({ recallAt10: 0, mrrAt10: 0, ndcgAt10: 0 });
+  });
+
+  it('bootstraps a reproducible confidence interval around the mean', () => {
+    const values = [0, 1, 1, 0, 1, 1, 1, 0, 1, 1];
+    const estimate = bootstrapMean(values, 7);
+    expect(estimate).toEqual(bootstrapMean(values, 7));
+    expect(estimate.mean).toBe(0.7);
+    expect(estimate.ci95[0]).toBeLessThan(0.7);
+    expect(estimate.ci95[1]).toBeGreaterThan(0.7);
+  });
+
+  it('interpolates percentiles', () => {
+    expect(percentile([1, 2, 3, 4], 50)).toBe(2.5);
+    expect(percentile([], 95)).toBe(0);
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../core/index.js';
+import { banking77 } from '../../datasets/banking77.js';
+import { expectDataError, fixtureDir } from './fixtures.js';
+
+const fixtures = fixtureDir('banking77');
+let written = 0;
+const csv = (content: string) => fixtures.write(`queries-${++written}.csv`, content);
+
+describe('banking77 loader on the bundled data', () => {
+  it('loads one single-turn episode per row', async () => {
+    const loaded = await banking77.load(banking77.defaults());
+    expect(loaded.name).toBe('banking77');
+    expect(loaded.episodes).toHaveLength(10003);
+    expect(loaded.skipped).toEqual([]);
+    expect(new Set(loaded.episodes.map((e) => (e.turns[0]!.probes[0] as { expected: string }).expected)).size).toBe(77);
+  });
+
+  it('turns a row into a query with its intent as the probe', async () => {
+    const [episode] = (await banking77.load({ ...banking77.defaults(), limit: 1 })).episodes;
+    expect(episode).toMatchObject({
+      id: 'banking77:1',
+      dataset: 'banking77',
+      userId: 'banking77-user-1',
+      messages: [],
+      knowledge: [],
+      turns: [{ at: 0, query: 'I am still waiting on my card?', probes: [{ kind: 'intent', expected: 'card_arrival' }] }],
+    });
+    expect(episode!.systemPrompt).toMatch(/bank/i);
+  });
+});
+
+describe('banking77 loader on other CSV files', () => {
+  it('reads quoted fields with commas, quotes and line breaks', async () => {
+    const file = csv('text,category\n"Hi, my card ""broke""\nplease help",card_not_working\nWhere is my money?,transfer_not_received_by_recipient\n');
+    const loaded = await banking77.load({ file });
+    expect(loaded.episodes.map((e) => e.turns[0]!.query)).toEqual(['Hi, my card "broke"\nplease help', 'Where is my money?']);
+  });
+
+  it('accepts the two columns in either order', async () => {
+    const file = csv('category,text\nlost_or_stolen_card,I lost my card\n');
+    const [episode] = (await banking77.load({ file })).episodes;
+    expect(episode!.turns[0]).toEqual({ at: 0, query: 'I lost my card', probes: [{ kind: 'intent', expected: 'lost_or_stolen_card' }] });
+  });
+
+  it('keeps the first N rows under limit', async () => {
+    const file = csv('text,category\na query,a\nb query,b\nc query,c\n');
+    expect((await banking77.load({ file, limit: 2 })).episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:2']);
+  });
+
+  it('rejects a limit that is not a whole number', async () => {
+    await expect(banking77.load({ file: csv('text,category\n'), limit: -1 })).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('banking77 loader on malformed input', () => {
+  it('names a file that cannot be read', async () => {
+    const file = '/nonexistent/ctxbench/banking.csv';
+    await expectDataError(banking77.load({ file }), { file, record: 'file', field: 'path' });
+  });
+
+  it('names a missing header column, with the header found and the one expected', async () => {
+    const file = csv('text\nI lost my card\n');
+    const error = await expectDataError(banking77.load({ file }), { file, record: 'header', field: 'columns' });
+    expect(error.message).toContain('must be exactly "text,category" (in either order), got string "text"');
+  });
+
+  it('names an extra header column', async () => {
+    const file = csv('text,category,split\nI lost my card,lost_or_stolen_card,train\n');
+    const error = await expectDataError(banking77.load({ file }), { file, record: 'header', field: 'columns' });
+    expect(error.message).toContain('"text,category,split"');
+  });
+
+  it('names an empty file', async () => {
+    const file = csv('');
+    await expectDataError(banking77.load({ file }), { file, record: 'header', field: 'columns' });
+  });
+
+  it('names a row with an empty text', async () => {
+    const file = csv('text,category\nI lost my card,lost_or_stolen_card\n  ,card_arrival\n');
+    await expectDataError(banking77.load({ file }), { file, record: 'row 2 (line 3)', field: 'text' });
+  });
+
+  it('names a row with an empty category', async () => {
+    const file = csv('text,category\nI lost my card,\n');
+    await expectDataError(banking77.load({ file }), { file, record: 'row 1 (line 2)', field: 'category' });
+  });
+
+  it('names a row with the wrong number of columns', async () => {
+    const file = csv('text,category\nI lost my card,lost_or_stolen_card,extra\n');
+    await expectDataError(banking77.load({ file }), { file, record: 'row 1 (line 2)', field: 'columns' });
+  });
+
+  it('names the line where the CSV cannot be parsed', async () => {
+    const file = csv('text,category\n"I lost my card,lost_or_stolen_card\n');
+    const error = await expectDataError(banking77.load({ file }), { file, record: 'line 2', field: 'contents' });
+    expect(error.message).toContain('must be valid CSV');
+  });
+});
+
+describe('banking77 loader in lenient mode', () => {
+  it('skips malformed rows and lists each with its reason', async () => {
+    const file = csv('text,category\nI lost my card,lost_or_stolen_card\n,card_arrival\nToo,many,columns\nWhere is my card?,card_arrival\n');
+    const loaded = await banking77.load({ file, lenient: true });
+    expect(loaded.episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:4']);
+    expect(loaded.skipped).toEqual([
+      { file, record: 'row 2 (line 3)', reason: 'text must be a non-empty string, got string ""' },
+      { file, record: 'row 3 (line 4)', reason: 'columns must be 2 (text, category), got number 3' },
+    ]);
+  });
+});

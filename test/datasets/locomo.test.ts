@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, type Episode, type EvidenceProbe } from '../../core/index.js';
+import { locomo } from '../../datasets/locomo.js';
+import { expectDataError, fixtureDir } from './fixtures.js';
+
+const bundled = await locomo.load(locomo.defaults());
+const episode = (id: string) => bundled.episodes.find((e) => e.id === `locomo/${id}`)!;
+const evidenceOf = (e: Episode, question: string) => e.turns.find((t) => t.query === question)!.probes[0] as EvidenceProbe;
+
+const fixtures = fixtureDir('locomo');
+
+/** A small conversation in the LoCoMo format: sessions out of order, a photo, a session with only a date. */
+function conversation(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    speaker_a: 'Ana María',
+    speaker_b: 'Bo',
+    session_10_date_time: '12:30 pm on 29 February, 2024',
+    session_10: [{ speaker: 'Bo', dia_id: 'D10:1', text: 'I adopted a cat.' }],
+    session_2_date_time: '12:05 am on 1 January, 2024',
+    session_2: [
+      { speaker: 'Ana María', dia_id: 'D2:1', text: 'Happy new year!' },
+      { speaker: 'Bo', dia_id: 'D2:2', text: 'Same to you.', blip_caption: 'a photo of fireworks', img_url: ['https://example.com/f.jpg'] },
+    ],
+    session_11_date_time: '1:00 pm on 1 March, 2024',
+    session_2_summary: 'They exchanged new year wishes.',
+    qa: [
+      { question: 'What did Bo adopt?', answer: 'a cat', evidence: ['D10:1'], category: 1 },
+      { question: 'When did they exchange wishes?', answer: 2024, evidence: ['D2:1; D2:02'], category: 2 },
+      { question: 'What did Bo say about dogs?', evidence: ['D10:1'], category: 5, adversarial_answer: 'that he hates them' },
+    ],
+    ...overrides,
+  };
+}
+
+function withQa(item: Record<string, unknown>): Record<string, unknown> {
+  return conversation({ qa: [...(conversation().qa as unknown[]), item] });
+}
+
+describe('locomo on the bundled locomo10 files', () => {
+  it('loads one episode per conversation file, named after the file', () => {
+    expect(bundled.episodes.map((e) => e.id)).toEqual(['26', '30', '41', '42', '43', '44', '47', '48', '49', '50'].map((id) => `locomo/${id}`));
+  });
+
+  it('loads the 1540 non-adversarial questions as turns', () => {
+    expect(bundled.episodes.reduce((sum, e) => sum + e.turns.length, 0)).toBe(1540);
+    expect(bundled.episodes.reduce((sum, e) => sum + (e.metadata!.questions as number), 0)).toBe(1540);
+  });
+
+  it('leaves out the adversarial questions of category 5', () => {
+    expect(episode('26').turns).toHaveLength(152);
+    expect(episode('26').turns.some((t) => t.query === 'What did Caroline realize after her charity race?')).toBe(false);
+  });
+
+  it('poses each question after the whole conversation with its gold answer', () => {
+    const e = episode('26');
+    const turn = e.turns.find((t) => t.query === 'When did Caroline go to the LGBTQ support group?')!;
+    expect(turn.at).toBe(e.messages.length);
+    expect(turn.probes).toEqual([{ kind: 'evidence', evidence: ['I went to a LGBTQ support group yesterday and it was so powerful.'], answer: '7 May 2023' }]);
+  });
+
+  it('gives every evidence text as the content of a message of the same episode', () => {
+    for (const e of bundled.episodes) {
+      const contents = new Set(e.messages.map((m) => m.content));
+      for (const turn of e.turns) for (const text of (turn.probes[0] as EvidenceProbe).evidence) expect(contents).toContain(text);
+    }
+  });
+
+  it('turns numeric answers into strings', () => {
+    expect(evidenceOf(episode('26'), 'When did Melanie paint a sunrise?').answer).toBe('2022');
+  });
+
+  it('splits evidence lists written as one entry with semicolons or spaces', () => {
+    expect(evidenceOf(episode('26'), 'What did Melanie paint recently?').evidence).toHaveLength(2);
+    expect(evidenceOf(episode('49'), "How might Evan and Sam's experiences with health and lifestyle changes influence their approach to stress and challenges?").evidence).toHaveLength(3);
+  });
+
+  it('reads evidence ids written with an extra colon or a leading zero', () => {
+    expect(evidenceOf(episode('43'), 'What authors has Tim read books from?').evidence).toHaveLength(7);
+    expect(evidenceOf(episode('50'), 'When did Dave buy a vintage camera?').evidence).toEqual([
+      episode('50').messages.find((m) => m.metadata!.diaId === 'D30:5')!.content,
+    ]);
+  });
+
+  it('lists the evidence ids that name no turn in skipped, even in strict mode', () => {
+    expect(bundled.skipped).toEqual([
+      { file: expect.stringMatching(/42\.json$/), record: 'qa[58]', reason: 'evidence D10:19 names no turn' },
+      { file: expect.stringMatching(/42\.json$/), record: 'qa[88]', reason: 'evidence D names no turn' },
+      { file: expect.stringMatching(/47\.json$/), record: 'qa[38]', reason: 'evidence D4:36 names no turn' },
+    ]);
+  });
+
+  it('makes speaker_a the user and speaker_b the assistant, each under their name', () => {
+    expect(episode('26').userId).toBe('Caroline');
+    expect(episode('26').messages.slice(0, 2)).toMatchObject([
+      { role: 'user', name: 'Caroline', content: 'Hey Mel! Good to see you! How have you been?', metadata: { diaId: 'D1:1', session: 1 } },
+      { role: 'assistant', name: 'Melanie' },
+    ]);
+  });
+
+  it('stamps each message with its session date in ISO 8601', () => {
+    expect(episode('26').messages[0]!.timestamp).toBe('2023-05-08T13:56:00.000Z');
+    for (const e of bundled.episodes) for (const m of e.messages) expect(m.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/);
+  });
+
+  it('describes a shared photo by its caption', () => {
+    expect(episode('26').messages.find((m) => m.metadata!.diaId === 'D1:5')!.content).toBe(
+      'The transgender stories were so inspiring! I was so happy and thankful for all the support. [shared a photo: a photo of a dog walking past a wall with a painting of a woman]',
+    );
+  });
+
+  it('has no knowledge documents and a system prompt about remembering', () => {
+    expect(episode('30').knowledge).toEqual([]);
+    expect(episode('30').systemPrompt).toMatch(/remember/);
+  });
+});
+
+describe('locomo on another file of the same format', () => {
+  const file = fixtures.write('small.json', conversation());
+  const load = () => locomo.load({ files: [file] });
+
+  it('orders sessions by number and skips sessions that only have a date', async () => {
+    const [e] = (await load()).episodes;
+    expect(e!.messages.map((m) => m.metadata!.diaId)).toEqual(['D2:1', 'D2:2', 'D10:1']);
+    expect(e!.metadata).toMatchObject({ speakerA: 'Ana María', speakerB: 'Bo', sessions: 2, questions: 2 });
+  });
+
+  it('parses midnight, noon and leap days', async () => {
+    const [e] = (await load()).episodes;
+    expect(e!.messages.map((m) => m.timestamp)).toEqual(['2024-01-01T00:05:00.000Z', '2024-01-01T00:05:00.000Z', '2024-02-29T12:30:00.000Z']);
+  });
+
+  it('sanitizes speaker names for the message name field', async () => {
+    const [e] = (await load()).episodes;
+    expect(e!.messages[0]).toMatchObject({ role: 'user', name: 'Ana_Mar_a' });
+    expect(e!.userId).toBe('Ana María');
+  });
+
+  it('reads evidence ids with leading zeros', async () => {
+    const [e] = (await load()).episodes;
+    expect(e!.turns[1]!.probes).toEqual([{ kind: 'evidence', evidence: ['Happy new year!', 'Same to you. [shared a photo: a photo of fireworks]'], answer: '2024' }]);
+  });
+
+  it('drops an evidence id that names no turn from the probe and lists it', async () => {
+    const broken = fixtures.write('dangling.json', withQa({ question: 'What did Bo cook?', answer: 'soup', evidence: ['D10:1', 'D9:99'], category: 4 }));
+    const loaded = await locomo.load({ files: [broken] });
+    expect(loaded.episodes[0]!.turns[2]!.probes[0]).toMatchObject({ evidence: ['I adopted a cat.'] });
+    expect(loaded.skipped).toEqual([{ file: broken, record: 'qa[3]', reason: 'evidence D9:99 names no turn' }]);
+  });
+
+  it('keeps at most limit episodes', async () => {
+    const other = fixtures.write('other.json', conversation());
+    expect((await locomo.load({ files: [file, other], limit: 1 })).episodes.map((e) => e.id)).toEqual(['locomo/small']);
+  });
+});
+
+describe('locomo on malformed files', () => {
+  const cases: Array<[string, Record<string, unknown>, string, string]> = [
+    ['a missing speaker_a', conversation({ speaker_a: undefined }), 'conversation', 'speaker_a'],
+    ['a session that is not an array', conversation({ session_2: 'hello' }), 'conversation', 'session_2'],
+    ['a turn without text', conversation({ session_10: [{ speaker: 'Bo', dia_id: 'D10:1' }] }), 'conversation', 'session_10[0].text'],
+    ['a turn by a third speaker', conversation({ session_10: [{ speaker: 'Cy', dia_id: 'D10:1', text: 'hi' }] }), 'conversation', 'session_10[0].speaker'],
+    ['a session without a date', conversation({ session_10_date_time: undefined }), 'conversation', 'session_10_date_time'],
+    ['an unparseable session date', conversation({ session_10_date_time: '30 February 2024, 1pm' }), 'conversation', 'session_10_date_time'],
+    ['a date that does not exist', conversation({ session_10_date_time: '1:00 pm on 31 April, 2024' }), 'conversation', 'session_10_date_time'],
+    ['qa that is not an array', conversation({ qa: {} }), 'conversation', 'qa'],
+    ['a question without its text', withQa({ answer: 'x', evidence: [], category: 1 }), 'qa[3]', 'question'],
+    ['a non-adversarial question without an answer', withQa({ question: 'Why?', evidence: [], category: 3 }), 'qa[3]', 'answer'],
+    ['a category out of range', withQa({ question: 'Why?', answer: 'x', evidence: [], category: 6 }), 'qa[3]', 'category'],
+    ['evidence that is not a list', withQa({ question: 'Why?', answer: 'x', evidence: 'D2:1', category: 1 }), 'qa[3]', 'evidence'],
+  ];
+
+  for (const [name, content, record, field] of cases) {
+    it(`rejects ${name} with a DataError naming file, record and field`, async () => {
+      const file = fixtures.write(`${name.replace(/\W+/g, '-')}.json`, content);
+      await expectDataError(locomo.load({ files: [file] }), { file, record, field });
+    });
+  }
+
+  it('rejects a file that is not JSON', async () => {
+    const file = fixtures.write('not-json.json', '{ "speaker_a": ');
+    await expectDataError(locomo.load({ files: [file] }), { file, record: 'file', field: 'contents' });
+  });
+
+  it('skips and lists a malformed conversation under lenient', async () => {
+    const bad = fixtures.write('lenient-bad.json', conversation({ speaker_b: 42 }));
+    const good = fixtures.write('lenient-good.json', conversation());
+    const loaded = await locomo.load({ files: [bad, good], lenient: true });
+    expect(loaded.episodes.map((e) => e.id)).toEqual(['locomo/lenient-good']);
+    expect(loaded.skipped).toEqual([{ file: bad, record: 'conversation', reason: 'speaker_b must be a non-empty string, got number 42' }]);
+  });
+
+  it('skips and lists a malformed question under lenient, keeping the rest of the conversation', async () => {
+    const file = fixtures.write('lenient-qa.json', withQa({ question: '', answer: 'x', evidence: [], category: 1 }));
+    const loaded = await locomo.load({ files: [file], lenient: true });
+    expect(loaded.episodes[0]!.turns).toHaveLength(2);
+    expect(loaded.skipped).toEqual([{ file, record: 'qa[3]', reason: 'question must be a non-empty string' }]);
+  });
+
+  it('rejects an empty file list as a configuration error', async () => {
+    await expect(locomo.load({ files: [] })).rejects.toBeInstanceOf(ConfigError);
+  });
+});

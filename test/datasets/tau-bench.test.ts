@@ -1,0 +1,240 @@
+import { readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { containsNormalized, normalizeForMatch, type ChatMessage, type LoadedDataset } from '../../core/index.js';
+import { tauBenchAirline, type TauBenchOptions } from '../../datasets/tau-bench.js';
+import { expectDataError, fixtureDir } from './fixtures.js';
+
+const defaults = tauBenchAirline.defaults();
+let bundled: LoadedDataset;
+beforeAll(async () => {
+  bundled = await tauBenchAirline.load(defaults);
+});
+
+const visibleText = (messages: readonly ChatMessage[]) =>
+  normalizeForMatch(messages.map((m) => [m.content ?? '', ...(m.tool_calls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`)].join('\n')).join('\n'));
+
+describe('tau-bench airline loader on the bundled data', () => {
+  it('loads one episode per recorded trajectory', () => {
+    expect(bundled.name).toBe('tau-bench-airline');
+    expect(bundled.episodes).toHaveLength(200);
+    expect(bundled.skipped).toEqual([]);
+    expect(new Set(bundled.episodes.map((e) => e.id)).size).toBe(200);
+  });
+
+  it('names episodes by task and trial and keeps the reward as metadata', () => {
+    const episode = bundled.episodes[0]!;
+    expect(episode).toMatchObject({ id: 'tau-airline/task-0/trial-0', dataset: 'tau-bench-airline', metadata: { taskId: 0, trial: 0, reward: 0 } });
+  });
+
+  it('gives a known episode its user and only that user\'s reservations', () => {
+    const episode = bundled.episodes.find((e) => e.id === 'tau-airline/task-0/trial-0')!;
+    expect(episode.userId).toBe('mia_li_3668');
+    expect(episode.customer!.profile).toMatchObject({ email: 'mia.li3818@example.com', membership: 'gold' });
+    expect(Object.keys(episode.customer!.records)).toEqual(['NO6JO3', 'AIXC49', 'HKEG34']);
+    for (const record of Object.values(episode.customer!.records)) expect(record).toMatchObject({ user_id: 'mia_li_3668' });
+  });
+
+  it('moves the policy out of the messages and into the knowledge', () => {
+    for (const episode of bundled.episodes) {
+      expect(episode.messages[0]!.role).not.toBe('system');
+      expect(episode.systemPrompt).not.toContain('Airline Agent Policy');
+    }
+    expect(bundled.episodes[0]!.systemPrompt).toMatch(/airline/i);
+  });
+
+  it('splits the policy into sections at its headings without losing text', () => {
+    const policy = readFileSync(defaults.policy, 'utf8');
+    const knowledge = bundled.episodes[0]!.knowledge;
+    expect(knowledge.map((d) => [d.id, d.title])).toEqual([
+      ['policy#airline-agent-policy', 'Airline Agent Policy'],
+      ['policy#domain-basic', 'Domain Basic'],
+      ['policy#book-flight', 'Book flight'],
+      ['policy#modify-flight', 'Modify flight'],
+      ['policy#cancel-flight', 'Cancel flight'],
+      ['policy#refund', 'Refund'],
+    ]);
+    const squash = (text: string) => text.replace(/\s+/g, '');
+    expect(squash(knowledge.map((d) => d.text).join('\n'))).toBe(squash(policy));
+  });
+
+  it('keeps only the chat-message fields of each recorded message', () => {
+    const allowed = new Set(['role', 'content', 'name', 'tool_calls', 'tool_call_id']);
+    for (const message of bundled.episodes.flatMap((e) => e.messages)) {
+      expect(Object.keys(message).filter((key) => !allowed.has(key))).toEqual([]);
+    }
+  });
+
+  it('places every tool result after the assistant message that called it', () => {
+    for (const episode of bundled.episodes) {
+      episode.messages.forEach((message, index) => {
+        if (message.role !== 'tool') return;
+        const earlierCalls = episode.messages.slice(0, index).flatMap((m) => m.tool_calls ?? []).map((c) => c.id);
+        expect(earlierCalls).toContain(message.tool_call_id);
+      });
+    }
+  });
+
+  it('makes one turn per recorded assistant message, seeing the messages before it', () => {
+    for (const episode of bundled.episodes) {
+      const assistantIndexes = episode.messages.flatMap((m, i) => (m.role === 'assistant' ? [i] : []));
+      expect(episode.turns.map((t) => t.at)).toEqual(assistantIndexes);
+    }
+  });
+
+  it('probes facts that really appeared before the turn', () => {
+    const factTurns = bundled.episodes.flatMap((e) => e.turns.map((turn) => ({ episode: e, turn }))).filter(({ turn }) => turn.probes.length > 0);
+    expect(factTurns.length).toBeGreaterThan(100);
+    for (const { episode, turn } of factTurns) {
+      const earlier = visibleText(episode.messages.slice(0, turn.at));
+      for (const probe of turn.probes) {
+        expect(probe.kind).toBe('fact');
+        for (const fact of probe.kind === 'fact' ? probe.facts : []) expect(containsNormalized(earlier, fact)).toBe(true);
+      }
+    }
+  });
+
+  it('keeps the first N episodes under limit', async () => {
+    const limited = await tauBenchAirline.load({ ...defaults, limit: 3 });
+    expect(limited.episodes.map((e) => e.id)).toEqual(bundled.episodes.slice(0, 3).map((e) => e.id));
+  });
+});
+
+const fixtures = fixtureDir('tau');
+let written = 0;
+
+const call = (id: string, name: string, args: object) => ({ id, type: 'function', function: { name, arguments: JSON.stringify(args) } });
+const conversation = (userId: string): object[] => [
+  { role: 'system', content: '# Policy\n\nBe kind.' },
+  { role: 'user', content: `Hi, I am ${userId} and I want to cancel reservation RES001.` },
+  { role: 'assistant', content: null, tool_calls: [call('call_1', 'get_reservation_details', { reservation_id: 'RES001' })] },
+  { role: 'tool', tool_call_id: 'call_1', name: 'get_reservation_details', content: '{"status":"confirmed"}' },
+  { role: 'assistant', content: 'Your reservation RES001 is cancelled.', refusal: null },
+];
+const trajectory = (taskId: number, userId = 'ana_1', traj: object[] = conversation(userId)) => ({ task_id: taskId, reward: 1, info: { task: { user_id: userId } }, traj, trial: 0 });
+
+/** Writes a small airline recording: the given trajectories against a two-user database. */
+function airline(trajectories: unknown, overrides: Partial<Record<'trajectories' | 'users' | 'reservations' | 'policy', string>> = {}): TauBenchOptions {
+  const n = ++written;
+  return {
+    trajectories: fixtures.write(`trajectories-${n}.json`, trajectories as string | object),
+    users: fixtures.write(`users-${n}.json`, { ana_1: { email: 'ana@example.com', reservations: ['RES001'] }, bo_2: { reservations: [] } }),
+    reservations: fixtures.write(`reservations-${n}.json`, { RES001: { user_id: 'ana_1', cabin: 'economy' }, RES002: { user_id: 'bo_2' } }),
+    policy: fixtures.write(`policy-${n}.md`, 'Intro line.\n\n# Policy\n\nBe kind.\n\n## Refunds\n\nRefund within 24 hours.\n\n## Refunds\n\nAgain.\n'),
+    ...overrides,
+  };
+}
+
+describe('tau-bench airline loader on other files of the same format', () => {
+  it('loads a recording of your own', async () => {
+    const loaded = await tauBenchAirline.load(airline([trajectory(7), trajectory(8, 'bo_2')]));
+    expect(loaded.episodes.map((e) => [e.id, e.userId])).toEqual([
+      ['tau-airline/task-7/trial-0', 'ana_1'],
+      ['tau-airline/task-8/trial-0', 'bo_2'],
+    ]);
+    expect(loaded.episodes[0]!.customer).toEqual({ profile: { email: 'ana@example.com', reservations: ['RES001'] }, records: { RES001: { user_id: 'ana_1', cabin: 'economy' } } });
+    expect(loaded.episodes[1]!.customer!.records).toEqual({});
+    expect(loaded.episodes[0]!.turns).toEqual([{ at: 1, probes: [{ kind: 'fact', facts: ['RES001'] }] }, { at: 3, probes: [] }]);
+  });
+
+  it('drops provider-specific message fields', async () => {
+    const loaded = await tauBenchAirline.load(airline([trajectory(7)]));
+    expect(loaded.episodes[0]!.messages.at(-1)).toEqual({ role: 'assistant', content: 'Your reservation RES001 is cancelled.' });
+  });
+
+  it('gives text before the first heading and repeated headings their own sections', async () => {
+    const loaded = await tauBenchAirline.load(airline([trajectory(7)]));
+    expect(loaded.episodes[0]!.knowledge.map((d) => d.id)).toEqual(['policy#preamble', 'policy#policy', 'policy#refunds', 'policy#refunds-2']);
+  });
+});
+
+describe('tau-bench airline loader on malformed input', () => {
+  it('names a trajectories file that cannot be read', async () => {
+    const options = { ...airline([]), trajectories: '/nonexistent/ctxbench/trajectories.json' };
+    await expectDataError(tauBenchAirline.load(options), { file: options.trajectories, record: 'file', field: 'path' });
+  });
+
+  it('names a trajectories file that is not JSON', async () => {
+    const options = airline('[{"task_id": 0,');
+    await expectDataError(tauBenchAirline.load(options), { file: options.trajectories, record: 'file', field: 'contents' });
+  });
+
+  it('names a trajectories file that is not an array', async () => {
+    const options = airline({ trajectories: [] });
+    const error = await expectDataError(tauBenchAirline.load(options), { file: options.trajectories, record: 'file', field: 'top level' });
+    expect(error.message).toContain('must be an array');
+  });
+
+  it('names a missing field of a trajectory', async () => {
+    const { task_id: _, ...withoutTask } = trajectory(3);
+    const options = airline([trajectory(0), withoutTask]);
+    await expectDataError(tauBenchAirline.load(options), { file: options.trajectories, record: 'trajectory 1', field: 'task_id' });
+  });
+
+  it('names a field of the wrong type and what was expected', async () => {
+    const options = airline([{ ...trajectory(4), trial: 1, reward: 'high' }]);
+    const error = await expectDataError(tauBenchAirline.load(options), { file: options.trajectories, record: 'trajectory 0 (task 4, trial 1)', field: 'reward' });
+    expect(error.message).toContain('must be a number, got string "high"');
+  });
+
+  it('names an unknown role with the message it is on', async () => {
+    const traj = conversation('ana_1');
+    traj[1] = { role: 'customer', content: 'hello' };
+    const options = airline([trajectory(0), trajectory(5, 'ana_1', traj)]);
+    const error = await expectDataError(tauBenchAirline.load(options), { file: options.trajectories, record: 'trajectory 1 (task 5, trial 0)', field: 'traj[1].role' });
+    expect(error.message).toContain('must be one of system, developer, user, assistant, tool');
+  });
+
+  it('names a tool result whose call was never made', async () => {
+    const traj = conversation('ana_1');
+    traj[3] = { role: 'tool', tool_call_id: 'call_404', content: '{}' };
+    const options = airline([trajectory(2, 'ana_1', traj)]);
+    await expectDataError(tauBenchAirline.load(options), { file: options.trajectories, record: 'trajectory 0 (task 2, trial 0)', field: 'traj[3].tool_call_id' });
+  });
+
+  it('names a user id that is not in the users file', async () => {
+    const options = airline([trajectory(6, 'zed_9')]);
+    const error = await expectDataError(tauBenchAirline.load(options), { file: options.trajectories, record: 'trajectory 0 (task 6, trial 0)', field: 'info.task.user_id' });
+    expect(error.message).toContain(options.users);
+  });
+
+  it('names a user whose reservation is missing from the reservations file', async () => {
+    const options = airline([trajectory(0)], { users: fixtures.write('users-dangling.json', { ana_1: { reservations: ['RES404'] } }) });
+    await expectDataError(tauBenchAirline.load(options), { file: options.users, record: 'user ana_1', field: 'reservations[0]' });
+  });
+
+  it('names a reservation listed under a user who does not own it', async () => {
+    const options = airline([trajectory(0)], { users: fixtures.write('users-foreign.json', { ana_1: { reservations: ['RES001', 'RES002'] } }) });
+    const error = await expectDataError(tauBenchAirline.load(options), { file: options.reservations, record: 'reservation RES002', field: 'user_id' });
+    expect(error.message).toContain('must be ana_1');
+  });
+
+  it('rejects options without a path before reading anything', async () => {
+    await expect(tauBenchAirline.load({ ...airline([]), policy: '' })).rejects.toThrow(/option "policy" must be a file path/);
+  });
+});
+
+describe('tau-bench airline loader in lenient mode', () => {
+  it('skips malformed trajectories and lists each with its reason', async () => {
+    const traj = conversation('ana_1');
+    traj[2] = { role: 'robot', content: 'beep' };
+    const options = airline([trajectory(0), trajectory(1, 'zed_9'), trajectory(2, 'ana_1', traj), trajectory(3)]);
+    const loaded = await tauBenchAirline.load({ ...options, lenient: true });
+    expect(loaded.episodes.map((e) => e.metadata!.taskId)).toEqual([0, 3]);
+    expect(loaded.skipped).toEqual([
+      { file: options.trajectories, record: 'trajectory 1 (task 1, trial 0)', reason: expect.stringContaining('info.task.user_id') },
+      { file: options.trajectories, record: 'trajectory 2 (task 2, trial 0)', reason: expect.stringContaining('traj[2].role') },
+    ]);
+  });
+
+  it('skips a duplicate episode instead of loading it twice', async () => {
+    const options = airline([trajectory(0), trajectory(0)]);
+    const loaded = await tauBenchAirline.load({ ...options, lenient: true });
+    expect(loaded.episodes).toHaveLength(1);
+    expect(loaded.skipped).toEqual([{ file: options.trajectories, record: 'trajectory 1 (task 0, trial 0)', reason: expect.stringContaining('must be unique') }]);
+  });
+
+  it('still fails on a file it cannot read as a whole', async () => {
+    const options = airline('not json');
+    await expectDataError(tauBenchAirline.load({ ...options, lenient: true }), { file: options.trajectories, record: 'file', field: 'contents' });
+  });
+});

@@ -1,0 +1,80 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedCounter, type AssembledContext, type ChatMessage, type Episode } from '../../core/index.js';
+import { tauBenchAirline } from '../../datasets/tau-bench.js';
+import { strategies } from '../../strategies/index.js';
+import { syntheticEpisode } from './fixtures.js';
+
+const counter = sharedCounter('gpt-4o');
+let episodes: Episode[] = [];
+
+beforeAll(async () => {
+  const tau = await tauBenchAirline.load({ ...tauBenchAirline.defaults(), limit: 3 });
+  episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 30), ...tau.episodes];
+});
+
+async function replay(name: string, episode: Episode): Promise<AssembledContext[]> {
+  const plugin = strategies.get(name);
+  const strategy = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
+  const session = strategy.startEpisode(episode);
+  const contexts: AssembledContext[] = [];
+  for (const [turnIndex, turn] of episode.turns.entries()) {
+    const history = episode.messages.slice(0, turn.at);
+    const query = turn.query ?? [...history].reverse().find((m) => m.role === 'user')?.content ?? '';
+    contexts.push(await session.assemble({ episode, turn, turnIndex, history, query }));
+  }
+  return contexts;
+}
+
+const text = (messages: ChatMessage[]) => messages.map((m) => `${m.content ?? ''} ${JSON.stringify(m.tool_calls ?? [])}`).join('\n');
+
+describe.each(strategies.names())('strategy contract: %s', (name) => {
+  it('never exceeds its declared budget', async () => {
+    const plugin = strategies.get(name);
+    const { budget } = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
+    for (const episode of episodes) {
+      for (const context of await replay(name, episode)) {
+        if (budget !== null) expect(counter.countMessages(context.messages)).toBeLessThanOrEqual(budget);
+      }
+    }
+  });
+
+  it('never mutates its input', async () => {
+    for (const episode of episodes) {
+      const before = JSON.stringify(episode);
+      await replay(name, episode);
+      expect(JSON.stringify(episode)).toBe(before);
+    }
+  });
+
+  it('is deterministic for the same input', async () => {
+    for (const episode of episodes.slice(0, 3)) expect(await replay(name, episode)).toEqual(await replay(name, episode));
+  });
+
+  it("never leaks another user's data", async () => {
+    const plugin = strategies.get(name);
+    const strategy = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
+    const alice = syntheticEpisode('alice', 'AAA111');
+    const bob = syntheticEpisode('bob', 'BBB222', 30);
+    const aliceSession = strategy.startEpisode(alice);
+    const bobSession = strategy.startEpisode(bob);
+    for (const [turnIndex, turn] of bob.turns.entries()) {
+      const aliceTurn = alice.turns[Math.min(turnIndex, alice.turns.length - 1)]!;
+      const aliceHistory = alice.messages.slice(0, aliceTurn.at);
+      await aliceSession.assemble({ episode: alice, turn: aliceTurn, turnIndex, history: aliceHistory, query: 'order status' });
+      const history = bob.messages.slice(0, turn.at);
+      const context = await bobSession.assemble({ episode: bob, turn, turnIndex, history, query: turn.query ?? 'order status' });
+      expect(text(context.messages)).not.toContain('AAA111');
+    }
+  });
+
+  it('never separates a tool call from its result', async () => {
+    for (const episode of episodes) {
+      for (const context of await replay(name, episode)) {
+        const calls = new Set(context.messages.flatMap((m) => (m.tool_calls ?? []).map((c) => c.id)));
+        const results = new Set(context.messages.flatMap((m) => (m.role === 'tool' ? [m.tool_call_id] : [])));
+        for (const id of results) expect(calls.has(id!)).toBe(true);
+        for (const id of calls) expect(results.has(id)).toBe(true);
+      }
+    }
+  });
+});

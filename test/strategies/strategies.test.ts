@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { sharedCounter, type AssembledContext, type Episode, type Turn } from '../../core/index.js';
+import { strategies } from '../../strategies/index.js';
+import { PRODUCTION_PROFILE } from '../../strategies/production.js';
+import { syntheticEpisode } from './fixtures.js';
+
+const counter = sharedCounter('gpt-4o');
+
+async function assembleAt(name: string, episode: Episode, turn: Turn, options: Record<string, unknown> = {}): Promise<AssembledContext> {
+  const plugin = strategies.get(name);
+  const session = plugin.create({ ...plugin.defaults, ...options }, { counter, model: 'gpt-4o' }).startEpisode(episode);
+  const history = episode.messages.slice(0, turn.at);
+  const query = turn.query ?? [...history].reverse().find((m) => m.role === 'user')?.content ?? '';
+  return session.assemble({ episode, turn, turnIndex: 0, history, query });
+}
+
+const episode = syntheticEpisode('dana', 'DDD444', 20);
+const lastTurn = episode.turns.at(-1)!;
+const content = (context: AssembledContext) => context.messages.map((m) => m.content ?? '').join('\n');
+
+describe('strategies', () => {
+  it('registers the six strategies in order', () => {
+    expect(strategies.names()).toEqual(['naive', 'sliding-window', 'token-buffer', 'summary-buffer', 'rag', 'production']);
+  });
+
+  it('naive sends every knowledge document, the customer record and the whole history', async () => {
+    const context = await assembleAt('naive', episode, lastTurn);
+    expect(context.messages).toHaveLength(1 + episode.messages.length + 1);
+    expect(content(context)).toContain('Refunds are issued within 5 business days');
+    expect(content(context)).toContain('DDD444-profile');
+    expect(context.retrieved).toEqual(['policy/refunds', 'policy/shipping']);
+  });
+
+  it('sliding-window keeps the last N messages, widened to whole tool exchanges', async () => {
+    const context = await assembleAt('sliding-window', episode, lastTurn, { messages: 5 });
+    const history = context.messages.slice(1, -1);
+    expect(history.length).toBeGreaterThanOrEqual(5);
+    expect(history.at(-1)).toEqual(episode.messages.at(-1));
+  });
+
+  it('token-buffer fills its token limit with the most recent messages', async () => {
+    const context = await assembleAt('token-buffer', episode, lastTurn, { maxTokens: 600 });
+    const tokens = counter.countMessages(context.messages);
+    expect(tokens).toBeLessThanOrEqual(600);
+    expect(tokens).toBeGreaterThan(400);
+    expect(context.messages.at(-2)).toEqual(episode.messages.at(-1));
+  });
+
+  it('summary-buffer summarizes what left the window and keeps its key entities', async () => {
+    const context = await assembleAt('summary-buffer', episode, lastTurn, { maxTokens: 1200, summaryTokens: 300 });
+    const summary = context.messages.find((m) => m.content?.startsWith('Summary of the earlier conversation'));
+    expect(summary?.content).toMatch(/ORD-DDD444-\d+/);
+    expect(context.sections.summary).toBeGreaterThan(0);
+    expect(counter.countMessages(context.messages)).toBeLessThanOrEqual(1200);
+  });
+
+  it('rag retrieves the knowledge and history that match the query', async () => {
+    const turn: Turn = { at: episode.messages.length, query: 'How long do refunds take to reach my payment method?', probes: [] };
+    const context = await assembleAt('rag', episode, turn);
+    expect(context.retrieved?.[0]).toBe('policy/refunds');
+    expect(content(context)).toContain('Refunds are issued');
+  });
+
+  it('production fills the TechCorp sections in cache-friendly order within 8,000 tokens', async () => {
+    const context = await assembleAt('production', episode, lastTurn);
+    expect(PRODUCTION_PROFILE.sections.map((s) => s.name)).toEqual(['system_prompt', 'user_profile', 'conversation_summary', 'recent_messages', 'tool_results', 'retrieved_context', 'current_query']);
+    expect(Object.keys(context.sections)).toEqual(expect.arrayContaining(['system_prompt', 'user_profile', 'recent_messages', 'current_query']));
+    expect(counter.countMessages(context.messages)).toBeLessThanOrEqual(8000);
+    expect(context.messages.at(-1)).toEqual({ role: 'user', content: lastTurn.query });
+  });
+});
