@@ -62,6 +62,20 @@ function olderToolResults(units: readonly ChatMessage[][], before: number, budge
   return results.join('\n');
 }
 
+/**
+ * Where the recent window starts. The window only grows until it overflows its budget, then
+ * compacts down to half of it: between compactions the history section is append-only, so
+ * consecutive turns share it as a prompt-cache prefix.
+ */
+function compactedWindowStart(units: readonly ChatMessage[][], start: number, budget: number, counter: TokenCounter): number {
+  let used = 0;
+  for (let i = start; i < units.length; i++) used += unitTokens(units[i]!, counter);
+  if (used <= budget) return start;
+  let compacted = start;
+  while (compacted < units.length && used > budget / 2) used -= unitTokens(units[compacted++]!, counter);
+  return compacted;
+}
+
 /** The production assembler as it stands: budget manager, running summary, retrieval over knowledge, history and customer records. */
 export const production = defineStrategy({
   name: 'production',
@@ -77,14 +91,12 @@ export const production = defineStrategy({
         const history = new HistoryIndex();
         const summary = new RunningSummary(counter, budgetOf('conversation_summary'));
         const profile = renderProfile(episode);
+        let start = 0;
         return {
           assemble: (input) => {
             const units = toolExchangeUnits(input.history);
             history.sync(units);
-            let start = units.length;
-            for (let used = 0; start > summary.coveredUnits && used + unitTokens(units[start - 1]!, counter) <= budgetOf('recent_messages'); start--) {
-              used += unitTokens(units[start - 1]!, counter);
-            }
+            start = compactedWindowStart(units, start, budgetOf('recent_messages'), counter);
             const toolResults = olderToolResults(units, start, budgetOf('tool_results'), counter);
 
             const query = input.query;
