@@ -1,10 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
-import { CtxbenchError, PriceTable, TECHCORP_SCENARIO } from '../core/index.js';
+import { ConfigError, CtxbenchError, didYouMean, PriceTable, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
-import { resultJson, writeFileAtomic } from '../reports/json.js';
+import { REPORT_WRITERS } from '../reports/index.js';
+import { writeFileAtomic } from '../reports/json.js';
+import { junitXml } from '../reports/junit.js';
 import { markdownSummary } from '../reports/markdown.js';
 import { strategies } from '../strategies/index.js';
+import { checkResult, formatCheckTable, readResult } from './check.js';
 import { ctxbenchVersion } from './runner/environment.js';
 import { logProgress, terminalProgress } from './progress.js';
 import { runBenchmark } from './runner/run.js';
@@ -32,6 +35,7 @@ interface RunFlags {
   seed: number;
   limit?: number;
   turns: boolean;
+  format: string[];
 }
 
 async function runCommand(flags: RunFlags): Promise<void> {
@@ -53,11 +57,49 @@ async function runCommand(flags: RunFlags): Promise<void> {
     signal: controller.signal,
     onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
   });
-  const summary = markdownSummary(result);
-  writeFileAtomic(join(flags.out, 'result.json'), resultJson(result));
-  writeFileAtomic(join(flags.out, 'summary.md'), summary);
-  process.stdout.write(`${summary}\nwrote ${join(flags.out, 'result.json')} and ${join(flags.out, 'summary.md')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
+  const written = writeReports(result, flags.out, flags.format);
+  process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
   if (result.interrupted) process.exitCode = 130;
+}
+
+/** Writes the chosen report formats into `dir`; returns the paths written. */
+function writeReports(result: RunResult, dir: string, formats: string[]): string[] {
+  const known = REPORT_WRITERS.map((w) => w.name);
+  for (const format of formats) {
+    if (!known.includes(format)) throw new ConfigError(`unknown report format "${format}"`, didYouMean(format, known));
+  }
+  return REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((writer) =>
+    Object.entries(writer.write(result)).map(([file, content]) => {
+      writeFileAtomic(join(dir, file), content);
+      return join(dir, file);
+    }),
+  );
+}
+
+const metricFloor = (value: string, floors: Record<string, number> = {}) => {
+  const match = /^(\w+)=([\d.]+)$/.exec(value);
+  if (!match) throw new InvalidArgumentError(`--min must look like metric=value (for example factRetention=0.95), got "${value}"`);
+  return { ...floors, [match[1]!]: Number(match[2]) };
+};
+
+interface CheckFlags {
+  baseline?: string;
+  junit?: string;
+  maxCostRatio?: number;
+  min?: Record<string, number>;
+  strategy?: string[];
+  latencyTolerance?: number;
+}
+
+function checkCommand(resultPath: string, flags: CheckFlags): void {
+  const report = checkResult(readResult(resultPath), {
+    thresholds: { maxCostRatio: flags.maxCostRatio, minMetric: flags.min, strategies: flags.strategy },
+    baseline: flags.baseline ? readResult(flags.baseline) : undefined,
+    tolerance: flags.latencyTolerance === undefined ? {} : { latency: flags.latencyTolerance },
+  });
+  process.stdout.write(`${formatCheckTable(report)}\n`);
+  if (flags.junit) writeFileAtomic(flags.junit, junitXml(report));
+  process.exitCode = report.pass ? 0 : 1;
 }
 
 /** The `ctxbench` command line. */
@@ -80,10 +122,31 @@ export function buildCli(): Command {
     .option('--seed <n>', 'seed of the bootstrap intervals', positiveInteger('--seed'), 1)
     .option('--limit <n>', 'replay at most n episodes of each dataset', positiveInteger('--limit'))
     .option('--no-turns', 'leave per-turn rows out of result.json')
+    .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name))
     .action(async (flags: RunFlags) => {
       new PriceTable().get(flags.model);
       await runCommand(flags);
     });
+  program
+    .command('report')
+    .description('write report formats from an existing result.json')
+    .argument('<result>', 'a result.json written by ctxbench run')
+    .option('-o, --out <dir>', 'output directory', 'ctxbench-results')
+    .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name).filter((n) => n !== 'json'))
+    .action((resultPath: string, flags: { out: string; format: string[] }) => {
+      process.stdout.write(`wrote ${writeReports(readResult(resultPath), flags.out, flags.format).join(', ')}\n`);
+    });
+  program
+    .command('check')
+    .description('the CI gate: exit 1 when a budget was exceeded, a threshold missed or a metric regressed')
+    .argument('<result>', 'a result.json written by ctxbench run')
+    .option('-b, --baseline <result>', 'an earlier result.json to compare against (same datasets and scenario)')
+    .option('--junit <file>', 'also write the gates as JUnit XML')
+    .option('--max-cost-ratio <x>', 'most production may cost relative to naive, per dataset', Number)
+    .option('--min <metric=value>', 'a floor for a probe metric (repeatable)', metricFloor)
+    .option('-s, --strategy <names...>', 'strategies the thresholds apply to (default: production)')
+    .option('--latency-tolerance <share>', 'allowed p95 latency rise over the baseline on a comparable machine (default 0.2)', Number)
+    .action(checkCommand);
   program
     .command('list')
     .description('list the registered datasets, strategies and priced models')

@@ -4,6 +4,7 @@ import {
   ConfigError,
   PriceTable,
   queryOf,
+  recordedTimeOf,
   sharedCounter,
   TOKENS_PER_TOOL_CALL,
   type ChatMessage,
@@ -81,6 +82,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   prices.get(scenario.model);
   const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario };
   const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), options: s.options }));
+  const repeated = options.strategies.map((s) => s.name).find((name, i, names) => names.indexOf(name) !== i);
+  if (repeated) throw new ConfigError(`strategy "${repeated}" is selected twice`, 'compare option variants in separate runs, or register the variant under its own name');
   validateShard(options.shard);
 
   const loaded: LoadedDataset[] = [];
@@ -148,7 +151,7 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
     // Synchronous strategies are timed without awaiting, so other episodes in flight never
     // inflate the latency; an asynchronous one is exact only at concurrency 1.
     const startedAt = performance.now();
-    const pending = session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn) });
+    const pending = session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn), now: recordedTimeOf(episode.messages, turn) });
     const assembled = pending instanceof Promise ? await pending : pending;
     const latencyMs = performance.now() - startedAt;
     const inputTokens = counter.countMessages(assembled.messages);

@@ -13,6 +13,11 @@ export interface TurnInput {
   history: readonly ChatMessage[];
   /** The query to answer: the turn's query, else the last user message of the history ('' if none). */
   query: string;
+  /**
+   * The recorded time of the turn (ISO 8601), where the recording has one: strategies take
+   * "now" from here, never from the wall clock, so replays of old data are reproducible.
+   */
+  now?: string;
 }
 
 /** The context a strategy would send for one turn. */
@@ -64,4 +69,12 @@ export function queryOf(history: readonly ChatMessage[], turn: Readonly<Turn>): 
     if (history[i]!.role === 'user') return history[i]!.content ?? '';
   }
   return '';
+}
+
+/** The recorded time of a turn: its own message's timestamp, else the latest one before it. */
+export function recordedTimeOf(messages: readonly ChatMessage[], turn: Readonly<Turn>): string | undefined {
+  for (let i = Math.min(turn.at, messages.length - 1); i >= 0; i--) {
+    if (messages[i]!.timestamp) return messages[i]!.timestamp;
+  }
+  return undefined;
 }

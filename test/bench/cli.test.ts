@@ -53,3 +53,47 @@ describe('ctxbench CLI', () => {
     expect(ctxbench('--version').stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe('ctxbench report and check', () => {
+  const out = mkdtempSync(join(tmpdir(), 'ctxbench-gate-'));
+  const resultPath = join(out, 'result.json');
+
+  it('writes every report format from one run', () => {
+    const run = ctxbench('run', '--dataset', 'abcd', '-o', out);
+    expect(run.status).toBe(0);
+    for (const file of ['result.json', 'summary.md', 'summary.csv', 'turns.csv']) expect(existsSync(join(out, file))).toBe(true);
+  });
+
+  it('rewrites reports from an existing result', () => {
+    const again = mkdtempSync(join(tmpdir(), 'ctxbench-report-'));
+    const report = ctxbench('report', resultPath, '-o', again, '--format', 'md', 'csv');
+    expect(report.status).toBe(0);
+    expect(readFileSync(join(again, 'summary.md'), 'utf8')).toBe(readFileSync(join(out, 'summary.md'), 'utf8'));
+  });
+
+  it('passes a result against itself as baseline and writes JUnit XML', () => {
+    const junit = join(out, 'gates.xml');
+    const check = ctxbench('check', resultPath, '--baseline', resultPath, '--junit', junit, '--latency-tolerance', '10');
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain('PASS');
+    expect(readFileSync(junit, 'utf8')).toContain('<testsuite');
+  });
+
+  it('exits 1 when a threshold is missed', () => {
+    const check = ctxbench('check', resultPath, '--max-cost-ratio', '0.01');
+    expect(check.status).toBe(1);
+    expect(check.stdout).toContain('FAIL');
+  });
+
+  it('exits 2 on a file that is not a result', () => {
+    const check = ctxbench('check', join(out, 'summary.md'));
+    expect(check.status).toBe(2);
+    expect(check.stderr).toContain('summary.md');
+  });
+
+  it('exits 2 on an unknown report format', () => {
+    const report = ctxbench('report', resultPath, '--format', 'pdf');
+    expect(report.status).toBe(2);
+    expect(report.stderr).toMatch(/unknown report format "pdf"/);
+  });
+});

@@ -1,0 +1,19 @@
+import { defineDataset, Registry, type Aggregate, type DatasetLoader, type RunResult } from '../../core/index.js';
+import { runBenchmark, type Selection } from '../../bench/runner/run.js';
+import { strategies } from '../../strategies/index.js';
+import { syntheticEpisode } from '../strategies/fixtures.js';
+
+const episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 20), syntheticEpisode('carol', 'CCC333', 6)];
+const synthetic = defineDataset({ name: 'synthetic', description: 'test episodes', defaults: () => ({}), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const datasets = new Registry<DatasetLoader<any>>('dataset').register(synthetic);
+
+/** A real result: the synthetic episodes replayed through the selected strategies. */
+export function replaySynthetic(selections: Selection[] = [{ name: 'naive' }, { name: 'token-buffer' }, { name: 'production' }]): Promise<RunResult> {
+  return runBenchmark({ datasets: [{ name: 'synthetic' }], strategies: selections, registries: { datasets, strategies } });
+}
+
+/** A copy of the result with one strategy's aggregate changed. */
+export function withAggregate(result: RunResult, strategy: string, change: (aggregate: Aggregate) => Partial<Aggregate>): RunResult {
+  return { ...result, aggregates: result.aggregates.map((a) => (a.strategy === strategy ? { ...a, ...change(a) } : a)) };
+}
