@@ -10,6 +10,7 @@ import { strategies } from '../strategies/index.js';
 import { checkResult, formatCheckTable, readResult } from './check.js';
 import { ctxbenchVersion } from './runner/environment.js';
 import { logProgress, terminalProgress } from './progress.js';
+import { mergeResults } from './runner/merge.js';
 import { runBenchmark } from './runner/run.js';
 
 const positiveInteger = (name: string) => (value: string) => {
@@ -135,6 +136,16 @@ export function buildCli(): Command {
     .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name).filter((n) => n !== 'json'))
     .action((resultPath: string, flags: { out: string; format: string[] }) => {
       process.stdout.write(`wrote ${writeReports(readResult(resultPath), flags.out, flags.format).join(', ')}\n`);
+    });
+  program
+    .command('merge')
+    .description('merge the result.json files of --shard runs into one result and write its reports')
+    .argument('<results...>', 'the result.json of every shard')
+    .option('-o, --out <dir>', 'output directory', 'ctxbench-results')
+    .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name))
+    .action((paths: string[], flags: { out: string; format: string[] }) => {
+      const merged = mergeResults(paths.map((path) => readResult(path)));
+      process.stdout.write(`${markdownSummary(merged)}\nwrote ${writeReports(merged, flags.out, flags.format).join(', ')}\n`);
     });
   program
     .command('check')

@@ -10,7 +10,8 @@ export function aggregate(rows: readonly TurnRow[], seed: number): Aggregate {
     if (turns) turns.push(row);
     else byEpisode.set(row.episode, [row]);
   }
-  const episodes = [...byEpisode.values()];
+  // Sorted by id so that the bootstrap does not depend on row order (shards merge identically).
+  const episodes = [...byEpisode.keys()].sort(byCodePoint).map((id) => byEpisode.get(id)!);
 
   const metrics: Aggregate['metrics'] = {};
   PROBE_METRICS.forEach((metric, i) => {
@@ -59,4 +60,21 @@ export function missionChecks(aggregates: readonly Aggregate[], scenario: Scenar
     });
     return [{ dataset, naiveMonthlyUsd, productionMonthlyUsd, costRatio, costTarget, fidelity, pass: costRatio <= costTarget && fidelity.every((f) => f.ok) }];
   });
+}
+
+/** Compares strings by code point: locale-independent, so orders are the same on every machine. */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Turn rows grouped by dataset x strategy, in first-seen order. */
+export function groupRows(rows: readonly TurnRow[]): TurnRow[][] {
+  const groups = new Map<string, TurnRow[]>();
+  for (const row of rows) {
+    const key = `${row.dataset}\u0000${row.strategy}`;
+    const group = groups.get(key);
+    if (group) group.push(row);
+    else groups.set(key, [row]);
+  }
+  return [...groups.values()];
 }

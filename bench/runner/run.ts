@@ -21,7 +21,7 @@ import {
   type StrategyPlugin,
   type TokenCounter,
 } from '../../core/index.js';
-import { aggregate, missionChecks } from './aggregate.js';
+import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
 import { scoreProbes } from './probes.js';
 import { sharedPrefixTokens } from './prefix.js';
@@ -182,17 +182,6 @@ function outputTokensOf(recorded: ChatMessage | undefined, scenario: Scenario, c
   if (!recorded || recorded.role !== 'assistant' || scenario.overrideRecordedOutput) return scenario.outputTokensPerCall;
   const calls = (recorded.tool_calls ?? []).reduce((sum, call) => sum + TOKENS_PER_TOOL_CALL + counter.count(call.function.name) + counter.count(call.function.arguments), 0);
   return counter.count(recorded.content ?? '') + calls;
-}
-
-function groupRows(rows: readonly TurnRow[]): TurnRow[][] {
-  const groups = new Map<string, TurnRow[]>();
-  for (const row of rows) {
-    const key = `${row.dataset}\u0000${row.strategy}`;
-    const group = groups.get(key);
-    if (group) group.push(row);
-    else groups.set(key, [row]);
-  }
-  return [...groups.values()];
 }
 
 function validateShard(shard: RunOptions['shard']): void {

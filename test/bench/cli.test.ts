@@ -97,3 +97,22 @@ describe('ctxbench report and check', () => {
     expect(report.stderr).toMatch(/unknown report format "pdf"/);
   });
 });
+
+describe('ctxbench merge', () => {
+  it('merges the results of shard runs and refuses mixed configurations', () => {
+    const dirs = [1, 2].map((index) => {
+      const dir = mkdtempSync(join(tmpdir(), `ctxbench-shard${index}-`));
+      expect(ctxbench('run', '--dataset', 'abcd', '--shard', `${index}/2`, '-f', 'json', '-o', dir).status).toBe(0);
+      return join(dir, 'result.json');
+    });
+    const out = mkdtempSync(join(tmpdir(), 'ctxbench-merged-'));
+    const merge = ctxbench('merge', ...dirs, '-o', out);
+    expect(merge.status).toBe(0);
+    expect(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).datasets[0].episodes).toBe(3);
+    const other = mkdtempSync(join(tmpdir(), 'ctxbench-other-'));
+    ctxbench('run', '--dataset', 'abcd', '--shard', '2/2', '--seed', '5', '-f', 'json', '-o', other);
+    const refused = ctxbench('merge', dirs[0]!, join(other, 'result.json'), '-o', out);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('differs from shard 1 in config');
+  });
+});

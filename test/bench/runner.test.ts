@@ -107,3 +107,26 @@ describe('metrics', () => {
     expect(percentile([], 95)).toBe(0);
   });
 });
+
+describe('merging shards', () => {
+  it('gives the aggregates of the unsharded run', async () => {
+    const { mergeResults } = await import('../../bench/runner/merge.js');
+    const whole = await run();
+    const shards = await Promise.all([1, 2, 3].map((index) => run({ shard: { index, count: 3 } })));
+    const merged = mergeResults(shards);
+    const strip = (r: typeof whole) => r.aggregates.map((a) => ({ ...a, latencyMs: null }));
+    expect(strip(merged)).toEqual(strip(whole));
+    expect(merged.mission).toEqual(whole.mission);
+    expect(merged.config.shard).toBeNull();
+  });
+
+  it('refuses shards of different configurations, repeated shards and shards without turn rows', async () => {
+    const { mergeResults } = await import('../../bench/runner/merge.js');
+    const a = await run({ shard: { index: 1, count: 2 } });
+    const b = await run({ shard: { index: 2, count: 2 }, seed: 9 });
+    expect(() => mergeResults([a, b])).toThrow(/shard 2 differs from shard 1 in config/);
+    expect(() => mergeResults([a, a])).toThrow(/shard 1\/2 is given twice/);
+    expect(() => mergeResults([{ ...a, turns: undefined }])).toThrow(/no per-turn rows/);
+    expect(() => mergeResults([])).toThrow(/nothing to merge/);
+  });
+});
