@@ -1,5 +1,6 @@
 import type { RunResult } from '../core/index.js';
 import { summaryCsv, turnsCsv } from './csv.js';
+import { htmlReport } from './html.js';
 import { resultJson } from './json.js';
 import { markdownSummary } from './markdown.js';
 
@@ -15,6 +16,7 @@ export interface ReportWriter {
 export const REPORT_WRITERS: readonly ReportWriter[] = [
   { name: 'json', description: 'the versioned result (result.json)', write: (result) => ({ 'result.json': resultJson(result) }) },
   { name: 'md', description: 'a Markdown summary for pull requests and CI job summaries (summary.md)', write: (result) => ({ 'summary.md': markdownSummary(result) }) },
+  { name: 'html', description: 'a self-contained HTML report with charts that opens offline (report.html)', write: (result) => ({ 'report.html': htmlReport(result) }) },
   {
     name: 'csv',
     description: 'summary.csv, and turns.csv when the result has per-turn rows',
