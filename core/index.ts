@@ -22,3 +22,5 @@ export * from './cost/pricing.js';
 export * from './memory/running-summary.js';
 export * from './harness/result.js';
 export * from './harness/check-types.js';
+export * from './llm/client.js';
+export * from './memory/types.js';
