@@ -8,6 +8,7 @@ import { junitXml } from '../reports/junit.js';
 import { markdownSummary } from '../reports/markdown.js';
 import { strategies } from '../strategies/index.js';
 import { checkResult, formatCheckTable, readResult } from './check.js';
+import { loadConfig, type CtxbenchConfig } from './config.js';
 import { ctxbenchVersion } from './runner/environment.js';
 import { logProgress, terminalProgress } from './progress.js';
 import { mergeResults } from './runner/merge.js';
@@ -26,20 +27,47 @@ const shardOption = (value: string) => {
 };
 
 interface RunFlags {
+  config?: string;
   dataset?: string[];
   strategy?: string[];
-  model: string;
-  conversations: number;
-  out: string;
-  concurrency: number;
+  model?: string;
+  conversations?: number;
+  out?: string;
+  concurrency?: number;
   shard?: { index: number; count: number };
-  seed: number;
+  seed?: number;
   limit?: number;
-  turns: boolean;
-  format: string[];
+  turns?: boolean;
+  format?: string[];
 }
 
-async function runCommand(flags: RunFlags): Promise<void> {
+type Selected = { name: string; options?: Record<string, unknown> };
+const selected = (entries: ReadonlyArray<string | Selected>): Selected[] => entries.map((entry) => (typeof entry === 'string' ? { name: entry } : entry));
+const DEFAULT_DATASETS = () => datasets.names().filter((name) => name !== 'openai-jsonl' && name !== 'beir');
+
+/** The run's settings: flags first, then the config file, then the defaults. */
+function runSettings(flags: RunFlags, config: CtxbenchConfig) {
+  const limit = flags.limit ?? config.limit;
+  const withLimit = (entry: Selected) => (limit ? { ...entry, options: { ...entry.options, limit } } : entry);
+  const model = flags.model ?? config.model ?? TECHCORP_SCENARIO.model;
+  return {
+    datasets: (flags.dataset ? selected(flags.dataset) : selected(config.datasets ?? DEFAULT_DATASETS())).map(withLimit),
+    strategies: flags.strategy ? selected(flags.strategy) : selected(config.strategies ?? strategies.names()),
+    scenario: { ...TECHCORP_SCENARIO, ...config.scenario, model, ...(flags.conversations ? { conversationsPerMonth: flags.conversations } : {}) },
+    prices: new PriceTable(config.prices),
+    out: flags.out ?? config.out ?? 'ctxbench-results',
+    formats: flags.format ?? config.formats ?? REPORT_WRITERS.map((w) => w.name),
+    concurrency: flags.concurrency ?? config.concurrency ?? 4,
+    seed: flags.seed ?? config.seed ?? 1,
+    perTurn: flags.turns ?? config.turns ?? true,
+  };
+}
+
+async function runCommand(flags: RunFlags, command: Command): Promise<void> {
+  const { config } = await loadConfig(flags.config);
+  // --no-turns defaults `turns` to true; only an explicit flag may override the config file.
+  const settings = runSettings({ ...flags, turns: command.getOptionValueSource('turns') === 'cli' ? flags.turns : undefined }, config);
+  settings.prices.get(settings.scenario.model);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nstopping after the episodes in flight; press Ctrl-C again to quit now\n');
@@ -47,18 +75,13 @@ async function runCommand(flags: RunFlags): Promise<void> {
     process.once('SIGINT', () => process.exit(130));
   });
   const result = await runBenchmark({
-    datasets: (flags.dataset ?? datasets.names().filter((name) => name !== 'openai-jsonl' && name !== 'beir')).map((name) => ({ name, options: flags.limit ? { limit: flags.limit } : {} })),
-    strategies: (flags.strategy ?? strategies.names()).map((name) => ({ name })),
+    ...settings,
     registries: { datasets, strategies },
-    scenario: { ...TECHCORP_SCENARIO, model: flags.model, conversationsPerMonth: flags.conversations },
-    seed: flags.seed,
-    concurrency: flags.concurrency,
     shard: flags.shard,
-    perTurn: flags.turns,
     signal: controller.signal,
     onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
   });
-  const written = writeReports(result, flags.out, flags.format);
+  const written = writeReports(result, settings.out, settings.formats);
   process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
   if (result.interrupted) process.exitCode = 130;
 }
@@ -84,6 +107,7 @@ const metricFloor = (value: string, floors: Record<string, number> = {}) => {
 };
 
 interface CheckFlags {
+  config?: string;
   baseline?: string;
   junit?: string;
   maxCostRatio?: number;
@@ -92,11 +116,14 @@ interface CheckFlags {
   latencyTolerance?: number;
 }
 
-function checkCommand(resultPath: string, flags: CheckFlags): void {
+async function checkCommand(resultPath: string, flags: CheckFlags): Promise<void> {
+  const gate = (await loadConfig(flags.config)).config.check ?? {};
+  const baseline = flags.baseline ?? gate.baseline;
+  const latency = flags.latencyTolerance ?? gate.latencyTolerance;
   const report = checkResult(readResult(resultPath), {
-    thresholds: { maxCostRatio: flags.maxCostRatio, minMetric: flags.min, strategies: flags.strategy },
-    baseline: flags.baseline ? readResult(flags.baseline) : undefined,
-    tolerance: flags.latencyTolerance === undefined ? {} : { latency: flags.latencyTolerance },
+    thresholds: { maxCostRatio: flags.maxCostRatio ?? gate.maxCostRatio, minMetric: flags.min ?? gate.minMetric, strategies: flags.strategy ?? gate.strategies },
+    baseline: baseline ? readResult(baseline) : undefined,
+    tolerance: latency === undefined ? {} : { latency },
   });
   process.stdout.write(`${formatCheckTable(report)}\n`);
   if (flags.junit) writeFileAtomic(flags.junit, junitXml(report));
@@ -113,21 +140,19 @@ export function buildCli(): Command {
   program
     .command('run')
     .description('replay recorded conversations through context strategies and write the result and a summary')
-    .option('-d, --dataset <names...>', `datasets to replay (default: ${datasets.names().filter((n) => n !== 'openai-jsonl' && n !== 'beir').join(', ')})`)
+    .option('--config <file>', 'configuration file (default: ctxbench.config.{ts,mjs,js,json} in the working directory)')
+    .option('-d, --dataset <names...>', `datasets to replay (default: ${DEFAULT_DATASETS().join(', ')})`)
     .option('-s, --strategy <names...>', `strategies to compare (default: all: ${strategies.names().join(', ')})`)
-    .option('-m, --model <model>', 'model whose prices and tokenizer apply', TECHCORP_SCENARIO.model)
-    .option('--conversations <n>', 'conversations a month, for the monthly projection', positiveInteger('--conversations'), TECHCORP_SCENARIO.conversationsPerMonth)
-    .option('-o, --out <dir>', 'output directory', 'ctxbench-results')
-    .option('-c, --concurrency <n>', 'episodes replayed at once', positiveInteger('--concurrency'), 4)
+    .option('-m, --model <model>', `model whose prices and tokenizer apply (default: ${TECHCORP_SCENARIO.model})`)
+    .option('--conversations <n>', `conversations a month, for the monthly projection (default: ${TECHCORP_SCENARIO.conversationsPerMonth})`, positiveInteger('--conversations'))
+    .option('-o, --out <dir>', 'output directory (default: ctxbench-results)')
+    .option('-c, --concurrency <n>', 'episodes replayed at once (default: 4)', positiveInteger('--concurrency'))
     .option('--shard <i/n>', 'replay only shard i of n', shardOption)
-    .option('--seed <n>', 'seed of the bootstrap intervals', positiveInteger('--seed'), 1)
+    .option('--seed <n>', 'seed of the bootstrap intervals (default: 1)', positiveInteger('--seed'))
     .option('--limit <n>', 'replay at most n episodes of each dataset', positiveInteger('--limit'))
     .option('--no-turns', 'leave per-turn rows out of result.json')
-    .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name))
-    .action(async (flags: RunFlags) => {
-      new PriceTable().get(flags.model);
-      await runCommand(flags);
-    });
+    .option('-f, --format <formats...>', `report formats (default: all: ${REPORT_WRITERS.map((w) => w.name).join(', ')})`)
+    .action(runCommand);
   program
     .command('report')
     .description('write report formats from an existing result.json')
@@ -151,6 +176,7 @@ export function buildCli(): Command {
     .command('check')
     .description('the CI gate: exit 1 when a budget was exceeded, a threshold missed or a metric regressed')
     .argument('<result>', 'a result.json written by ctxbench run')
+    .option('--config <file>', 'configuration file whose check section holds the thresholds')
     .option('-b, --baseline <result>', 'an earlier result.json to compare against (same datasets and scenario)')
     .option('--junit <file>', 'also write the gates as JUnit XML')
     .option('--max-cost-ratio <x>', 'most production may cost relative to naive, per dataset', Number)

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError, RESULT_SCHEMA_VERSION, type RunResult } from '../core/index.js';
-import { firstIssue } from './config-issue.js';
+import { firstIssue } from '../core/validation.js';
 
 const FIX = 'pass the result.json that `ctxbench run` wrote';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, didYouMean, PROBE_METRICS, type ProbeMetric } from '../core/index.js';
-import { firstIssue } from './config-issue.js';
+import { firstIssue } from '../core/validation.js';
 
 const share = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { firstIssue } from '../validation.js';
 
 /** How a section is cut: conversations keep their most recent content, documents their beginning. */
 export type SectionKind = 'conversation' | 'document';
@@ -58,11 +59,9 @@ const profileSchema = z
 export function defineProfile(input: BudgetProfileInput): BudgetProfile {
   const parsed = profileSchema.safeParse(input);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const path = issue.path.join('.');
-    const value = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown> | undefined)?.[key], input);
+    const issue = firstIssue(input, parsed.error);
     throw new ConfigError(
-      `invalid budget profile: ${path || '(root)'} = ${JSON.stringify(value) ?? 'undefined'} ${issue.message}`,
+      `invalid budget profile: ${issue.key} = ${JSON.stringify(issue.value) ?? 'undefined'} ${issue.problem}`,
       'correct that value in the profile (see TECHCORP_PROFILE for a complete example)',
     );
   }
