@@ -128,12 +128,19 @@ async function replayStrategy(dataset: string, strategyName: string, strategy: S
   const perEpisode: TurnRow[][] = new Array(episodes.length);
   let turnsDone = 0;
   let next = 0;
+  let yielded = performance.now();
   const worker = async () => {
     while (next < episodes.length && !options.signal?.aborted) {
       const index = next++;
       perEpisode[index] = await replayEpisode(dataset, strategyName, strategy, episodes[index]!, context);
       turnsDone += perEpisode[index]!.length;
       options.onProgress?.({ dataset, strategy: strategyName, turnsDone, turnsTotal });
+      // Synchronous strategies never give the event loop a turn; yield now and then so that
+      // Ctrl-C (and anything else waiting on the loop) is handled during a long replay.
+      if (performance.now() - yielded > 50) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = performance.now();
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));

@@ -116,3 +116,22 @@ describe('ctxbench merge', () => {
     expect(refused.stderr).toContain('differs from shard 1 in config');
   });
 });
+
+describe('ctxbench run interrupted', () => {
+  it('stops cleanly on Ctrl-C and keeps what finished', async () => {
+    const { spawn } = await import('node:child_process');
+    const out = mkdtempSync(join(tmpdir(), 'ctxbench-sigint-'));
+    const child = spawn(process.execPath, [bin, 'run', '--dataset', 'banking77', '--concurrency', '1', '-f', 'json', '-o', out], { env: { ...process.env, CI: 'true' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('progress:') && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(130);
+    const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    expect(result.interrupted).toBe(true);
+    expect(result.aggregates[0].turns).toBeGreaterThan(0);
+    expect(result.aggregates[0].turns).toBeLessThan(10003);
+  }, 60_000);
+});
