@@ -24,3 +24,4 @@ export * from './harness/result.js';
 export * from './harness/check-types.js';
 export * from './llm/client.js';
 export * from './memory/types.js';
+export * from './cost/prefix.js';

@@ -5,6 +5,7 @@ import {
   PriceTable,
   queryOf,
   recordedTimeOf,
+  sharedPrefixTokens,
   sharedCounter,
   TOKENS_PER_TOOL_CALL,
   type ChatMessage,
@@ -24,7 +25,7 @@ import {
 import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
 import { scoreProbes } from './probes.js';
-import { sharedPrefixTokens } from './prefix.js';
+
 import { round } from './stats.js';
 
 /** A plug-in chosen by name, with options that override its defaults. */

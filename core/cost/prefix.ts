@@ -1,4 +1,5 @@
-import type { ChatMessage, TokenCounter } from '../../core/index.js';
+import type { ChatMessage } from '../messages.js';
+import type { TokenCounter } from '../tokens/counter.js';
 
 const sameMessage = (a: ChatMessage, b: ChatMessage) =>
   a.role === b.role && a.content === b.content && a.name === b.name && a.tool_call_id === b.tool_call_id && JSON.stringify(a.tool_calls) === JSON.stringify(b.tool_calls);
