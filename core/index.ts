@@ -25,3 +25,4 @@ export * from './harness/check-types.js';
 export * from './llm/client.js';
 export * from './memory/types.js';
 export * from './cost/prefix.js';
+export * from './retrieval/knowledge.js';

@@ -2,6 +2,7 @@ import {
   ContextBudget,
   defineProfile,
   defineStrategy,
+  KnowledgeBaseCache,
   LexicalIndex,
   RunningSummary,
   TECHCORP_PROFILE,
@@ -10,7 +11,7 @@ import {
   type Episode,
   type TokenCounter,
 } from '../core/index.js';
-import { fuseRanks, HistoryIndex, KnowledgeIndexCache } from './retrieval.js';
+import { fuseRanks, HistoryIndex } from './retrieval.js';
 import { renderUnits, unitTokens } from './shared.js';
 
 /**
@@ -82,11 +83,11 @@ export const production = defineStrategy({
   description: 'budgeted sections (TechCorp profile, cache-friendly order), running summary, retrieval over knowledge, older history and customer records',
   defaults: { retrievedItems: 8 },
   create: ({ retrievedItems }, { counter }) => {
-    const knowledgeIndexes = new KnowledgeIndexCache(counter);
+    const knowledgeBases = new KnowledgeBaseCache(counter);
     return {
       budget: PRODUCTION_PROFILE.total,
       startEpisode: (episode) => {
-        const knowledge = knowledgeIndexes.get(episode.knowledge);
+        const knowledge = knowledgeBases.get(episode.knowledge);
         const customer = customerIndex(episode);
         const history = new HistoryIndex();
         const summary = new RunningSummary(counter, budgetOf('conversation_summary'));
@@ -100,7 +101,7 @@ export const production = defineStrategy({
             const toolResults = olderToolResults(units, start, budgetOf('tool_results'), counter);
 
             const query = input.query;
-            const fromKnowledge = knowledge.index.search(query, retrievedItems).map((hit) => ({ ...knowledge.chunks.get(hit.id)!, id: hit.id }));
+            const fromKnowledge = knowledge.search(query, retrievedItems);
             const fromRecords = customer.index.search(query, retrievedItems).map((hit) => customer.records.get(hit.id)!);
             const fromHistory = history.search(query, retrievedItems, start).map((hit) => ({ id: `h${hit.id}`, text: renderUnits([units[Number(hit.id)]!]) }));
             const retrieved: Retrievable[] = fuseRanks<Retrievable>([fromKnowledge, fromRecords, fromHistory]).slice(0, retrievedItems);

@@ -1,5 +1,5 @@
-import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
-import { fuseRanks, HistoryIndex, KnowledgeIndexCache } from './retrieval.js';
+import { defineStrategy, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
+import { fuseRanks, HistoryIndex } from './retrieval.js';
 import { renderUnits } from './shared.js';
 
 /** Upper bound of the tokens of a "# Retrieved ..." header and its separators. */
@@ -19,21 +19,20 @@ export const rag = defineStrategy({
   description: 'system prompt + the top retrieved history turns and knowledge chunks for the current query, within a token budget',
   defaults: { maxTokens: 3000, candidates: 30 },
   create: ({ maxTokens, candidates }, { counter }) => {
-    const knowledgeIndexes = new KnowledgeIndexCache(counter);
+    const knowledgeBases = new KnowledgeBaseCache(counter);
     return {
       budget: maxTokens,
       startEpisode: (episode) => {
-        const knowledge = knowledgeIndexes.get(episode.knowledge);
+        const knowledge = knowledgeBases.get(episode.knowledge);
         const history = new HistoryIndex();
         return {
           assemble: (input) => {
             const units = toolExchangeUnits(input.history);
             history.sync(units);
             const queryMessage: ChatMessage = { role: 'user', content: input.query };
-            const fromKnowledge: Candidate[] = knowledge.index.search(input.query, candidates).map((hit) => {
-              const chunk = knowledge.chunks.get(hit.id)!;
-              return { id: hit.id, kind: 'knowledge', text: chunk.text, documentId: chunk.documentId };
-            });
+            const fromKnowledge: Candidate[] = knowledge
+              .search(input.query, candidates)
+              .map((chunk) => ({ id: chunk.id, kind: 'knowledge', text: chunk.text, documentId: chunk.documentId }));
             const askedAt = input.turn.query === undefined ? units.length - 1 : units.length;
             const fromHistory: Candidate[] = history
               .search(input.query, candidates, askedAt)
