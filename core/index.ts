@@ -26,3 +26,8 @@ export * from './llm/client.js';
 export * from './memory/types.js';
 export * from './cost/prefix.js';
 export * from './retrieval/knowledge.js';
+export * from './routing/customer-data.js';
+export * from './routing/loaders.js';
+export * from './routing/techcorp-loaders.js';
+export * from './assembler/profile.js';
+export * from './assembler/assembler.js';

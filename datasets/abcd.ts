@@ -4,6 +4,7 @@ import type { Episode, KnowledgeDocument, Probe, Turn } from '../core/harness/ep
 import { factProbesFromToolCalls } from '../core/harness/facts.js';
 import { containsNormalized, normalizeForMatch } from '../core/harness/match.js';
 import type { ChatMessage, ToolCall } from '../core/messages.js';
+import { retailSnapshot } from './customer-snapshots.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile } from './records.js';
 
 /** Options of the ABCD loader: the dialogues plus the three files that describe the agent's world. */
@@ -184,7 +185,7 @@ function dialogueEpisode(at: InputRecord, value: unknown, context: DialogueConte
     systemPrompt: SYSTEM_PROMPT,
     messages,
     knowledge: context.knowledge,
-    customer: { profile: personal, records: { order: scenario.order, product: scenario.product } },
+    customer: { profile: personal, records: { order: scenario.order, product: scenario.product }, snapshot: retailSnapshot(personal, scenario.order!, scenario.product!) },
     turns,
     metadata: { flow, subflow, scenarioSubflow: raw.subflow },
   };

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
 import type { CustomerRecord, Episode, KnowledgeDocument } from '../core/harness/episode.js';
 import { parseChatMessages, splitInstructions, turnsFromMessages } from './chat-messages.js';
+import { airlineSnapshot } from './customer-snapshots.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile, readTextFile, type PendingRecord } from './records.js';
 
 /** Paths of a tau-bench airline recording: trajectories plus the airline database and policy they ran against. */
@@ -71,7 +72,7 @@ function customerOf(userId: string, database: AirlineDatabase): CustomerRecord {
     }
     records[id] = record;
   }
-  return { profile, records };
+  return { profile, records, snapshot: airlineSnapshot(profile, records) };
 }
 
 function trajectoryLabel(index: number, source: unknown): string {

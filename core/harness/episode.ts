@@ -1,3 +1,4 @@
+import type { CustomerSnapshot } from '../routing/customer-data.js';
 import type { ChatMessage } from '../messages.js';
 
 /** A knowledge document an agent may consult: a policy section, a guideline, a KB article. */
@@ -13,6 +14,8 @@ export interface CustomerRecord {
   profile: Record<string, unknown>;
   /** Named records that belong to the customer, e.g. reservations by id. */
   records: Record<string, unknown>;
+  /** The same data normalized for the context loaders (orders, payment methods, invoices, ...). */
+  snapshot?: CustomerSnapshot;
 }
 
 /** Values that must appear in the context (tool-call arguments that already appeared earlier). */

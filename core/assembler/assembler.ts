@@ -1,0 +1,205 @@
+import { ContextBudget, type OverflowAction, type SectionUsage } from '../budget/budget.js';
+import type { BudgetProfile } from '../budget/profile.js';
+import { messageToText, type ChatMessage } from '../messages.js';
+import type { KnowledgeBase } from '../retrieval/knowledge.js';
+import type { CustomerDataSource } from '../routing/customer-data.js';
+import { loadersFor, runLoader, type ContextLoader, type LoaderOutcome } from '../routing/loaders.js';
+import { TECHCORP_LOADERS } from '../routing/techcorp-loaders.js';
+import { sharedCounter, type TokenCounter } from '../tokens/counter.js';
+import { ASSEMBLER_PROFILE } from './profile.js';
+
+/** What the router decided for a query, as the trace records it. */
+export interface RoutingDecision {
+  /** The intents whose context is loaded: one, two (low-confidence top-two policy) or the fallback. */
+  intents: string[];
+  confidence: number;
+  /** e.g. 'confident', 'fallback', 'top-two', 'pinned'. */
+  decision: string;
+  ranked: Array<{ label: string; confidence: number }>;
+}
+
+/** Anything that routes a query to intents (the IntentRouter, or a test double). */
+export interface IntentRouting {
+  route(query: string): Promise<RoutingDecision>;
+}
+
+/** A memory item the assembler placed in the context, with its score. */
+export interface RetrievedMemory {
+  source: string;
+  id: string;
+  content: string;
+  score: number;
+}
+
+/** The memory tier as the assembler uses it. */
+export interface MemoryRetrieval {
+  retrieve(query: string, options: { userId: string; intent?: string; maxTokens: number; now?: string }): Promise<{ text: string; items: RetrievedMemory[] }>;
+}
+
+/** Everything that happened while assembling one context. */
+export interface AssemblyTrace {
+  routing: RoutingDecision | null;
+  sections: SectionUsage[];
+  overflow: OverflowAction[];
+  loaders: LoaderOutcome[];
+  memories: Array<Omit<RetrievedMemory, 'content'>>;
+  /** Milliseconds per stage. */
+  timings: Record<'route' | 'profile' | 'memory' | 'loaders' | 'budget' | 'total', number>;
+}
+
+/** An assembled context with its exact token counts and trace. */
+export interface Assembly {
+  messages: ChatMessage[];
+  text: string;
+  tokens: number;
+  messageTokens: number;
+  trace: AssemblyTrace;
+}
+
+/** One request to assemble a context. */
+export interface AssembleRequest {
+  userId: string;
+  query: string;
+  /** The recent conversation, oldest first (append-only between compactions). */
+  history?: readonly ChatMessage[];
+  /** The running summary of what left the history (working memory). */
+  summary?: string;
+  /** Tool output to show beside the history. */
+  toolResults?: string;
+  /** Recorded time of the request (ISO 8601), for memory recency. */
+  now?: string;
+  /** Skip routing and load these intents' context (a conversation's established intent). */
+  intents?: string[];
+}
+
+/** Options of a {@link ProductionContextAssembler}. */
+export interface AssemblerOptions {
+  systemPrompt: string;
+  customers: CustomerDataSource;
+  /** @default ASSEMBLER_PROFILE */
+  profile?: BudgetProfile;
+  /** @default sharedCounter('gpt-4o') */
+  counter?: TokenCounter;
+  router?: IntentRouting;
+  /** @default TECHCORP_LOADERS */
+  loaders?: readonly ContextLoader[];
+  knowledge?: KnowledgeBase;
+  memory?: MemoryRetrieval;
+  /** @default 2000 */
+  loaderTimeoutMs?: number;
+  /** The intent used without a router. @default 'general_question' */
+  defaultIntent?: string;
+}
+
+/** Profiles kept rendered; the oldest is dropped beyond this. */
+const PROFILE_CACHE_USERS = 10_000;
+
+const elapsed = (since: number) => Math.round((performance.now() - since) * 1000) / 1000;
+
+/**
+ * The lab design's production assembler: system prompt, user profile (cached per user), intent
+ * routing and loaders, retrieved memories, history, query; every section goes through the budget
+ * manager, so the total never exceeds the budget. Holds no per-request state: many assemble()
+ * calls for different users may run at once.
+ */
+export class ProductionContextAssembler {
+  private readonly profiles = new Map<string, Promise<string>>();
+  private readonly counter: TokenCounter;
+  private readonly profile: BudgetProfile;
+
+  constructor(private readonly options: AssemblerOptions) {
+    this.counter = options.counter ?? sharedCounter('gpt-4o');
+    this.profile = options.profile ?? ASSEMBLER_PROFILE;
+  }
+
+  async assemble(request: AssembleRequest): Promise<Assembly> {
+    const started = performance.now();
+    const timings = { route: 0, profile: 0, memory: 0, loaders: 0, budget: 0, total: 0 };
+    let stage = performance.now();
+    const routing = await this.route(request);
+    timings.route = elapsed(stage);
+
+    stage = performance.now();
+    const userProfile = await this.userProfile(request.userId);
+    timings.profile = elapsed(stage);
+
+    stage = performance.now();
+    const retrievedBudget = this.profile.sections.find((s) => s.name === 'retrieved_context')?.budget ?? 0;
+    const intent = routing?.intents[0];
+    const memory = this.options.memory ? await this.options.memory.retrieve(request.query, { userId: request.userId, intent, maxTokens: retrievedBudget, now: request.now }) : undefined;
+    timings.memory = elapsed(stage);
+
+    stage = performance.now();
+    const outcomes = await this.load(request, routing?.intents ?? [this.options.defaultIntent ?? 'general_question']);
+    timings.loaders = elapsed(stage);
+
+    stage = performance.now();
+    const budget = new ContextBudget({ profile: this.profile, counter: this.counter });
+    const sections: Record<string, string | undefined> = {
+      system_prompt: this.options.systemPrompt,
+      user_profile: userProfile,
+      intent_context: outcomes.map((o) => o.text).filter(Boolean).join('\n\n'),
+      conversation_summary: request.summary,
+      recent_messages: request.history?.map(messageToText).join('\n'),
+      tool_results: request.toolResults,
+      retrieved_context: memory?.text,
+      current_query: request.query,
+    };
+    for (const [name, content] of Object.entries(sections)) {
+      if (content && this.profile.sections.some((s) => s.name === name)) budget.addSection(name, content);
+    }
+    const built = budget.build();
+    timings.budget = elapsed(stage);
+    timings.total = elapsed(started);
+    return {
+      messages: built.messages,
+      text: built.text,
+      tokens: built.tokens,
+      messageTokens: built.messageTokens,
+      trace: {
+        routing,
+        sections: built.sections,
+        overflow: built.overflow,
+        loaders: outcomes,
+        memories: (memory?.items ?? []).map(({ source, id, score }) => ({ source, id, score })),
+        timings,
+      },
+    };
+  }
+
+  private async route(request: AssembleRequest): Promise<RoutingDecision | null> {
+    if (request.intents?.length) return { intents: request.intents, confidence: 1, decision: 'pinned', ranked: request.intents.map((label) => ({ label, confidence: 1 })) };
+    return this.options.router ? this.options.router.route(request.query) : null;
+  }
+
+  /** The user's profile, rendered once per user and reused (a failed lookup is not cached). */
+  private userProfile(userId: string): Promise<string> {
+    let cached = this.profiles.get(userId);
+    if (!cached) {
+      cached = this.options.customers
+        .profile(userId)
+        .then((profile) => [`user id: ${userId}`, ...Object.entries(profile ?? {}).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)].join('\n'))
+        .catch((error: unknown) => {
+          this.profiles.delete(userId);
+          return `user id: ${userId} (profile unavailable: ${error instanceof Error ? error.message : String(error)})`;
+        });
+      this.profiles.set(userId, cached);
+      if (this.profiles.size > PROFILE_CACHE_USERS) this.profiles.delete(this.profiles.keys().next().value!);
+    }
+    return cached;
+  }
+
+  private async load(request: AssembleRequest, intents: readonly string[]): Promise<LoaderOutcome[]> {
+    const services = { customers: this.options.customers, knowledge: this.options.knowledge };
+    const seen = new Set<string>();
+    const calls: Array<Promise<LoaderOutcome>> = [];
+    for (const intent of intents) {
+      for (const loader of loadersFor(this.options.loaders ?? TECHCORP_LOADERS, intent)) {
+        if (seen.has(loader.name)) continue;
+        seen.add(loader.name);
+        calls.push(runLoader(loader, { userId: request.userId, query: request.query, intent, now: request.now }, services, this.options.loaderTimeoutMs ?? 2000));
+      }
+    }
+    return Promise.all(calls);
+  }
+}
