@@ -222,3 +222,14 @@ describe('abcd on malformed files', () => {
     await expect(abcd.load({ ...defaults, ontology: file, lenient: true })).rejects.toBeInstanceOf(DataError);
   });
 });
+
+describe('ABCD customer snapshot', () => {
+  it('normalizes the scenario order, payment and membership for the context loaders', async () => {
+    const { abcd: loader } = await import('../../datasets/abcd.js');
+    const [episode] = (await loader.load({ ...loader.defaults(), limit: 1 })).episodes;
+    const snapshot = episode!.customer!.snapshot!;
+    expect(snapshot.orders![0]).toMatchObject({ id: '3348917502', placedAt: '2019-11-06', items: [{ name: 'michael kors jeans', price: 94 }] });
+    expect(snapshot.paymentMethods![0]!.kind).toBe('credit card');
+    expect(snapshot.subscription!.plan).toBe('bronze membership');
+  });
+});

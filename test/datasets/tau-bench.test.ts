@@ -131,7 +131,8 @@ describe('tau-bench airline loader on other files of the same format', () => {
       ['tau-airline/task-7/trial-0', 'ana_1'],
       ['tau-airline/task-8/trial-0', 'bo_2'],
     ]);
-    expect(loaded.episodes[0]!.customer).toEqual({ profile: { email: 'ana@example.com', reservations: ['RES001'] }, records: { RES001: { user_id: 'ana_1', cabin: 'economy' } } });
+    expect(loaded.episodes[0]!.customer).toMatchObject({ profile: { email: 'ana@example.com', reservations: ['RES001'] }, records: { RES001: { user_id: 'ana_1', cabin: 'economy' } } });
+    expect(loaded.episodes[0]!.customer!.snapshot!.orders!.map((o) => o.id)).toEqual(['RES001']);
     expect(loaded.episodes[1]!.customer!.records).toEqual({});
     expect(loaded.episodes[0]!.turns).toEqual([{ at: 1, probes: [{ kind: 'fact', facts: ['RES001'] }] }, { at: 3, probes: [] }]);
   });
@@ -236,5 +237,18 @@ describe('tau-bench airline loader in lenient mode', () => {
   it('still fails on a file it cannot read as a whole', async () => {
     const options = airline('not json');
     await expectDataError(tauBenchAirline.load({ ...options, lenient: true }), { file: options.trajectories, record: 'file', field: 'contents' });
+  });
+});
+
+describe('tau-bench customer snapshot', () => {
+  it('normalizes reservations, payment methods and payments for the context loaders', async () => {
+    const { tauBenchAirline: loader } = await import('../../datasets/tau-bench.js');
+    const [episode] = (await loader.load({ ...loader.defaults(), limit: 1 })).episodes;
+    const snapshot = episode!.customer!.snapshot!;
+    expect(snapshot.orders!.map((o) => o.id)).toEqual(['NO6JO3', 'AIXC49', 'HKEG34']);
+    expect(snapshot.orders![0]!.items[0]!.name).toBe('HAT083 JFK->SEA on 2024-05-16');
+    expect(snapshot.paymentMethods!.map((m) => m.id)).toContain('credit_card_4421486');
+    expect(snapshot.subscription).toEqual({ plan: 'gold membership', status: 'active' });
+    expect(snapshot.profile).not.toHaveProperty('payment_methods');
   });
 });
