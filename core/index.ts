@@ -31,3 +31,8 @@ export * from './routing/loaders.js';
 export * from './routing/techcorp-loaders.js';
 export * from './assembler/profile.js';
 export * from './assembler/assembler.js';
+export * from './stats.js';
+export * from './cost/tracker.js';
+export * from './cost/price-file.js';
+export * from './experiment/assignment.js';
+export * from './experiment/experiment.js';

@@ -71,9 +71,24 @@ export function cachedPrefixTokens(sharedPrefix: number, rule: CacheRule): numbe
   return sharedPrefix - ((sharedPrefix - rule.minTokens) % rule.step);
 }
 
+/** Tokens of one call; `input` counts every prompt token, cached and cache-written ones included. */
+export interface CallTokens {
+  input: number;
+  /** Prompt tokens read from the provider's cache. */
+  cached: number;
+  output: number;
+  /**
+   * Prompt tokens written to the cache (Anthropic), billed at `cacheWrite`; the rest of the
+   * uncached input is billed at `input`. @default every uncached token on Anthropic models
+   * (ctxbench's breakpoint-at-the-end model), none on others
+   */
+  cacheWrite?: number;
+}
+
 /** The USD cost of one call. */
-export function callCost(price: ModelPrice, tokens: { input: number; cached: number; output: number }): number {
+export function callCost(price: ModelPrice, tokens: CallTokens): number {
   const uncached = tokens.input - tokens.cached;
-  const uncachedPrice = price.provider === 'anthropic' && price.cacheWrite !== undefined ? price.cacheWrite : price.input;
-  return (uncached * uncachedPrice + tokens.cached * price.cachedInput + tokens.output * price.output) / 1_000_000;
+  const writePrice = price.cacheWrite ?? price.input;
+  const written = tokens.cacheWrite ?? (price.provider === 'anthropic' ? uncached : 0);
+  return ((uncached - written) * price.input + written * writePrice + tokens.cached * price.cachedInput + tokens.output * price.output) / 1_000_000;
 }
