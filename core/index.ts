@@ -36,3 +36,6 @@ export * from './cost/tracker.js';
 export * from './cost/price-file.js';
 export * from './experiment/assignment.js';
 export * from './experiment/experiment.js';
+export * from './memory/summarizer.js';
+export * from './memory/working-memory.js';
+export * from './memory/short-term.js';

@@ -1,0 +1,226 @@
+import type OpenAI from 'openai';
+import { ExtractiveCompressor, type Compressor } from '../budget/compressor.js';
+import { smartTruncate } from '../budget/truncate.js';
+import { ConfigError } from '../errors.js';
+import { createLlmClient, type LlmConfig } from '../llm/client.js';
+import { messageToText, type ChatMessage, type ChatRole } from '../messages.js';
+import { splitSentences } from '../text/segment.js';
+import { sharedCounter, type TokenCounter } from '../tokens/counter.js';
+
+/** What a summarizer is told besides the messages: the summary so far and the cap on the new one. */
+export interface SummarizeOptions {
+  /** The running summary the new one replaces; its key facts should survive. */
+  previousSummary: string;
+  /** Most tokens the returned summary may take. */
+  maxTokens: number;
+}
+
+/** Folds messages that leave the recent window into a running summary of at most `maxTokens` tokens. */
+export interface Summarizer {
+  summarize(messages: readonly ChatMessage[], options: SummarizeOptions): Promise<string>;
+}
+
+/**
+ * Sentences in which the customer says who they are or what they prefer; matched in user
+ * messages and the previous summary. Matched with `String.search`, so a global flag is harmless.
+ */
+export const CUSTOMER_CUES: readonly RegExp[] = [
+  /\bmy (?:user ?id|user name|username|name|email|e-mail|phone(?: number)?|account(?: number| id)?|(?:order|reservation|booking|ticket|member(?:ship)?) (?:number|id|code))\b/i,
+  /\bI(?:'d| would) (?:like|prefer|rather)\b/i,
+  /\bI (?:prefer|want|choose|chose|decided?)\b/i,
+  /\bI (?:don't|do not|won't|will not) want\b/i,
+  /\bplease (?:don't|do not|never|always|make sure)\b/i,
+  /\b(?:always|never) (?:call|email|text|contact|send|book|use)\b/i,
+];
+
+/** Sentences that record a decision, said by either side; matched in user and assistant messages and the previous summary. */
+export const DECISION_CUES: readonly RegExp[] = [
+  /\b(?:we|you) agreed\b/i,
+  /\b(?:confirmed|approved|declined)\b/i,
+  /\bcancel(?:led|ed|lation|ling)?\b/i,
+  /\brefund(?:ed|s)?\b/i,
+];
+
+/** Options of an {@link ExtractiveSummarizer}. */
+export interface ExtractiveSummarizerOptions {
+  /** @default sharedCounter() */
+  counter?: TokenCounter;
+  /** @default CUSTOMER_CUES */
+  customerCues?: readonly RegExp[];
+  /** @default DECISION_CUES */
+  decisionCues?: readonly RegExp[];
+  /** Share of the cap that cued sentences (the customer's statements, decisions) may claim first. @default 0.5 */
+  statementShare?: number;
+  /** Selects sentences within each share. @default new ExtractiveCompressor() */
+  compressor?: Compressor;
+}
+
+/**
+ * The offline default: merges the previous summary with the new messages (JSON tool results
+ * flattened to one `tool.path: value` line per fact) and keeps, in two passes of the
+ * entity-first {@link ExtractiveCompressor}, first the cued sentences (the customer's identity
+ * and preferences, decisions; up to `statementShare` of the cap), then the other facts in the
+ * room left. Repeated sentences count once, at their latest position.
+ */
+export class ExtractiveSummarizer implements Summarizer {
+  private readonly counter: TokenCounter;
+  private readonly cuesByRole: ReadonlyMap<ChatRole | 'summary', readonly RegExp[]>;
+  private readonly statementShare: number;
+  private readonly compressor: Compressor;
+
+  /** @throws ConfigError when `statementShare` is outside 0..1. */
+  constructor(options: ExtractiveSummarizerOptions = {}) {
+    this.counter = options.counter ?? sharedCounter();
+    const decision = options.decisionCues ?? DECISION_CUES;
+    const all = [...(options.customerCues ?? CUSTOMER_CUES), ...decision];
+    this.cuesByRole = new Map([['summary', all], ['user', all], ['assistant', decision]]);
+    this.statementShare = options.statementShare ?? 0.5;
+    if (!(this.statementShare >= 0 && this.statementShare <= 1)) {
+      throw new ConfigError(`invalid summarizer option: statementShare = ${this.statementShare} must be between 0 and 1`, 'leave it out for the default 0.5');
+    }
+    this.compressor = options.compressor ?? new ExtractiveCompressor();
+  }
+
+  async summarize(messages: readonly ChatMessage[], { previousSummary, maxTokens }: SummarizeOptions): Promise<string> {
+    const cap = Math.max(0, Math.floor(maxTokens));
+    if (cap === 0) return '';
+    const { statements, facts } = this.partition(previousSummary, messages);
+    const context = { counter: this.counter, keep: 'end' as const };
+    const keptStatements = this.compressor.compress(statements, Math.floor(cap * this.statementShare), context).trim();
+    // One token is held back for the newline that joins the two parts.
+    const room = cap - (keptStatements ? this.counter.count(keptStatements) + 1 : 0);
+    const keptFacts = this.compressor.compress(facts, room, context).trim();
+    const summary = [keptStatements, keptFacts].filter((part) => part.length > 0).join('\n');
+    return smartTruncate(summary, cap, this.counter, 'end').text;
+  }
+
+  /** Splits the sentences of the previous summary and the messages into cued statements and other facts. */
+  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string; facts: string } {
+    const passages = [{ text: previousSummary, source: 'summary' as const }, ...messages.map((m) => ({ text: factText(m), source: m.role }))];
+    const sentences = latestDistinct(passages.flatMap(({ text, source }) => sentencesOf(text).map((sentence) => ({ text: sentence, source }))));
+    const statements: string[] = [];
+    const facts: string[] = [];
+    for (const { text, source } of sentences) {
+      const cued = (this.cuesByRole.get(source) ?? []).some((cue) => text.search(cue) !== -1);
+      if (cued) statements.push(text);
+      else facts.push(text);
+    }
+    return { statements: statements.join(''), facts: facts.join('') };
+  }
+}
+
+/** Sentences of a passage, each ending in its own separator so they can be joined in any selection. */
+function sentencesOf(text: string): string[] {
+  if (text.trim() === '') return [];
+  return splitSentences(text.endsWith('\n') ? text : `${text}\n`).filter((sentence) => sentence.trim() !== '');
+}
+
+/** Drops repeated sentences, keeping the latest occurrence, in order. */
+function latestDistinct<T extends { text: string }>(sentences: readonly T[]): T[] {
+  const last = new Map(sentences.map((sentence, index) => [sentence.text.trim(), index]));
+  return sentences.filter((sentence, index) => last.get(sentence.text.trim()) === index);
+}
+
+/** A message as fact text: JSON tool results become one `tool.path: value` line per leaf. */
+function factText(message: ChatMessage): string {
+  if (message.role !== 'tool' || !message.content) return messageToText(message);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(message.content);
+  } catch {
+    return messageToText(message);
+  }
+  if (parsed === null || typeof parsed !== 'object') return messageToText(message);
+  const lines: string[] = [];
+  flattenJson(parsed, message.name ?? 'tool', lines);
+  return lines.join('\n');
+}
+
+/** One `path: value` line per leaf; `ownKey` is the key the value sits under in its parent object. */
+function flattenJson(value: unknown, path: string, lines: string[], ownKey?: string): void {
+  if (Array.isArray(value) && value.every((item) => item === null || typeof item !== 'object')) {
+    lines.push(`${path}: ${value.map(String).join(', ')}`);
+  } else if (Array.isArray(value)) {
+    value.forEach((child, index) => flattenJson(child, `${path}[${index}]`, lines));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      // A field that repeats the key its object sits under (`methods.card_7.id: card_7`) adds nothing.
+      if (child !== ownKey) flattenJson(child, `${path}.${key}`, lines, key);
+    }
+  } else {
+    lines.push(`${path}: ${String(value)}`);
+  }
+}
+
+const SYSTEM_PROMPT = [
+  'You maintain the running summary of a customer-service conversation for the agent that continues it.',
+  'Merge the previous summary with the new messages into one concise, factual summary.',
+  'Keep every identifier (user ids, reservation, order and ticket numbers), amount, date, name,',
+  'stated preference and decision exactly as written; drop greetings and small talk.',
+  'Reply with the summary only.',
+].join(' ');
+
+/** Options of an {@link LlmSummarizer}. */
+export interface LlmSummarizerOptions {
+  /** @default sharedCounter() */
+  counter?: TokenCounter;
+  /** Used whenever the endpoint fails. @default new ExtractiveSummarizer({ counter }) */
+  fallback?: Summarizer;
+}
+
+/**
+ * Summarizes through any OpenAI-compatible chat endpoint. The answer is hard-capped to
+ * `maxTokens` (whole sentences first, entities kept); on any endpoint failure the fallback
+ * summarizes instead and {@link lastFallbackReason} says why, so a summary is always returned.
+ */
+export class LlmSummarizer implements Summarizer {
+  private readonly client: OpenAI;
+  private readonly counter: TokenCounter;
+  private readonly fallback: Summarizer;
+  private fallbackReason: string | undefined;
+
+  /** @throws ConfigError when `config.baseURL` is not an http(s) URL. */
+  constructor(
+    private readonly config: LlmConfig,
+    options: LlmSummarizerOptions = {},
+  ) {
+    this.client = createLlmClient(config);
+    this.counter = options.counter ?? sharedCounter();
+    this.fallback = options.fallback ?? new ExtractiveSummarizer({ counter: this.counter });
+  }
+
+  /** Why the last call fell back to the offline summarizer; undefined after a call the model answered. */
+  get lastFallbackReason(): string | undefined {
+    return this.fallbackReason;
+  }
+
+  async summarize(messages: readonly ChatMessage[], options: SummarizeOptions): Promise<string> {
+    try {
+      const answer = await this.ask(messages, options);
+      this.fallbackReason = undefined;
+      return smartTruncate(answer, options.maxTokens, this.counter, 'start').text;
+    } catch (error) {
+      this.fallbackReason = error instanceof Error ? error.message : String(error);
+      return this.fallback.summarize(messages, options);
+    }
+  }
+
+  // No max_tokens is sent: providers disagree on its name (max_tokens, max_completion_tokens),
+  // so the cap is stated in the prompt and enforced on the answer.
+  private async ask(messages: readonly ChatMessage[], { previousSummary, maxTokens }: SummarizeOptions): Promise<string> {
+    const transcript = messages.map(messageToText).join('\n');
+    const response = await this.client.chat.completions.create({
+      model: this.config.model,
+      temperature: 0,
+      messages: [
+        { role: 'system', content: `${SYSTEM_PROMPT} Use at most ${Math.floor(maxTokens)} tokens.` },
+        { role: 'user', content: `Previous summary:\n${previousSummary || '(none)'}\n\nNew messages:\n${transcript}` },
+      ],
+    });
+    const content: unknown = response?.choices?.[0]?.message?.content;
+    if (typeof content !== 'string' || content.trim() === '') {
+      throw new Error(`${this.config.baseURL} answered without a summary (no choices[0].message.content)`);
+    }
+    return content.trim();
+  }
+}
