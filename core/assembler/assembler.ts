@@ -8,19 +8,19 @@ import { TECHCORP_LOADERS } from '../routing/techcorp-loaders.js';
 import { sharedCounter, type TokenCounter } from '../tokens/counter.js';
 import { ASSEMBLER_PROFILE } from './profile.js';
 
-/** What the router decided for a query, as the trace records it. */
-export interface RoutingDecision {
+/** What the router decided for a query, as the trace records it (the IntentRouter's RoutingTrace fits). */
+export interface RouteResult {
   /** The intents whose context is loaded: one, two (low-confidence top-two policy) or the fallback. */
   intents: string[];
-  confidence: number;
   /** e.g. 'confident', 'fallback', 'top-two', 'pinned'. */
   decision: string;
-  ranked: Array<{ label: string; confidence: number }>;
+  confidence: number;
+  candidates: Array<{ label: string; confidence: number }>;
 }
 
-/** Anything that routes a query to intents (the IntentRouter, or a test double). */
+/** Anything that routes a query to intents: the IntentRouter. */
 export interface IntentRouting {
-  route(query: string): Promise<RoutingDecision>;
+  route(query: string): Promise<RouteResult>;
 }
 
 /** A memory item the assembler placed in the context, with its score. */
@@ -38,7 +38,7 @@ export interface MemoryRetrieval {
 
 /** Everything that happened while assembling one context. */
 export interface AssemblyTrace {
-  routing: RoutingDecision | null;
+  routing: RouteResult | null;
   sections: SectionUsage[];
   overflow: OverflowAction[];
   loaders: LoaderOutcome[];
@@ -167,8 +167,8 @@ export class ProductionContextAssembler {
     };
   }
 
-  private async route(request: AssembleRequest): Promise<RoutingDecision | null> {
-    if (request.intents?.length) return { intents: request.intents, confidence: 1, decision: 'pinned', ranked: request.intents.map((label) => ({ label, confidence: 1 })) };
+  private async route(request: AssembleRequest): Promise<RouteResult | null> {
+    if (request.intents?.length) return { intents: request.intents, confidence: 1, decision: 'pinned', candidates: request.intents.map((label) => ({ label, confidence: 1 })) };
     return this.options.router ? this.options.router.route(request.query) : null;
   }
 
