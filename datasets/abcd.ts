@@ -4,6 +4,7 @@ import type { Episode, KnowledgeDocument, Probe, Turn } from '../core/harness/ep
 import { factProbesFromToolCalls } from '../core/harness/facts.js';
 import { containsNormalized, normalizeForMatch } from '../core/harness/match.js';
 import type { ChatMessage, ToolCall } from '../core/messages.js';
+import { abcdGuidelineProfile } from './abcd-intents.js';
 import { retailSnapshot } from './customer-snapshots.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile } from './records.js';
 
@@ -71,7 +72,10 @@ export const abcd = defineDataset<AbcdOptions>({
       const at = new InputRecord(options.dialogues, `dialogue ${dialogueLabel(dialogue, index)}`);
       return { at, toEpisode: () => dialogueEpisode(at, dialogue, context) };
     });
-    return { name: 'abcd', ...collectEpisodes(pending, options) };
+    const { episodes, skipped } = collectEpisodes(pending, options);
+    // The router learns from the guidelines alone, never from the dialogues it is scored on.
+    const intentProfile = abcdGuidelineProfile(knowledge);
+    return { name: 'abcd', episodes: episodes.map((episode) => ({ ...episode, intentProfile })), skipped };
   },
 });
 

@@ -2,13 +2,21 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
 import type { Episode } from '../core/harness/episode.js';
-import { DataError } from '../core/errors.js';
+import { ConfigError, DataError } from '../core/errors.js';
+import { intentProfileFromExamples } from '../core/routing/intent-profile.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readTextFile, type PendingRecord } from './records.js';
 
 /** A CSV of single-turn banking queries with header `text,category` (the intent label). */
 export interface Banking77Options extends LoadOptions {
-  /** The CSV file. @default the bundled train.csv */
+  /** The CSV file whose rows are replayed. @default the bundled train.csv */
   file: string;
+  /** A CSV of the same shape whose rows train the router; then every row of `file` is replayed. */
+  trainFile?: string;
+  /**
+   * Without `trainFile`, every `holdout`-th row of `file` is replayed and the other rows train
+   * the router, so routing is never scored on its own training data. @default 5
+   */
+  holdout?: number;
 }
 
 const DATASET = 'banking77';
@@ -62,12 +70,29 @@ export const banking77 = defineDataset<Banking77Options>({
   defaults: () => ({ file: fileURLToPath(new URL('./data/banking77/train.csv', import.meta.url)) }),
   async load(options) {
     checkLoadOptions(options, ['file']);
-    const [header, ...rows] = parseCsv(options.file, await readTextFile(options.file));
-    const columns = columnsOf(options.file, header?.record);
-    const pending = rows.map(({ record, info }, index): PendingRecord => {
-      const at = new InputRecord(options.file, `row ${index + 1} (line ${info.lines})`);
-      return { at, toEpisode: () => toEpisode(at, index + 1, record, columns) };
-    });
-    return { name: DATASET, ...collectEpisodes(pending, options) };
+    const holdout = options.holdout ?? 5;
+    if (!options.trainFile && !(Number.isInteger(holdout) && holdout >= 2)) {
+      throw new ConfigError(`banking77 holdout = ${String(options.holdout)} must be a whole number of at least 2`, 'replay every n-th row with holdout: n (default 5), or pass a trainFile');
+    }
+    const rows = await readRows(options.file);
+    const isReplayed = (index: number) => options.trainFile !== undefined || (index + 1) % holdout === 0;
+    const replayed = collectEpisodes(rows.filter((row) => isReplayed(row.index)).map((row) => row.pending), options);
+    const trainingRows = options.trainFile ? await readRows(options.trainFile) : rows.filter((row) => !isReplayed(row.index));
+    const training = collectEpisodes(trainingRows.map((row) => row.pending), { lenient: options.lenient });
+    const examples = training.episodes.flatMap(({ turns: [turn] }) => turn!.probes.flatMap((probe) => (probe.kind === 'intent' ? [{ text: turn!.query!, label: probe.expected }] : [])));
+    // A router needs at least two intents to choose between.
+    const intentProfile = new Set(examples.map((e) => e.label)).size >= 2 ? intentProfileFromExamples(DATASET, `banking77 intents learned from ${examples.length} labelled queries`, examples) : undefined;
+    const skipped = [...replayed.skipped, ...training.skipped].filter((record, i, all) => all.findIndex((r) => r.file === record.file && r.record === record.record) === i);
+    return { name: DATASET, episodes: replayed.episodes.map((episode) => ({ ...episode, intentProfile })), skipped };
   },
 });
+
+/** Every row of a `text,category` CSV, validated lazily (so lenient mode can skip bad rows). */
+async function readRows(file: string): Promise<Array<{ index: number; pending: PendingRecord }>> {
+  const [header, ...rows] = parseCsv(file, await readTextFile(file));
+  const columns = columnsOf(file, header?.record);
+  return rows.map(({ record, info }, index) => {
+    const at = new InputRecord(file, `row ${index + 1} (line ${info.lines})`);
+    return { index, pending: { at, toEpisode: () => toEpisode(at, index + 1, record, columns) } };
+  });
+}

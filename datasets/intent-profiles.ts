@@ -1,7 +1,8 @@
 import type { LabelledExample } from '../core/routing/classifier.js';
 import { defineIntentProfile, type IntentDefinition, type IntentProfile } from '../core/routing/intent-profile.js';
-import type { Episode, IntentProbe, KnowledgeDocument } from '../core/harness/episode.js';
+import type { Episode, IntentProbe } from '../core/harness/episode.js';
 import { abcd, type AbcdOptions } from './abcd.js';
+import { abcdGuidelineProfile, humanize } from './abcd-intents.js';
 import { banking77 } from './banking77.js';
 
 /** A single-turn episode's query and its intent probe, as a labelled example. */
@@ -13,14 +14,8 @@ function labelledExample(episode: Episode): LabelledExample {
 
 /** Labelled examples from any CSV with the columns `text,category`, read by the banking77 loader. @default the bundled train.csv */
 export async function readLabelledExamples(file: string = banking77.defaults().file): Promise<LabelledExample[]> {
-  const { episodes } = await banking77.load({ file });
+  const { episodes } = await banking77.load({ file, trainFile: file });
   return episodes.map(labelledExample);
-}
-
-/** "card_arrival" -> "Card arrival". */
-function humanize(name: string): string {
-  const words = name.replace(/[_/]+/g, ' ').trim().toLowerCase();
-  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 /** The banking77 profile: one intent per category of a `text,category` CSV, its rows as examples. @default the bundled train.csv */
@@ -39,28 +34,11 @@ export async function banking77IntentProfile(file: string = banking77.defaults()
  */
 export async function abcdIntentProfile(options: Partial<AbcdOptions> = {}): Promise<IntentProfile> {
   const { episodes } = await abcd.load({ ...abcd.defaults(), ...options });
-  const guidelines = episodes[0]?.knowledge.filter((doc) => doc.id.startsWith('guideline/')) ?? [];
   const utterances = new Map<string, string[]>();
   for (const episode of episodes) {
     const intent = `${episode.metadata!.flow}/${episode.metadata!.subflow}`;
     const first = episode.messages.find((m) => m.role === 'user' && (m.content ?? '').split(/\s+/).length >= 4)?.content;
     if (first) (utterances.get(intent) ?? utterances.set(intent, []).get(intent)!).push(first);
   }
-  const lineCounts = new Map<string, number>();
-  for (const line of guidelines.flatMap((doc) => [...new Set(guidelineLines(doc))])) lineCounts.set(line, (lineCounts.get(line) ?? 0) + 1);
-  const intents = guidelines.map((doc): IntentDefinition => {
-    const name = doc.id.slice('guideline/'.length);
-    const distinctive = guidelineLines(doc).filter((line) => lineCounts.get(line) === 1);
-    const title = doc.title.split(': ').pop()!;
-    return { name, description: doc.title, examples: [...new Set([title, humanize(name), ...distinctive, ...(utterances.get(name) ?? [])])] };
-  });
-  return defineIntentProfile({ name: 'abcd', description: 'ABCD retail customer service: one intent per flow/subflow of the agent guidelines (ASAPP, MIT)', intents });
-}
-
-/** The lines of a guideline document without step numbers, bullets and [Button] markers. */
-function guidelineLines(doc: KnowledgeDocument): string[] {
-  return doc.text
-    .split('\n')
-    .map((line) => line.replace(/^\s*(?:\d+\.|-)\s*/, '').replace(/\[([^\]]*)\]/g, '$1').trim())
-    .filter((line) => line.split(/\s+/).length >= 3);
+  return abcdGuidelineProfile(episodes[0]?.knowledge ?? [], utterances);
 }

@@ -1,4 +1,5 @@
 import type { CustomerSnapshot } from '../routing/customer-data.js';
+import type { IntentProfile } from '../routing/intent-profile.js';
 import type { ChatMessage } from '../messages.js';
 
 /** A knowledge document an agent may consult: a policy section, a guideline, a KB article. */
@@ -79,6 +80,11 @@ export interface Episode {
   knowledge: KnowledgeDocument[];
   customer?: CustomerRecord;
   turns: Turn[];
+  /**
+   * The intents a router may route this episode's queries to, with training examples that do
+   * not include the episode's own queries. Episodes of one dataset share one profile object.
+   */
+  intentProfile?: IntentProfile;
   metadata?: Record<string, unknown>;
 }
 

@@ -61,3 +61,14 @@ export function defineIntentProfile(input: IntentProfileInput): IntentProfile {
 export function profileExamples(profile: IntentProfile): LabelledExample[] {
   return profile.intents.flatMap((intent) => intent.examples.map((text) => ({ text, label: intent.name })));
 }
+
+/** A profile with one intent per label of the examples (in first-seen order), the examples as its utterances. */
+export function intentProfileFromExamples(name: string, description: string, examples: readonly LabelledExample[], describe: (label: string) => string = (label) => label.replace(/[_/]+/g, ' ')): IntentProfile {
+  const byLabel = new Map<string, string[]>();
+  for (const { text, label } of examples) {
+    const texts = byLabel.get(label);
+    if (texts) texts.push(text);
+    else byLabel.set(label, [text]);
+  }
+  return defineIntentProfile({ name, description, intents: [...byLabel].map(([label, texts]) => ({ name: label, description: describe(label), examples: texts })) });
+}

@@ -233,3 +233,17 @@ describe('ABCD customer snapshot', () => {
     expect(snapshot.subscription!.plan).toBe('bronze membership');
   });
 });
+
+describe('ABCD intent profile for routing', () => {
+  it('gives every episode the guideline-learned profile, which knows its intent and none of its utterances', async () => {
+    const { abcd: loader } = await import('../../datasets/abcd.js');
+    const { episodes } = await loader.load(loader.defaults());
+    const profile = episodes[0]!.intentProfile!;
+    expect(episodes.every((e) => e.intentProfile === profile)).toBe(true);
+    const examples = new Set(profile.intents.flatMap((i) => i.examples));
+    for (const episode of episodes) {
+      expect(profile.intents.map((i) => i.name)).toContain(`${episode.metadata!.flow}/${episode.metadata!.subflow}`);
+      for (const message of episode.messages.filter((m) => m.role === 'user')) expect(examples.has(message.content!)).toBe(false);
+    }
+  });
+});

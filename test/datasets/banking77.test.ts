@@ -8,16 +8,32 @@ let written = 0;
 const csv = (content: string) => fixtures.write(`queries-${++written}.csv`, content);
 
 describe('banking77 loader on the bundled data', () => {
-  it('loads one single-turn episode per row', async () => {
+  it('replays every fifth row and trains the router on the other four fifths', async () => {
     const loaded = await banking77.load(banking77.defaults());
     expect(loaded.name).toBe('banking77');
-    expect(loaded.episodes).toHaveLength(10003);
+    expect(loaded.episodes).toHaveLength(2000);
     expect(loaded.skipped).toEqual([]);
     expect(new Set(loaded.episodes.map((e) => (e.turns[0]!.probes[0] as { expected: string }).expected)).size).toBe(77);
+    const profile = loaded.episodes[0]!.intentProfile!;
+    expect(profile.intents).toHaveLength(77);
+    expect(profile.intents.reduce((sum, intent) => sum + intent.examples.length, 0)).toBe(8003);
+    const replayed = new Set(loaded.episodes.map((e) => e.turns[0]!.query));
+    expect(profile.intents.flatMap((intent) => intent.examples).filter((text) => replayed.has(text)).length).toBeLessThan(20);
+    expect(loaded.episodes.every((e) => e.intentProfile === profile)).toBe(true);
+  });
+
+  it('replays every row of a file when another file trains the router', async () => {
+    const loaded = await banking77.load({ ...banking77.defaults(), trainFile: banking77.defaults().file, limit: 3 });
+    expect(loaded.episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:2', 'banking77:3']);
+    expect(loaded.episodes[0]!.intentProfile!.intents).toHaveLength(77);
+  });
+
+  it('rejects a holdout below 2', async () => {
+    await expect(banking77.load({ ...banking77.defaults(), holdout: 1 })).rejects.toThrow(/holdout = 1 must be a whole number of at least 2/);
   });
 
   it('turns a row into a query with its intent as the probe', async () => {
-    const [episode] = (await banking77.load({ ...banking77.defaults(), limit: 1 })).episodes;
+    const [episode] = (await banking77.load({ ...banking77.defaults(), trainFile: banking77.defaults().file, limit: 1 })).episodes;
     expect(episode).toMatchObject({
       id: 'banking77:1',
       dataset: 'banking77',
@@ -33,19 +49,19 @@ describe('banking77 loader on the bundled data', () => {
 describe('banking77 loader on other CSV files', () => {
   it('reads quoted fields with commas, quotes and line breaks', async () => {
     const file = csv('text,category\n"Hi, my card ""broke""\nplease help",card_not_working\nWhere is my money?,transfer_not_received_by_recipient\n');
-    const loaded = await banking77.load({ file });
+    const loaded = await banking77.load({ file, trainFile: file });
     expect(loaded.episodes.map((e) => e.turns[0]!.query)).toEqual(['Hi, my card "broke"\nplease help', 'Where is my money?']);
   });
 
   it('accepts the two columns in either order', async () => {
     const file = csv('category,text\nlost_or_stolen_card,I lost my card\n');
-    const [episode] = (await banking77.load({ file })).episodes;
+    const [episode] = (await banking77.load({ file, trainFile: file })).episodes;
     expect(episode!.turns[0]).toEqual({ at: 0, query: 'I lost my card', probes: [{ kind: 'intent', expected: 'lost_or_stolen_card' }] });
   });
 
   it('keeps the first N rows under limit', async () => {
     const file = csv('text,category\na query,a\nb query,b\nc query,c\n');
-    expect((await banking77.load({ file, limit: 2 })).episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:2']);
+    expect((await banking77.load({ file, trainFile: file, limit: 2 })).episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:2']);
   });
 
   it('rejects a limit that is not a whole number', async () => {
@@ -101,7 +117,7 @@ describe('banking77 loader on malformed input', () => {
 describe('banking77 loader in lenient mode', () => {
   it('skips malformed rows and lists each with its reason', async () => {
     const file = csv('text,category\nI lost my card,lost_or_stolen_card\n,card_arrival\nToo,many,columns\nWhere is my card?,card_arrival\n');
-    const loaded = await banking77.load({ file, lenient: true });
+    const loaded = await banking77.load({ file, trainFile: file, lenient: true });
     expect(loaded.episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:4']);
     expect(loaded.skipped).toEqual([
       { file, record: 'row 2 (line 3)', reason: 'text must be a non-empty string, got string ""' },
