@@ -47,3 +47,7 @@ export * from './routing/llm-classifier.js';
 export * from './routing/router.js';
 export * from './routing/intent-profile.js';
 export * from './routing/profiles/techcorp.js';
+export * from './memory/embedding.js';
+export * from './memory/vector-store.js';
+export * from './memory/hnsw-store.js';
+export * from './memory/openai-embedder.js';
