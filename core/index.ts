@@ -51,3 +51,8 @@ export * from './memory/embedding.js';
 export * from './memory/vector-store.js';
 export * from './memory/hnsw-store.js';
 export * from './memory/openai-embedder.js';
+export * from './memory/scoring.js';
+export * from './memory/hybrid.js';
+export * from './memory/long-term.js';
+export * from './memory/extraction.js';
+export * from './memory/retrieval.js';

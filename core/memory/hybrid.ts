@@ -1,0 +1,205 @@
+import { LexicalIndex } from '../retrieval/lexical.js';
+import type { VectorFilter, VectorStore } from './types.js';
+
+/** English function words dropped before lexical matching. Negations stay: "never call me" must not read as "call me". */
+const STOPWORDS = new Set(
+  ('a about after again all also am an and any are as at be because been before being both but by can could did do does doing ' +
+    'during each for from further had has have having he her here hers herself him himself his how i if in into is it its itself ' +
+    'just me more most my myself of off on once only or other our ours ourselves out over own same she should so some such than ' +
+    'that the their theirs them themselves then there these they this those through to too under until up very was we were what ' +
+    'when where which while who whom why will with would you your yours yourself yourselves')
+    .split(' '),
+);
+
+const WORD = /[\p{L}\p{N}]+(?:'[\p{L}]+)?/gu;
+
+/** A light English stemmer (plural, -ing, -ed, -ly): "painted", "painting", "paints" all become "paint". */
+export function stem(word: string): string {
+  if (word.length <= 3 || /\d/.test(word)) return word;
+  if (word.endsWith("'s")) return stem(word.slice(0, -2));
+  if (word.endsWith('ies') || word.endsWith('ied')) return word.length > 4 ? `${word.slice(0, -3)}y` : word;
+  if (word.endsWith('sses')) return word.slice(0, -2);
+  for (const suffix of ['ing', 'ed']) {
+    if (word.endsWith(suffix) && word.length - suffix.length >= 3) return undouble(word.slice(0, -suffix.length));
+  }
+  if (word.endsWith('ly') && word.length >= 6) return word.slice(0, -2);
+  if (/(?:ch|sh|x|z)es$/.test(word)) return word.slice(0, -2);
+  if (word.endsWith('s') && !/(?:ss|us|is)$/.test(word)) return word.slice(0, -1);
+  return word;
+}
+
+// "stopped" -> "stopp" -> "stop"; "called" -> "call" keeps its ll.
+function undouble(word: string): string {
+  return /([^aeiouls])\1$/.test(word) ? word.slice(0, -1) : word;
+}
+
+/** The text as lexical search sees it: lowercase words without stopwords, stemmed, space-separated. */
+export function lexicalText(text: string): string {
+  const words = text.toLowerCase().normalize('NFKC').match(WORD) ?? [];
+  return words
+    .filter((word) => !STOPWORDS.has(word))
+    .map(stem)
+    .join(' ');
+}
+
+/** A ranked hit of one retriever: higher score is better, scores comparable only within the list. */
+export interface RankedHit {
+  id: string;
+  score: number;
+}
+
+/** A hit after fusion: relevance in 0..1 and its rank (0-based) in each input list, where it was found. */
+export interface FusedHit {
+  id: string;
+  relevance: number;
+  ranks: Array<number | undefined>;
+}
+
+/**
+ * How ranked lists are fused. `rrf`: reciprocal rank fusion, sum of w / (k + rank + 1).
+ * `convex`: the weighted mean of each list's scores divided by that list's best score.
+ */
+export type FusionMethod = 'rrf' | 'convex';
+
+/** Options of {@link fuseRankings}. */
+export interface FusionOptions {
+  /** @default 'rrf' */
+  method?: FusionMethod;
+  /** The RRF rank constant. @default 60 */
+  k?: number;
+  /** One weight per list. @default all 1 */
+  weights?: readonly number[];
+}
+
+/**
+ * Fuses ranked lists into one, best first. Relevance is normalized to 0..1: 1 for a hit that
+ * tops every list. Ties keep the order of first appearance, so the result is deterministic.
+ */
+export function fuseRankings(lists: ReadonlyArray<readonly RankedHit[]>, options: FusionOptions = {}): FusedHit[] {
+  const method = options.method ?? 'rrf';
+  const k = options.k ?? 60;
+  const weights = lists.map((_, i) => options.weights?.[i] ?? 1);
+  const totalWeight = weights.reduce((sum, w) => sum + w, 0) || 1;
+  const fused = new Map<string, { hit: FusedHit; sum: number; first: number }>();
+  lists.forEach((list, listIndex) => {
+    const best = Math.max(0, ...list.map((hit) => hit.score));
+    list.forEach((hit, rank) => {
+      let entry = fused.get(hit.id);
+      if (!entry) {
+        entry = { hit: { id: hit.id, relevance: 0, ranks: lists.map(() => undefined) }, sum: 0, first: fused.size };
+        fused.set(hit.id, entry);
+      }
+      entry.hit.ranks[listIndex] = rank;
+      const part = method === 'rrf' ? (k + 1) / (k + rank + 1) : best > 0 ? Math.max(0, hit.score) / best : 0;
+      entry.sum += weights[listIndex]! * part;
+    });
+  });
+  return [...fused.values()]
+    .map((entry) => ({ ...entry, hit: { ...entry.hit, relevance: entry.sum / totalWeight } }))
+    .sort((a, b) => b.hit.relevance - a.hit.relevance || a.first - b.first)
+    .map((entry) => entry.hit);
+}
+
+/** An entry of a {@link HybridIndex}: the text for lexical search and the vector for dense search. */
+export interface HybridEntry {
+  id: string;
+  text: string;
+  vector: Float32Array;
+}
+
+/** Options of a {@link HybridIndex} search. */
+export interface HybridQuery {
+  text: string;
+  vector: Float32Array;
+  /** Most fused hits returned. */
+  k: number;
+  /** Hits each retriever contributes before fusion. @default max(k, 50) */
+  depth?: number;
+  /** Applied inside both searches. */
+  filter?: (id: string) => boolean;
+}
+
+/** A fused hit with the cosine similarity of its vector, where the dense search found it. */
+export interface HybridHit extends FusedHit {
+  similarity?: number;
+}
+
+/**
+ * A vector store and a BM25 index over the same entries, searched together and fused. The
+ * lexical side sees {@link lexicalText}; it is rebuilt lazily after a delete, since BM25
+ * statistics cannot be un-counted. Vector metadata is `{ entryId }`, so filters see the id.
+ */
+export class HybridIndex {
+  private readonly texts = new Map<string, string>();
+  private lexical = new LexicalIndex();
+  private stale = false;
+
+  /** @param vectors an empty store, or one already holding the vectors of `documents` (a reopened index) */
+  constructor(
+    private vectors: VectorStore,
+    private readonly fusion: FusionOptions = {},
+    documents: ReadonlyArray<{ id: string; text: string }> = [],
+  ) {
+    this.addText(documents);
+  }
+
+  get size(): number {
+    return this.texts.size;
+  }
+
+  get vectorStore(): VectorStore {
+    return this.vectors;
+  }
+
+  /** Moves to another (empty) store, given every entry's vector: exact search to HNSW as a collection grows. */
+  moveVectors(store: VectorStore, vectors: ReadonlyArray<{ id: string; vector: Float32Array }>): void {
+    store.add(vectors.map(({ id, vector }) => ({ id, vector, metadata: { entryId: id } })));
+    this.vectors = store;
+  }
+
+  /** Adds entries; an id already present is replaced. */
+  add(entries: readonly HybridEntry[]): void {
+    for (const entry of entries) if (this.texts.has(entry.id)) this.delete(entry.id);
+    this.vectors.add(entries.map(({ id, vector }) => ({ id, vector, metadata: { entryId: id } })));
+    this.addText(entries);
+  }
+
+  delete(id: string): boolean {
+    if (!this.texts.delete(id)) return false;
+    this.vectors.delete(id);
+    this.stale = true;
+    return true;
+  }
+
+  /** Lexical and dense hits fused, best first; dense hits sharing no feature with the query (similarity <= 0) are left out. */
+  search(query: HybridQuery): HybridHit[] {
+    if (this.texts.size === 0 || query.k <= 0) return [];
+    const depth = Math.max(query.depth ?? 50, query.k);
+    const filter = query.filter;
+    const vectorFilter: VectorFilter | undefined = filter && ((metadata) => filter(String(metadata.entryId)));
+    const dense = this.vectors
+      .search(query.vector, Math.min(depth, this.vectors.size), vectorFilter)
+      .filter((hit) => hit.similarity > 0)
+      .map((hit) => ({ id: hit.id, score: hit.similarity }));
+    const sparse = this.lexicalIndex().search(lexicalText(query.text), depth, filter);
+    const similarity = new Map(dense.map((hit) => [hit.id, hit.score]));
+    return fuseRankings([sparse, dense], this.fusion)
+      .slice(0, query.k)
+      .map((hit) => ({ ...hit, similarity: similarity.get(hit.id) }));
+  }
+
+  private addText(documents: ReadonlyArray<{ id: string; text: string }>): void {
+    const fresh = documents.map((doc) => ({ id: doc.id, text: lexicalText(doc.text) }));
+    for (const doc of fresh) this.texts.set(doc.id, doc.text);
+    if (!this.stale && fresh.length > 0) this.lexical.add(fresh);
+  }
+
+  private lexicalIndex(): LexicalIndex {
+    if (this.stale) {
+      this.lexical = new LexicalIndex();
+      this.lexical.add([...this.texts].map(([id, text]) => ({ id, text })));
+      this.stale = false;
+    }
+    return this.lexical;
+  }
+}

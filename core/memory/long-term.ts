@@ -1,0 +1,432 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError, InputError } from '../errors.js';
+import { firstIssue } from '../validation.js';
+import { identityOf } from './embedding.js';
+import { HnswVectorStore } from './hnsw-store.js';
+import { HybridIndex, type FusionOptions } from './hybrid.js';
+import { CorruptStoreError } from './short-term.js';
+import { writeFileAtomically } from './store-format.js';
+import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
+import { MEMORY_TYPES, type Embedder, type Memory, type MemoryType, type VectorStore } from './types.js';
+import { ExactVectorStore, openVectorStore } from './vector-store.js';
+
+/** What {@link LongTermMemory.store} takes. */
+export interface MemoryInput {
+  userId: string;
+  content: string;
+  type: MemoryType;
+  /** 0..1 @default 0.5 */
+  importance?: number;
+  /** When it happened (ISO 8601 or a Date). @default now() */
+  createdAt?: string | Date;
+  /**
+   * Free-form; `thread` (string) and `position` (number) mark a memory as one turn of a
+   * conversation, so retrieval can bring its neighbouring turns along.
+   */
+  metadata?: Record<string, unknown>;
+}
+
+/** What a store did: added a memory, or merged the input into a near-duplicate of the same user. */
+export interface StoreResult {
+  memory: Memory;
+  action: 'added' | 'updated';
+}
+
+/** Filters and size of a {@link LongTermMemory.search}. */
+export interface MemorySearchOptions {
+  userId: string;
+  /** @default 10 */
+  k?: number;
+  /** Only these types. @default every type */
+  types?: readonly MemoryType[];
+  /** Only memories created in this range (inclusive). */
+  timeRange?: { from?: string | Date; to?: string | Date };
+  /** @default 0 */
+  minImportance?: number;
+  /** The moment recency is measured at. @default the memory's clock */
+  now?: Date;
+}
+
+/** A memory found by a search, with its score and the parts of it. */
+export interface MemoryHit extends ScoreParts {
+  memory: Memory;
+  /** Cosine similarity of the query and memory vectors, where the dense search found it. */
+  similarity?: number;
+}
+
+/** Options of a {@link LongTermMemory}. */
+export interface LongTermMemoryOptions {
+  embedder: Embedder;
+  /** The clock for timestamps and recency; inject one to replay old data reproducibly. @default () => new Date() */
+  now?: () => Date;
+  /** @default DEFAULT_HALF_LIFE_DAYS (30) */
+  halfLifeDays?: number;
+  /** @default DEFAULT_SCORING_WEIGHTS */
+  weights?: Partial<ScoringWeights>;
+  /** Cosine similarity at or above which a new memory updates an existing one of the same user. @default 0.9 */
+  dedupThreshold?: number;
+  /** Memories per user above which the user's vectors move from exact search to HNSW. @default 20000 */
+  hnswThreshold?: number;
+  /** How lexical and dense rankings are fused. @default { method: 'rrf', k: 60 } */
+  fusion?: FusionOptions;
+  /** Where {@link LongTermMemory.save} writes by default. */
+  directory?: string;
+}
+
+const optionsSchema = z.object({
+  dedupThreshold: z.number().gt(0, 'must be a cosine similarity above 0').max(1.01, 'must be at most 1 (or just above, to turn dedup off)').default(0.9),
+  hnswThreshold: z.number().int('must be a whole number of memories').positive('must be above zero').default(20_000),
+});
+
+const inputSchema = z.object({
+  userId: z.string().min(1, 'must not be empty'),
+  content: z.string().refine((text) => text.trim() !== '', 'must not be blank'),
+  type: z.enum(MEMORY_TYPES as [MemoryType, ...MemoryType[]]),
+  importance: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
+  createdAt: z.union([z.date(), z.string()]).refine((value) => !Number.isNaN(new Date(value).getTime()), 'must be an ISO 8601 date').optional(),
+  metadata: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** One user's memories and their hybrid index (exact vector search until the partition outgrows `hnswThreshold`). */
+interface Partition {
+  memories: Map<string, Memory>;
+  index: HybridIndex;
+  /** Normalized content -> id: an exact repeat is a duplicate whatever the embedder says. */
+  contents: Map<string, string>;
+  /** `thread \u0000 position` -> id, for neighbouring turns. */
+  positions: Map<string, string>;
+}
+
+/** Partitions up to this size are scored whole by {@link LongTermMemory.search}; larger ones only on their lexical and dense hits. */
+const EXHAUSTIVE_LIMIT = 1000;
+
+const contentKey = (content: string) => content.trim().replace(/\s+/g, ' ').toLowerCase();
+const positionKey = (metadata: Record<string, unknown>) =>
+  typeof metadata.thread === 'string' && typeof metadata.position === 'number' ? `${metadata.thread}\u0000${metadata.position}` : undefined;
+
+/** The default fusion: max-normalized BM25 and cosine scores, lexical weighted 2:1 (best of RRF and convex weightings on LoCoMo). */
+export const DEFAULT_MEMORY_FUSION: Readonly<FusionOptions> = Object.freeze({ method: 'convex', weights: [1, 0.5] });
+
+/**
+ * Long-term memory of many users: store, search, update, delete, forget a user, save and open.
+ * Users are partitioned: every search runs inside one user's own indexes, so a search for one
+ * user can never return another's memory. Each partition fuses BM25 over its texts with exact
+ * cosine search over its vectors (HNSW once it holds more than `hnswThreshold` memories); hits
+ * are scored by {@link MemoryScorer}. A new memory that is a near-duplicate of one of the same
+ * user (same normalized text, or cosine >= `dedupThreshold`) updates that memory instead.
+ */
+export class LongTermMemory {
+  readonly scorer: MemoryScorer;
+  readonly embedder: Embedder;
+  readonly directory: string | undefined;
+  private readonly settings: z.infer<typeof optionsSchema>;
+  private readonly fusion: FusionOptions;
+  private readonly partitions = new Map<string, Partition>();
+  private readonly owners = new Map<string, string>();
+  private nextId = 1;
+
+  /** @throws ConfigError naming the option, its value and the fix. */
+  constructor(options: LongTermMemoryOptions) {
+    const { embedder, now, halfLifeDays, weights, fusion, directory, ...settings } = options;
+    const parsed = optionsSchema.safeParse(settings);
+    if (!parsed.success) {
+      const issue = firstIssue(settings, parsed.error);
+      throw new ConfigError(`invalid long-term memory option: ${issue.key} = ${JSON.stringify(issue.value)} ${issue.problem}`, 'leave it out for the default or pass a value in range');
+    }
+    this.settings = parsed.data;
+    this.embedder = embedder;
+    this.scorer = new MemoryScorer({ now, halfLifeDays, weights });
+    this.fusion = fusion ?? DEFAULT_MEMORY_FUSION;
+    this.directory = directory;
+  }
+
+  /** The memory's clock. */
+  now(): Date {
+    return this.scorer.now();
+  }
+
+  /** How many memories are stored, for one user or for all. */
+  count(userId?: string): number {
+    return userId === undefined ? this.owners.size : (this.partitions.get(userId)?.memories.size ?? 0);
+  }
+
+  /** The users with at least one memory, sorted. */
+  users(): string[] {
+    return [...this.partitions.keys()].sort();
+  }
+
+  get(id: string): Memory | undefined {
+    const memory = this.memoryOf(id);
+    return memory && copyOf(memory);
+  }
+
+  /** A user's memories, oldest first. */
+  list(userId: string): Memory[] {
+    return [...(this.partitions.get(userId)?.memories.values() ?? [])].map(copyOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  /** The memories at positions up to `radius` before and after this one in its thread (metadata.thread, metadata.position), nearest first. */
+  neighbours(id: string, radius = 1): Memory[] {
+    const memory = this.memoryOf(id);
+    const partition = memory && this.partitions.get(memory.userId);
+    const key = memory && positionKey(memory.metadata);
+    if (!partition || !key) return [];
+    const found: Memory[] = [];
+    for (let distance = 1; distance <= radius; distance++) {
+      for (const position of [Number(memory.metadata.position) - distance, Number(memory.metadata.position) + distance]) {
+        const neighbour = partition.positions.get(`${memory.metadata.thread}\u0000${position}`);
+        if (neighbour !== undefined) found.push(copyOf(partition.memories.get(neighbour)!));
+      }
+    }
+    return found;
+  }
+
+  /** Stores one memory, or merges it into a near-duplicate of the same user. @throws InputError for malformed input. */
+  async store(input: MemoryInput): Promise<StoreResult> {
+    return (await this.storeMany([input]))[0]!;
+  }
+
+  /** Stores memories in order (one embedding call for all); each may merge into an earlier one, of this batch too. */
+  async storeMany(inputs: readonly MemoryInput[]): Promise<StoreResult[]> {
+    const parsed = inputs.map(parseInput);
+    const vectors = parsed.length === 0 ? [] : await this.embedder.embed(parsed.map((input) => input.content));
+    const results = parsed.map((input, i) => this.storeOne(input, vectors[i]!));
+    for (const userId of new Set(parsed.map((input) => input.userId))) await this.growToHnsw(userId);
+    return results;
+  }
+
+  /** The user's best `k` memories for `query`, best first (ties by id). Filters apply inside the search. */
+  async search(query: string, options: MemorySearchOptions): Promise<MemoryHit[]> {
+    const partition = this.partitions.get(options.userId);
+    const k = options.k ?? 10;
+    if (!partition || k <= 0) return [];
+    const [vector] = await this.embedder.embed([query]);
+    const accept = acceptor(options);
+    const hits = partition.index.search({ text: query, vector: vector!, k: Math.max(k, 50), filter: (id) => accept(partition.memories.get(id)!) });
+    const matched = new Map(hits.map((hit) => [hit.id, hit]));
+    // A small partition is scored whole: a recent or important memory may surface without sharing a word with the query.
+    const pool = partition.memories.size <= EXHAUSTIVE_LIMIT ? [...partition.memories.values()].filter(accept) : hits.map((hit) => partition.memories.get(hit.id)!);
+    const now = options.now ?? this.now();
+    return pool
+      .map((memory) => {
+        const hit = matched.get(memory.id);
+        return { memory, ...this.scorer.score(memory, hit?.relevance ?? 0, now), ...(hit?.similarity === undefined ? {} : { similarity: hit.similarity }) };
+      })
+      .sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
+      .slice(0, k)
+      .map((hit) => ({ ...hit, memory: copyOf(hit.memory) }));
+  }
+
+  /** Changes a memory; a new content is re-embedded. @throws InputError for an unknown id or a malformed patch. */
+  async update(id: string, patch: Partial<Pick<Memory, 'content' | 'type' | 'importance' | 'createdAt' | 'metadata'>>): Promise<Memory> {
+    const memory = this.memoryOf(id);
+    if (!memory) throw new InputError(`no memory with id "${id}"`, 'pass an id returned by store() or search()');
+    const next = parseInput({ ...memory, ...patch });
+    const vector = patch.content === undefined ? undefined : (await this.embedder.embed([next.content]))[0];
+    const partition = this.partitions.get(memory.userId)!;
+    this.unindex(partition, memory);
+    const updated: Memory = { ...memory, ...next, id, userId: memory.userId, updatedAt: this.now().toISOString() };
+    this.index(partition, updated, vector);
+    return copyOf(updated);
+  }
+
+  delete(id: string): boolean {
+    const memory = this.memoryOf(id);
+    if (!memory) return false;
+    const partition = this.partitions.get(memory.userId)!;
+    this.unindex(partition, memory);
+    partition.index.delete(id);
+    this.owners.delete(id);
+    if (partition.memories.size === 0) this.partitions.delete(memory.userId);
+    return true;
+  }
+
+  /** Deletes every memory of a user and the user's indexes (from disk at the next save); returns how many went. */
+  forgetUser(userId: string): number {
+    const partition = this.partitions.get(userId);
+    if (!partition) return 0;
+    for (const id of partition.memories.keys()) this.owners.delete(id);
+    this.partitions.delete(userId);
+    return partition.memories.size;
+  }
+
+  /**
+   * Saves to `directory` (default: the configured one) as a new generation: every user's vector
+   * store and then memories.json go to `gen-N/`, and only then does `current.json` switch to it
+   * (temp file plus rename). A crash at any point leaves the last saved generation loadable.
+   */
+  save(directory = this.directory): void {
+    if (directory === undefined) throw new ConfigError('long-term memory has no directory to save to', 'pass one to save() or as the directory option');
+    mkdirSync(directory, { recursive: true });
+    const generation = Math.max(0, ...generationsIn(directory)) + 1;
+    const target = join(directory, `gen-${generation}`);
+    const users = this.users().map((userId, i) => ({ userId, vectors: `u${i}` }));
+    for (const { userId, vectors } of users) this.partitions.get(userId)!.index.vectorStore.save(join(target, vectors));
+    const memories = users.flatMap(({ userId }) => this.list(userId));
+    writeJson(join(target, MEMORIES_FILE), { format: FORMAT, version: 1, embedderId: this.embedder.id, nextId: this.nextId, users, memories });
+    writeJson(join(directory, CURRENT_FILE), { format: FORMAT, version: 1, generation });
+    for (const old of generationsIn(directory)) if (old !== generation) rmSync(join(directory, `gen-${old}`), { recursive: true, force: true });
+  }
+
+  /**
+   * Opens a memory saved with {@link save}; a directory never saved to opens empty.
+   * @throws CorruptStoreError for an unreadable or inconsistent save; VectorStoreError for a vector store of another embedder.
+   */
+  static open(directory: string, options: Omit<LongTermMemoryOptions, 'directory'>): LongTermMemory {
+    const memory = new LongTermMemory({ ...options, directory });
+    if (!existsSync(join(directory, CURRENT_FILE))) return memory;
+    const { generation } = readJson(join(directory, CURRENT_FILE), currentSchema);
+    const target = join(directory, `gen-${generation}`);
+    const saved = readJson(join(target, MEMORIES_FILE), savedSchema);
+    memory.nextId = saved.nextId;
+    for (const { userId, vectors } of saved.users) {
+      const store = openVectorStore(join(target, vectors), { expected: identityOf(memory.embedder) });
+      const own = saved.memories.filter((m) => m.userId === userId);
+      const partition = memory.partitionOf(userId, store, own);
+      const missing = own.find((m) => !store.has(m.id));
+      if (missing || store.size !== own.length) {
+        throw new CorruptStoreError(join(target, vectors), `holds ${store.size} vectors for ${own.length} memories of "${userId}"${missing ? ` (none for ${missing.id})` : ''}`);
+      }
+      for (const restored of own) memory.index(partition, restored as Memory);
+    }
+    return memory;
+  }
+
+  private memoryOf(id: string): Memory | undefined {
+    const userId = this.owners.get(id);
+    return userId === undefined ? undefined : this.partitions.get(userId)?.memories.get(id);
+  }
+
+  private partitionOf(userId: string, store?: VectorStore, documents: readonly Memory[] = []): Partition {
+    let partition = this.partitions.get(userId);
+    if (!partition) {
+      const vectors = store ?? new ExactVectorStore(identityOf(this.embedder));
+      const texts = documents.map((m) => ({ id: m.id, text: m.content }));
+      partition = { memories: new Map(), index: new HybridIndex(vectors, this.fusion, texts), contents: new Map(), positions: new Map() };
+      this.partitions.set(userId, partition);
+    }
+    return partition;
+  }
+
+  private storeOne(input: ParsedInput, vector: Float32Array): StoreResult {
+    const partition = this.partitionOf(input.userId);
+    const duplicate = this.duplicateOf(partition, input.content, vector);
+    const now = this.now().toISOString();
+    const createdAt = input.createdAt ?? now;
+    if (duplicate) {
+      this.unindex(partition, duplicate);
+      const merged: Memory = {
+        ...duplicate,
+        content: input.content,
+        importance: Math.max(duplicate.importance, input.importance),
+        createdAt: createdAt > duplicate.createdAt ? createdAt : duplicate.createdAt,
+        updatedAt: now,
+        metadata: { ...duplicate.metadata, ...input.metadata },
+      };
+      this.index(partition, merged, vector);
+      return { memory: copyOf(merged), action: 'updated' };
+    }
+    const memory: Memory = { id: `m${this.nextId++}`, ...input, createdAt, updatedAt: now };
+    this.owners.set(memory.id, memory.userId);
+    this.index(partition, memory, vector);
+    return { memory: copyOf(memory), action: 'added' };
+  }
+
+  private duplicateOf(partition: Partition, content: string, vector: Float32Array): Memory | undefined {
+    const same = partition.contents.get(contentKey(content));
+    if (same !== undefined) return partition.memories.get(same);
+    if (partition.memories.size === 0) return undefined;
+    const [nearest] = partition.index.vectorStore.search(vector, 1);
+    return nearest && nearest.similarity >= this.settings.dedupThreshold ? partition.memories.get(nearest.id) : undefined;
+  }
+
+  /** Registers a memory in its partition's maps; with a vector, (re)indexes its text and vector too. */
+  private index(partition: Partition, memory: Memory, vector?: Float32Array): void {
+    partition.memories.set(memory.id, memory);
+    this.owners.set(memory.id, memory.userId);
+    partition.contents.set(contentKey(memory.content), memory.id);
+    const key = positionKey(memory.metadata);
+    if (key !== undefined) partition.positions.set(key, memory.id);
+    if (vector) partition.index.add([{ id: memory.id, text: memory.content, vector }]);
+  }
+
+  private unindex(partition: Partition, memory: Memory): void {
+    partition.memories.delete(memory.id);
+    const content = contentKey(memory.content);
+    if (partition.contents.get(content) === memory.id) partition.contents.delete(content);
+    const key = positionKey(memory.metadata);
+    if (key !== undefined && partition.positions.get(key) === memory.id) partition.positions.delete(key);
+  }
+
+  /** Moves a partition that outgrew exact search to HNSW, re-embedding its texts (stores do not hand vectors back). */
+  private async growToHnsw(userId: string): Promise<void> {
+    const partition = this.partitions.get(userId);
+    if (!partition || partition.memories.size <= this.settings.hnswThreshold || partition.index.vectorStore instanceof HnswVectorStore) return;
+    const memories = [...partition.memories.values()];
+    const vectors = await this.embedder.embed(memories.map((m) => m.content));
+    const store = new HnswVectorStore({ ...identityOf(this.embedder), initialCapacity: memories.length });
+    partition.index.moveVectors(store, memories.map((m, i) => ({ id: m.id, vector: vectors[i]! })));
+  }
+}
+
+type ParsedInput = Omit<Memory, 'id' | 'createdAt' | 'updatedAt'> & { createdAt?: string };
+
+function parseInput(input: unknown): ParsedInput {
+  const parsed = inputSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = firstIssue(input, parsed.error);
+    throw new InputError(`invalid memory: ${issue.key} = ${JSON.stringify(issue.value)} ${issue.problem}`, 'pass userId, content, type, and optionally importance (0..1), createdAt and metadata');
+  }
+  const { createdAt, ...rest } = parsed.data;
+  return { ...rest, ...(createdAt === undefined ? {} : { createdAt: new Date(createdAt).toISOString() }) };
+}
+
+function acceptor({ types, timeRange, minImportance = 0 }: MemorySearchOptions): (memory: Memory) => boolean {
+  const from = timeRange?.from === undefined ? -Infinity : new Date(timeRange.from).getTime();
+  const to = timeRange?.to === undefined ? Infinity : new Date(timeRange.to).getTime();
+  return (memory) => {
+    const at = Date.parse(memory.createdAt);
+    return (types === undefined || types.includes(memory.type)) && memory.importance >= minImportance && at >= from && at <= to;
+  };
+}
+
+function copyOf(memory: Memory): Memory {
+  return { ...memory, metadata: structuredClone(memory.metadata) };
+}
+
+const FORMAT = 'ctxbench-long-term-memory';
+const CURRENT_FILE = 'current.json';
+const MEMORIES_FILE = 'memories.json';
+const currentSchema = z.object({ format: z.literal(FORMAT), version: z.literal(1), generation: z.number().int().positive() });
+const memorySchema = inputSchema.extend({ id: z.string().min(1), createdAt: z.iso.datetime(), updatedAt: z.iso.datetime() });
+const savedSchema = z.object({
+  format: z.literal(FORMAT),
+  version: z.literal(1),
+  nextId: z.number().int().positive(),
+  users: z.array(z.object({ userId: z.string().min(1), vectors: z.string().regex(/^u\d+$/) })),
+  memories: z.array(memorySchema),
+});
+
+function generationsIn(directory: string): number[] {
+  return readdirSync(directory).flatMap((name) => /^gen-(\d+)$/.exec(name)?.[1] ?? []).map(Number);
+}
+
+function writeJson(file: string, value: unknown): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomically(file, (temp) => writeFileSync(temp, `${JSON.stringify(value)}\n`));
+}
+
+function readJson<T>(file: string, schema: z.ZodType<T>): T {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CorruptStoreError(file, `is not readable JSON (${(error as Error).message})`);
+  }
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = firstIssue(data, parsed.error);
+  throw new CorruptStoreError(file, `${issue.key} ${issue.problem}`);
+}
