@@ -1,128 +1,166 @@
 import {
-  ContextBudget,
-  defineProfile,
+  ASSEMBLER_PROFILE,
   defineStrategy,
+  HashingEmbedder,
+  InMemoryCustomerData,
+  IntentRouter,
   KnowledgeBaseCache,
-  LexicalIndex,
-  RunningSummary,
-  TECHCORP_PROFILE,
-  toolExchangeUnits,
+  LinearIntentClassifier,
+  LongTermMemory,
+  MemoryRetrievalPipeline,
+  messageToText,
+  ProductionContextAssembler,
+  profileExamples,
+  WorkingMemory,
   type ChatMessage,
   type Episode,
+  type IntentProfile,
+  type MemoryRetrieval,
   type TokenCounter,
+  type TurnInput,
 } from '../core/index.js';
-import { fuseRanks, HistoryIndex } from './retrieval.js';
-import { renderUnits, unitTokens } from './shared.js';
+
+/** Options of the production strategy. */
+export interface ProductionOptions {
+  /** Lowest confidence routed to one intent alone. @default 0.5 */
+  routerThreshold: number;
+  /** Below the threshold: load the top two intents' context, or fall back to general context. @default 'top-two' */
+  lowConfidence: 'top-two' | 'fallback';
+  /** Working memory: messages and tokens kept verbatim before compaction. @default 40, 2000 */
+  workingMessages: number;
+  workingTokens: number;
+}
+
+/** Words of customer text the router reads: the query first, then earlier user messages, newest first. */
+const ROUTED_WORDS = 120;
 
 /**
- * The TechCorp allocations in cache-friendly order: what is static (system prompt, profile)
- * first, then what changes only at compaction (summary), the append-only recent history, and
- * the per-turn content (tool results, retrieval, the query) last.
+ * The conversation's intents. The router reads the latest query followed by what the customer
+ * said before it, since a reply such as "Crystal Minh" alone says nothing of the intent and the
+ * opening message usually states it; a routing more confident than the established one switches
+ * the intents, a less confident one keeps them (fewer switches keep the prompt-cache prefix).
  */
-const ORDER = ['system_prompt', 'user_profile', 'conversation_summary', 'recent_messages', 'tool_results', 'retrieved_context', 'current_query'];
-export const PRODUCTION_PROFILE = defineProfile({
-  ...TECHCORP_PROFILE,
-  name: 'techcorp-cache-friendly',
-  sections: ORDER.map((name) => TECHCORP_PROFILE.sections.find((s) => s.name === name)!),
-});
+class StickyIntents {
+  private current: string[] | undefined;
+  private confidence = 0;
 
-const budgetOf = (name: string) => PRODUCTION_PROFILE.sections.find((s) => s.name === name)!.budget;
+  constructor(private readonly router: IntentRouter | undefined) {}
 
-interface Retrievable {
-  id: string;
-  text: string;
-  documentId?: string;
-}
-
-/** Indexes the customer's records (reservations, orders) for retrieval. */
-function customerIndex(episode: Readonly<Episode>): { index: LexicalIndex; records: Map<string, Retrievable> } {
-  const records = new Map<string, Retrievable>();
-  for (const [id, record] of Object.entries(episode.customer?.records ?? {})) records.set(`record:${id}`, { id: `record:${id}`, text: `${id}: ${JSON.stringify(record)}` });
-  const index = new LexicalIndex();
-  index.add([...records.values()]);
-  return { index, records };
-}
-
-function renderProfile(episode: Readonly<Episode>): string {
-  const profile = episode.customer?.profile;
-  if (!profile) return `user id: ${episode.userId}`;
-  return [`user id: ${episode.userId}`, ...Object.entries(profile).filter(([key]) => key !== 'reservations').map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)].join('\n');
-}
-
-/** Tool results of the units just before the recent window, newest last, within `budget` tokens. */
-function olderToolResults(units: readonly ChatMessage[][], before: number, budget: number, counter: TokenCounter): string {
-  const results: string[] = [];
-  let used = 0;
-  for (let i = before - 1; i >= 0 && used < budget; i--) {
-    for (const message of [...units[i]!].reverse()) {
-      if (message.role !== 'tool' || !message.content) continue;
-      results.unshift(message.content);
-      used += counter.count(message.content);
+  async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; label?: string; confidence?: number }> {
+    if (!this.router || query.trim() === '') return { intents: this.current };
+    const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
+    const trace = await this.router.route([query, ...said.reverse()].join(' ').split(/\s+/).slice(0, ROUTED_WORDS).join(' '));
+    if (!this.current || trace.decision === 'confident' || trace.confidence > this.confidence) {
+      this.current = trace.intents;
+      this.confidence = trace.confidence;
     }
+    return { intents: this.current, label: this.current[0], confidence: this.confidence };
   }
-  return results.join('\n');
 }
 
-/**
- * Where the recent window starts. The window only grows until it overflows its budget, then
- * compacts down to half of it: between compactions the history section is append-only, so
- * consecutive turns share it as a prompt-cache prefix.
- */
-function compactedWindowStart(units: readonly ChatMessage[][], start: number, budget: number, counter: TokenCounter): number {
-  let used = 0;
-  for (let i = start; i < units.length; i++) used += unitTokens(units[i]!, counter);
-  if (used <= budget) return start;
-  let compacted = start;
-  while (compacted < units.length && used > budget / 2) used -= unitTokens(units[compacted++]!, counter);
-  return compacted;
+/** Messages that compaction moved out of working memory become long-term memories (one per turn). */
+function rememberEvicted(memory: LongTermMemory, episode: Readonly<Episode>, evicted: readonly ChatMessage[], firstPosition: number): Promise<unknown> {
+  return memory.storeMany(
+    evicted
+      .filter((message) => (message.content ?? '').trim() !== '' || message.tool_calls?.length)
+      .map((message, i) => ({
+        userId: episode.userId,
+        content: messageToText(message),
+        type: 'episodic' as const,
+        ...(message.timestamp ? { createdAt: message.timestamp } : {}),
+        metadata: { thread: episode.id, position: firstPosition + i },
+      })),
+  );
 }
 
-/** The production assembler as it stands: budget manager, running summary, retrieval over knowledge, history and customer records. */
-export const production = defineStrategy({
+/** The assembler's view of the memory tier. */
+function memoryRetrieval(pipeline: MemoryRetrievalPipeline): MemoryRetrieval {
+  return {
+    retrieve: async (query, { userId, intent, maxTokens, now }) => {
+      const result = await pipeline.retrieve(query, { userId, intent, maxTokens, ...(now ? { now: new Date(now) } : {}) });
+      return { text: result.text, items: result.items };
+    },
+  };
+}
+
+/** The production assembler as it stands: routing and loaders, working and long-term memory, budgeted sections. */
+export const production = defineStrategy<ProductionOptions>({
   name: 'production',
-  description: 'budgeted sections (TechCorp profile, cache-friendly order), running summary, retrieval over knowledge, older history and customer records',
-  defaults: { retrievedItems: 8 },
-  create: ({ retrievedItems }, { counter }) => {
+  description: 'the production assembler: intent routing and context loaders, working memory with compaction, long-term memory retrieval, budgeted cache-friendly sections',
+  defaults: { routerThreshold: 0.5, lowConfidence: 'top-two', workingMessages: 40, workingTokens: 2000 },
+  create: (options, { counter }) => {
     const knowledgeBases = new KnowledgeBaseCache(counter);
+    const classifiers = new WeakMap<IntentProfile, LinearIntentClassifier>();
+    const routerFor = (profile: IntentProfile | undefined) => {
+      if (!profile) return undefined;
+      let classifier = classifiers.get(profile);
+      if (!classifier) {
+        classifier = LinearIntentClassifier.train(profileExamples(profile));
+        classifiers.set(profile, classifier);
+      }
+      const fallback = options.lowConfidence === 'fallback' ? (profile.fallbackIntent ?? profile.intents[0]!.name) : undefined;
+      return new IntentRouter({ classifier, threshold: options.routerThreshold, lowConfidence: options.lowConfidence, ...(fallback ? { fallbackIntent: fallback } : {}) });
+    };
     return {
-      budget: PRODUCTION_PROFILE.total,
-      startEpisode: (episode) => {
-        const knowledge = knowledgeBases.get(episode.knowledge);
-        const customer = customerIndex(episode);
-        const history = new HistoryIndex();
-        const summary = new RunningSummary(counter, budgetOf('conversation_summary'));
-        const profile = renderProfile(episode);
-        let start = 0;
-        return {
-          assemble: (input) => {
-            const units = toolExchangeUnits(input.history);
-            history.sync(units);
-            start = compactedWindowStart(units, start, budgetOf('recent_messages'), counter);
-            const toolResults = olderToolResults(units, start, budgetOf('tool_results'), counter);
-
-            const query = input.query;
-            const fromKnowledge = knowledge.search(query, retrievedItems);
-            const fromRecords = customer.index.search(query, retrievedItems).map((hit) => customer.records.get(hit.id)!);
-            const fromHistory = history.search(query, retrievedItems, start).map((hit) => ({ id: `h${hit.id}`, text: renderUnits([units[Number(hit.id)]!]) }));
-            const retrieved: Retrievable[] = fuseRanks<Retrievable>([fromKnowledge, fromRecords, fromHistory]).slice(0, retrievedItems);
-
-            const budget = new ContextBudget({ profile: PRODUCTION_PROFILE, counter });
-            budget.addSection('system_prompt', input.episode.systemPrompt);
-            budget.addSection('user_profile', profile);
-            budget.addSection('conversation_summary', summary.update(units, start));
-            budget.addSection('recent_messages', renderUnits(units.slice(start)));
-            budget.addSection('tool_results', toolResults);
-            budget.addSection('retrieved_context', retrieved.map((item) => item.text).join('\n\n'));
-            if (input.turn.query !== undefined) budget.addSection('current_query', query);
-            const built = budget.build();
-            return {
-              messages: built.messages,
-              sections: Object.fromEntries(built.sections.map((s) => [s.name, s.tokens])),
-              retrieved: [...new Set(retrieved.flatMap((item) => (item.documentId ? [item.documentId] : [])))],
-            };
-          },
-        };
-      },
+      budget: ASSEMBLER_PROFILE.total,
+      startEpisode: (episode) => new ProductionSession(episode, counter, options, knowledgeBases, routerFor(episode.intentProfile)),
     };
   },
 });
+
+class ProductionSession {
+  private readonly working: WorkingMemory;
+  private readonly longTerm: LongTermMemory;
+  private readonly assembler: ProductionContextAssembler;
+  private readonly intents: StickyIntents;
+  private clock = new Date(0);
+  private fed = 0;
+  private remembered = 0;
+
+  constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: IntentRouter | undefined) {
+    this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter });
+    this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock });
+    const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
+    this.assembler = new ProductionContextAssembler({
+      systemPrompt: episode.systemPrompt,
+      customers: new InMemoryCustomerData(episode.dataset, new Map([[episode.userId, snapshot]])),
+      knowledge: knowledgeBases.get(episode.knowledge),
+      memory: memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter })),
+      counter,
+    });
+    this.intents = new StickyIntents(router);
+  }
+
+  async assemble(input: TurnInput) {
+    if (input.now) this.clock = new Date(input.now);
+    await this.feed(input.history);
+    const routed = await this.intents.next(input.query, input.history);
+    const assembly = await this.assembler.assemble({
+      userId: this.episode.userId,
+      query: input.query,
+      history: this.working.messages,
+      summary: this.working.summary,
+      ...(input.now ? { now: input.now } : {}),
+      ...(routed.intents ? { intents: routed.intents } : {}),
+    });
+    const documents = assembly.trace.loaders.flatMap((outcome) => outcome.facts).filter((fact) => this.episode.knowledge.some((doc) => doc.id === fact));
+    return {
+      messages: assembly.messages,
+      sections: Object.fromEntries(assembly.trace.sections.map((s) => [s.name, s.tokens])),
+      retrieved: [...new Set(documents)],
+      ...(routed.label ? { intent: { label: routed.label, confidence: routed.confidence ?? 0 } } : {}),
+    };
+  }
+
+  /** Appends the messages not seen yet to working memory; what compaction evicts goes to long-term memory. */
+  private async feed(history: readonly ChatMessage[]): Promise<void> {
+    for (const message of history.slice(this.fed)) {
+      const compaction = await this.working.add(message);
+      if (compaction) {
+        await rememberEvicted(this.longTerm, this.episode, compaction.evicted, this.remembered);
+        this.remembered += compaction.evicted.length;
+      }
+    }
+    this.fed = history.length;
+  }
+}

@@ -195,8 +195,10 @@ export class ProductionContextAssembler {
     const calls: Array<Promise<LoaderOutcome>> = [];
     for (const intent of intents) {
       for (const loader of loadersFor(this.options.loaders ?? TECHCORP_LOADERS, intent)) {
-        if (seen.has(loader.name)) continue;
-        seen.add(loader.name);
+        // Wildcard loaders (policy) load per intent; data loaders give the same data for every intent.
+        const key = loader.intents.includes('*') ? `${loader.name}\u0000${intent}` : loader.name;
+        if (seen.has(key)) continue;
+        seen.add(key);
         calls.push(runLoader(loader, { userId: request.userId, query: request.query, intent, now: request.now }, services, this.options.loaderTimeoutMs ?? 2000));
       }
     }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sharedCounter, type AssembledContext, type Episode, type Turn } from '../../core/index.js';
+import { ASSEMBLER_PROFILE, sharedCounter, type AssembledContext, type Episode, type Turn } from '../../core/index.js';
 import { strategies } from '../../strategies/index.js';
-import { PRODUCTION_PROFILE } from '../../strategies/production.js';
 import { syntheticEpisode } from './fixtures.js';
 
 const counter = sharedCounter('gpt-4o');
@@ -61,11 +60,27 @@ describe('strategies', () => {
     expect(content(context)).toContain('Refunds are issued');
   });
 
-  it('production fills the TechCorp sections in cache-friendly order within 8,000 tokens', async () => {
+  it('production fills the assembler sections in cache-friendly order within 8,000 tokens', async () => {
     const context = await assembleAt('production', episode, lastTurn);
-    expect(PRODUCTION_PROFILE.sections.map((s) => s.name)).toEqual(['system_prompt', 'user_profile', 'conversation_summary', 'recent_messages', 'tool_results', 'retrieved_context', 'current_query']);
+    expect(ASSEMBLER_PROFILE.sections.map((s) => s.name)).toEqual(['system_prompt', 'user_profile', 'intent_context', 'conversation_summary', 'recent_messages', 'tool_results', 'retrieved_context', 'current_query']);
     expect(Object.keys(context.sections)).toEqual(expect.arrayContaining(['system_prompt', 'user_profile', 'recent_messages', 'current_query']));
     expect(counter.countMessages(context.messages)).toBeLessThanOrEqual(8000);
     expect(context.messages.at(-1)).toEqual({ role: 'user', content: lastTurn.query });
+  });
+
+  it('production remembers what working memory compacted away and retrieves it for a later question', async () => {
+    const early: Episode = { ...episode, messages: [{ role: 'user', content: 'Before we start: my dog Biscuit chewed the charging cable of my laptop.' }, ...episode.messages] };
+    const turn: Turn = { at: early.messages.length, query: 'Which cable did Biscuit chew?', probes: [] };
+    const context = await assembleAt('production', early, turn, { workingMessages: 8, workingTokens: 600 });
+    expect(context.sections.retrieved_context).toBeGreaterThan(0);
+    expect(content(context)).toContain('my dog Biscuit chewed the charging cable');
+  });
+
+  it('production routes with the episode intent profile and reports the intent', async () => {
+    const { TECHCORP_INTENTS } = await import('../../core/index.js');
+    const routed: Episode = { ...episode, messages: [], intentProfile: TECHCORP_INTENTS };
+    const turn: Turn = { at: 0, query: 'Why was I charged twice on my card?', probes: [] };
+    const context = await assembleAt('production', routed, turn);
+    expect(context.intent?.label).toBe('billing_question');
   });
 });
