@@ -143,10 +143,6 @@ export class HybridIndex {
     this.addText(documents);
   }
 
-  get size(): number {
-    return this.texts.size;
-  }
-
   get vectorStore(): VectorStore {
     return this.vectors;
   }

@@ -69,7 +69,7 @@ export interface LongTermMemoryOptions {
   dedupThreshold?: number;
   /** Memories per user above which the user's vectors move from exact search to HNSW. @default 20000 */
   hnswThreshold?: number;
-  /** How lexical and dense rankings are fused. @default { method: 'rrf', k: 60 } */
+  /** How lexical and dense rankings are fused. @default DEFAULT_MEMORY_FUSION */
   fusion?: FusionOptions;
   /** Where {@link LongTermMemory.save} writes by default. */
   directory?: string;
@@ -106,7 +106,7 @@ const contentKey = (content: string) => content.trim().replace(/\s+/g, ' ').toLo
 const positionKey = (metadata: Record<string, unknown>) =>
   typeof metadata.thread === 'string' && typeof metadata.position === 'number' ? `${metadata.thread}\u0000${metadata.position}` : undefined;
 
-/** The default fusion: max-normalized BM25 and cosine scores, lexical weighted 2:1 (best of RRF and convex weightings on LoCoMo). */
+/** The default fusion: max-normalized BM25 and cosine scores, lexical weighted 2:1 (on LoCoMo at 1,764 tokens: 0.83 evidence recall, RRF 0.80). */
 export const DEFAULT_MEMORY_FUSION: Readonly<FusionOptions> = Object.freeze({ method: 'convex', weights: [1, 0.5] });
 
 /**
