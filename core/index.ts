@@ -56,3 +56,4 @@ export * from './memory/hybrid.js';
 export * from './memory/long-term.js';
 export * from './memory/extraction.js';
 export * from './memory/retrieval.js';
+export * from './memory/json-files.js';

@@ -1,15 +1,15 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { firstIssue } from '../validation.js';
 import { identityOf } from './embedding.js';
 import { HnswVectorStore } from './hnsw-store.js';
 import { HybridIndex, type FusionOptions } from './hybrid.js';
-import { CorruptStoreError } from './short-term.js';
-import { writeFileAtomically } from './store-format.js';
+import { CorruptStoreError, readStoreJson, writeStoreJson } from './json-files.js';
+import { CURRENT_FILE, currentSchema, FORMAT, generationsIn, inputSchema, MEMORIES_FILE, savedSchema } from './long-term-format.js';
 import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
-import { MEMORY_TYPES, type Embedder, type Memory, type MemoryType, type VectorStore } from './types.js';
+import { type Embedder, type Memory, type MemoryType, type VectorStore } from './types.js';
 import { ExactVectorStore, openVectorStore } from './vector-store.js';
 
 /** What {@link LongTermMemory.store} takes. */
@@ -82,15 +82,6 @@ export interface LongTermMemoryOptions {
 const optionsSchema = z.object({
   dedupThreshold: z.number().gt(0, 'must be a cosine similarity above 0').max(1.01, 'must be at most 1 (or just above, to turn dedup off)').default(0.9),
   hnswThreshold: z.number().int('must be a whole number of memories').positive('must be above zero').default(2_000),
-});
-
-const inputSchema = z.object({
-  userId: z.string().min(1, 'must not be empty'),
-  content: z.string().refine((text) => text.trim() !== '', 'must not be blank'),
-  type: z.enum(MEMORY_TYPES as [MemoryType, ...MemoryType[]]),
-  importance: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
-  createdAt: z.union([z.date(), z.string()]).refine((value) => !Number.isNaN(new Date(value).getTime()), 'must be an ISO 8601 date').optional(),
-  metadata: z.record(z.string(), z.unknown()).default({}),
 });
 
 /** One user's memories and their hybrid index (exact vector search until the partition outgrows `hnswThreshold`). */
@@ -269,8 +260,8 @@ export class LongTermMemory {
     const users = this.users().map((userId, i) => ({ userId, vectors: `u${i}` }));
     for (const { userId, vectors } of users) this.partitions.get(userId)!.index.vectorStore.save(join(target, vectors));
     const memories = users.flatMap(({ userId }) => this.list(userId));
-    writeJson(join(target, MEMORIES_FILE), { format: FORMAT, version: 1, embedderId: this.embedder.id, nextId: this.nextId, users, memories });
-    writeJson(join(directory, CURRENT_FILE), { format: FORMAT, version: 1, generation });
+    writeStoreJson(join(target, MEMORIES_FILE), { format: FORMAT, version: 1, embedderId: this.embedder.id, nextId: this.nextId, users, memories });
+    writeStoreJson(join(directory, CURRENT_FILE), { format: FORMAT, version: 1, generation });
     for (const old of generationsIn(directory)) if (old !== generation) rmSync(join(directory, `gen-${old}`), { recursive: true, force: true });
   }
 
@@ -281,9 +272,9 @@ export class LongTermMemory {
   static open(directory: string, options: Omit<LongTermMemoryOptions, 'directory'>): LongTermMemory {
     const memory = new LongTermMemory({ ...options, directory });
     if (!existsSync(join(directory, CURRENT_FILE))) return memory;
-    const { generation } = readJson(join(directory, CURRENT_FILE), currentSchema);
+    const { generation } = readStoreJson(join(directory, CURRENT_FILE), currentSchema);
     const target = join(directory, `gen-${generation}`);
-    const saved = readJson(join(target, MEMORIES_FILE), savedSchema);
+    const saved = readStoreJson(join(target, MEMORIES_FILE), savedSchema);
     memory.nextId = saved.nextId;
     for (const { userId, vectors } of saved.users) {
       const store = openVectorStore(join(target, vectors), { expected: identityOf(memory.embedder) });
@@ -398,39 +389,4 @@ function acceptor({ types, timeRange, minImportance = 0 }: MemorySearchOptions):
 
 function copyOf(memory: Memory): Memory {
   return { ...memory, metadata: structuredClone(memory.metadata) };
-}
-
-const FORMAT = 'ctxbench-long-term-memory';
-const CURRENT_FILE = 'current.json';
-const MEMORIES_FILE = 'memories.json';
-const currentSchema = z.object({ format: z.literal(FORMAT), version: z.literal(1), generation: z.number().int().positive() });
-const memorySchema = inputSchema.extend({ id: z.string().min(1), createdAt: z.iso.datetime(), updatedAt: z.iso.datetime() });
-const savedSchema = z.object({
-  format: z.literal(FORMAT),
-  version: z.literal(1),
-  nextId: z.number().int().positive(),
-  users: z.array(z.object({ userId: z.string().min(1), vectors: z.string().regex(/^u\d+$/) })),
-  memories: z.array(memorySchema),
-});
-
-function generationsIn(directory: string): number[] {
-  return readdirSync(directory).flatMap((name) => /^gen-(\d+)$/.exec(name)?.[1] ?? []).map(Number);
-}
-
-function writeJson(file: string, value: unknown): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileAtomically(file, (temp) => writeFileSync(temp, `${JSON.stringify(value)}\n`));
-}
-
-function readJson<T>(file: string, schema: z.ZodType<T>): T {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (error) {
-    throw new CorruptStoreError(file, `is not readable JSON (${(error as Error).message})`);
-  }
-  const parsed = schema.safeParse(data);
-  if (parsed.success) return parsed.data;
-  const issue = firstIssue(data, parsed.error);
-  throw new CorruptStoreError(file, `${issue.key} ${issue.problem}`);
 }

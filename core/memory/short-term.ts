@@ -1,9 +1,12 @@
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { ConfigError, CtxbenchError, InputError } from '../errors.js';
+import { ConfigError, InputError } from '../errors.js';
 import { LexicalIndex } from '../retrieval/lexical.js';
 import { firstIssue } from '../validation.js';
+import { CorruptStoreError, readStoreJson, writeStoreJson } from './json-files.js';
+
+export { CorruptStoreError } from './json-files.js';
 
 /** One ended (or compacted) session of one user, kept until it expires. */
 export interface SessionRecord {
@@ -41,16 +44,6 @@ export interface ShortTermMemoryOptions {
   halfLifeDays?: number;
   /** Weight of relevance against recency in {@link ShortTermMemory.recent}, 0..1. @default 0.5 */
   relevanceWeight?: number;
-}
-
-/** A persisted memory file is unreadable or malformed; names the file. */
-export class CorruptStoreError extends CtxbenchError {
-  constructor(
-    readonly file: string,
-    problem: string,
-  ) {
-    super('E_CORRUPT_STORE', `${file}: ${problem}`, 'restore the file from a backup, or delete it to drop what it held');
-  }
 }
 
 const DAY_MS = 86_400_000;
@@ -179,18 +172,7 @@ export class ShortTermMemory {
     mkdirSync(directory, { recursive: true });
     for (const name of readdirSync(directory).filter((entry) => entry.endsWith('.json')).sort()) {
       const file = join(directory, name);
-      let data: unknown;
-      try {
-        data = JSON.parse(readFileSync(file, 'utf8'));
-      } catch (error) {
-        throw new CorruptStoreError(file, `is not valid JSON (${(error as Error).message})`);
-      }
-      const parsed = fileSchema.safeParse(data);
-      if (!parsed.success) {
-        const issue = firstIssue(data, parsed.error);
-        throw new CorruptStoreError(file, `${issue.key} ${issue.problem}`);
-      }
-      const { userId, records } = parsed.data;
+      const { userId, records } = readStoreJson(file, fileSchema);
       if (fileNameOf(userId) !== name) throw new CorruptStoreError(file, `holds user "${userId}", whose file is ${fileNameOf(userId)}`);
       const stranger = records.find((record) => record.userId !== userId);
       if (stranger) throw new CorruptStoreError(file, `record ${stranger.id} belongs to user "${stranger.userId}", not "${userId}"`);
@@ -206,9 +188,7 @@ export class ShortTermMemory {
       rmSync(file, { force: true });
       return;
     }
-    const temp = `${file}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify({ version: 1, userId, records }, null, 2)}\n`);
-    renameSync(temp, file);
+    writeStoreJson(file, { version: 1, userId, records }, 2);
   }
 }
 

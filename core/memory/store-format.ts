@@ -103,7 +103,7 @@ export function readStore(directory: string): StoreSnapshot {
   }
   const manifest = parseManifest(directory, readFileSync(manifestPath, 'utf8'));
   const contents = new Map<string, Buffer>();
-  for (const [role, entry] of Object.entries(manifest.files)) {
+  for (const entry of Object.values(manifest.files)) {
     const path = join(directory, entry.name);
     if (!existsSync(path)) throw new VectorStoreError(directory, 'missing', `data file ${entry.name} named by ${MANIFEST} is missing`, 'restore the directory from a backup or rebuild the store');
     const bytes = readFileSync(path);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EmbedderMismatchError } from '../../../core/memory/embedding.js';
 import { HnswVectorStore } from '../../../core/memory/hnsw-store.js';
-import { VectorStoreError, type StoreManifest } from '../../../core/memory/store-format.js';
+import { type StoreManifest } from '../../../core/memory/store-format.js';
 import type { VectorStore } from '../../../core/memory/types.js';
 import { ExactVectorStore, openVectorStore } from '../../../core/memory/vector-store.js';
 import { clusteredRecords, clusteredVectors } from '../../support/vectors.js';
