@@ -57,3 +57,4 @@ export * from './memory/long-term.js';
 export * from './memory/extraction.js';
 export * from './memory/retrieval.js';
 export * from './memory/json-files.js';
+export * from './memory/promotion.js';
