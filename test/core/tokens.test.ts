@@ -74,9 +74,11 @@ describe('tokenizer backends', () => {
   it('counts a 20,000-character string without spaces in under a second with the default backend', () => {
     const counter = new TokenCounter({ cacheEntries: 0 });
     counter.count('warm-up');
-    const started = performance.now();
+    // CPU time of this process, so other processes competing for the cores do not count.
+    const started = process.cpuUsage();
     const tokens = counter.count('x'.repeat(20_000));
-    expect(performance.now() - started).toBeLessThan(1000);
+    const { user, system } = process.cpuUsage(started);
+    expect((user + system) / 1000).toBeLessThan(1000);
     expect(tokens).toBeGreaterThan(1000);
   });
 });
