@@ -57,7 +57,7 @@ function runSettings(flags: RunFlags, config: CtxbenchConfig) {
     prices: new PriceTable(config.prices),
     out: flags.out ?? config.out ?? 'ctxbench-results',
     formats: flags.format ?? config.formats ?? REPORT_WRITERS.map((w) => w.name),
-    concurrency: flags.concurrency ?? config.concurrency ?? 4,
+    concurrency: flags.concurrency ?? config.concurrency ?? 1,
     seed: flags.seed ?? config.seed ?? 1,
     perTurn: flags.turns ?? config.turns ?? true,
   };
@@ -146,7 +146,7 @@ export function buildCli(): Command {
     .option('-m, --model <model>', `model whose prices and tokenizer apply (default: ${TECHCORP_SCENARIO.model})`)
     .option('--conversations <n>', `conversations a month, for the monthly projection (default: ${TECHCORP_SCENARIO.conversationsPerMonth})`, positiveInteger('--conversations'))
     .option('-o, --out <dir>', 'output directory (default: ctxbench-results)')
-    .option('-c, --concurrency <n>', 'episodes replayed at once (default: 4)', positiveInteger('--concurrency'))
+    .option('-c, --concurrency <n>', 'episodes replayed at once; more helps only strategies that call remote endpoints (default: 1)', positiveInteger('--concurrency'))
     .option('--shard <i/n>', 'replay only shard i of n', shardOption)
     .option('--seed <n>', 'seed of the bootstrap intervals (default: 1)', positiveInteger('--seed'))
     .option('--limit <n>', 'replay at most n episodes of each dataset', positiveInteger('--limit'))

@@ -56,7 +56,11 @@ export interface RunOptions {
   scenario?: Scenario;
   /** Seeds the bootstrap intervals. @default 1 */
   seed?: number;
-  /** Episodes replayed at once per strategy. @default 4 */
+  /**
+   * Episodes replayed at once per strategy. Offline strategies are CPU-bound on one thread, so
+   * more only helps strategies that wait on a remote endpoint; the latency of an asynchronous
+   * strategy then includes the other episodes' work. @default 1
+   */
   concurrency?: number;
   /** Keep per-turn rows in the result. @default true */
   perTurn?: boolean;
@@ -144,7 +148,7 @@ async function replayStrategy(dataset: string, strategyName: string, strategy: S
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 4) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
   return perEpisode.filter(Boolean).flat();
 }
 
