@@ -58,3 +58,4 @@ export * from './memory/extraction.js';
 export * from './memory/retrieval.js';
 export * from './memory/json-files.js';
 export * from './memory/promotion.js';
+export * from './fs.js';

@@ -1,9 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { CtxbenchError } from '../errors.js';
 import { firstIssue } from '../validation.js';
-import { writeFileAtomically } from './store-format.js';
+import { writeTextAtomically } from '../fs.js';
 
 /** A persisted memory file is unreadable or malformed; names the file. */
 export class CorruptStoreError extends CtxbenchError {
@@ -31,6 +30,5 @@ export function readStoreJson<T>(file: string, schema: z.ZodType<T>): T {
 
 /** Writes a JSON file of a memory store atomically (temp file, fsync, rename). */
 export function writeStoreJson(file: string, value: unknown, indent?: number): void {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileAtomically(file, (temp) => writeFileSync(temp, `${JSON.stringify(value, null, indent)}\n`));
+  writeTextAtomically(file, `${JSON.stringify(value, null, indent)}\n`);
 }

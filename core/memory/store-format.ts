@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../fs.js';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { CtxbenchError } from '../errors.js';
@@ -166,23 +167,7 @@ function nextGeneration(directory: string): number {
   return highest + 1;
 }
 
-/**
- * Writes a file so that readers see the old content or the new, never a part: `<path>.tmp-<pid>`,
- * fsync (unless `durable` is false: a cache can lose an entry to a power cut), rename.
- */
-export function writeFileAtomically(path: string, write: (temp: string) => void, durable = true): void {
-  const temp = `${path}.tmp-${process.pid}`;
-  write(temp);
-  if (durable) {
-    const descriptor = openSync(temp, 'r+');
-    try {
-      fsyncSync(descriptor);
-    } finally {
-      closeSync(descriptor);
-    }
-  }
-  renameSync(temp, path);
-}
+export { writeFileAtomically } from '../fs.js';
 
 /** Makes the renames durable; not every platform can fsync a directory, and there it is skipped. */
 function syncDirectory(directory: string): void {

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeTextAtomically } from '../fs.js';
 import type { z } from 'zod';
 import { ConfigError, CtxbenchError, InputError } from '../errors.js';
 import { firstIssue } from '../validation.js';
@@ -144,19 +144,10 @@ export function parseConfig<T>(schema: z.ZodType<T>, input: unknown, what: strin
 
 /** Writes a model as JSON atomically (temporary file + rename), so a crash never leaves half a model. */
 export function writeModelFile(file: string, model: unknown): void {
-  const temporary = `${file}.${process.pid}.tmp`;
-  const failed = (error: unknown) => new ModelFileError(file, `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   try {
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(temporary, JSON.stringify(model));
+    writeTextAtomically(file, JSON.stringify(model));
   } catch (error) {
-    throw failed(error);
-  }
-  try {
-    renameSync(temporary, file);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw failed(error);
+    throw new ModelFileError(file, `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
 }
 
