@@ -1,4 +1,4 @@
-import { LexicalIndex, messageToText, type ChatMessage, type LexicalHit } from '../core/index.js';
+import { fuseRankings, LexicalIndex, messageToText, type ChatMessage, type LexicalHit } from '../core/index.js';
 
 /** An episode's history, indexed unit by unit as it grows (append-only). */
 export class HistoryIndex {
@@ -18,16 +18,9 @@ export class HistoryIndex {
   }
 }
 
-/** Reciprocal rank fusion of several ranked lists (k = 60), stable for equal scores. */
-export function fuseRanks<T extends { id: string }>(lists: ReadonlyArray<readonly T[]>, k = 60): T[] {
-  const scored = new Map<string, { item: T; score: number; first: number }>();
-  let order = 0;
-  for (const list of lists) {
-    list.forEach((item, rank) => {
-      const entry = scored.get(item.id) ?? { item, score: 0, first: order++ };
-      entry.score += 1 / (k + rank + 1);
-      scored.set(item.id, entry);
-    });
-  }
-  return [...scored.values()].sort((a, b) => b.score - a.score || a.first - b.first).map((entry) => entry.item);
+/** Reciprocal rank fusion (the core's fuseRankings, k = 60) of ranked lists of items, returning the items. */
+export function fuseRanks<T extends { id: string }>(lists: ReadonlyArray<readonly T[]>): T[] {
+  const items = new Map<string, T>();
+  for (const list of lists) for (const item of list) if (!items.has(item.id)) items.set(item.id, item);
+  return fuseRankings(lists.map((list) => list.map((item) => ({ id: item.id, score: 0 }))), { method: 'rrf', k: 60 }).map((hit) => items.get(hit.id)!);
 }
