@@ -5,6 +5,7 @@ import {
   InMemoryCustomerData,
   IntentRouter,
   KnowledgeBaseCache,
+  type KnowledgeBase,
   LinearIntentClassifier,
   LongTermMemory,
   MemoryRetrievalPipeline,
@@ -113,6 +114,7 @@ class ProductionSession {
   private readonly longTerm: LongTermMemory;
   private readonly assembler: ProductionContextAssembler;
   private readonly intents: StickyIntents;
+  private readonly knowledge: KnowledgeBase;
   private clock = new Date(0);
   private fed = 0;
   private remembered = 0;
@@ -120,11 +122,12 @@ class ProductionSession {
   constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: IntentRouter | undefined) {
     this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter });
     this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock });
+    this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
     this.assembler = new ProductionContextAssembler({
       systemPrompt: episode.systemPrompt,
       customers: new InMemoryCustomerData(episode.dataset, new Map([[episode.userId, snapshot]])),
-      knowledge: knowledgeBases.get(episode.knowledge),
+      knowledge: this.knowledge,
       memory: memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter })),
       counter,
     });
@@ -143,7 +146,7 @@ class ProductionSession {
       ...(input.now ? { now: input.now } : {}),
       ...(routed.intents ? { intents: routed.intents } : {}),
     });
-    const documents = assembly.trace.loaders.flatMap((outcome) => outcome.facts).filter((fact) => this.episode.knowledge.some((doc) => doc.id === fact));
+    const documents = assembly.trace.loaders.flatMap((outcome) => outcome.facts).filter((fact) => this.knowledge.document(fact) !== undefined);
     return {
       messages: assembly.messages,
       sections: Object.fromEntries(assembly.trace.sections.map((s) => [s.name, s.tokens])),

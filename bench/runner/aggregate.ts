@@ -1,5 +1,5 @@
 import { FIDELITY_METRICS, PROBE_METRICS, type Aggregate, type MissionCheck, type ProbeMetric, type Scenario, type TurnRow } from '../../core/index.js';
-import { bootstrapMean, distribution, mean, round } from './stats.js';
+import { bootstrapMean, distribution, mean, round } from '../../core/stats.js';
 
 /** Summarizes the turns of one strategy on one dataset; probe means are bootstrapped over episodes. */
 export function aggregate(rows: readonly TurnRow[], seed: number): Aggregate {

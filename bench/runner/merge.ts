@@ -1,6 +1,6 @@
 import { ConfigError, type RunResult, type TurnRow } from '../../core/index.js';
 import { aggregate, byCodePoint, groupRows, missionChecks } from './aggregate.js';
-import { round } from './stats.js';
+import { round } from '../../core/stats.js';
 
 /** What must be equal for shard results to be merged (everything but the shard itself). */
 function identity(result: RunResult): Record<string, string> {

@@ -26,7 +26,7 @@ import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
 import { scoreProbes } from './probes.js';
 
-import { round } from './stats.js';
+import { round } from '../../core/stats.js';
 
 /** A plug-in chosen by name, with options that override its defaults. */
 export interface Selection {

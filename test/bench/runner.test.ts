@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defineDataset, Registry, type DatasetLoader, type Episode } from '../../core/index.js';
 import { runBenchmark } from '../../bench/runner/run.js';
 import { retrievalScores } from '../../bench/runner/probes.js';
-import { bootstrapMean, percentile } from '../../bench/runner/stats.js';
+import { bootstrapMean, percentile } from '../../core/stats.js';
 import { strategies } from '../../strategies/index.js';
 import { syntheticEpisode } from '../strategies/fixtures.js';
 
