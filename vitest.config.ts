@@ -3,7 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // Generous limits that only catch hangs: a busy 2-core machine must still pass (no test asserts a duration).
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
     coverage: {
       provider: 'v8',
       include: ['core/**/*.ts', 'strategies/**/*.ts', 'datasets/**/*.ts', 'reports/**/*.ts', 'bench/**/*.ts'],
