@@ -5,6 +5,18 @@ export interface ToolCall {
   function: { name: string; arguments: string };
 }
 
+/** A tool the model may call, in the OpenAI Chat Completions `tools` shape (JSON Schema parameters). */
+export interface ToolDefinition {
+  type: 'function';
+  function: {
+    name: string;
+    description?: string;
+    /** A JSON Schema object: `{ type: 'object', properties, required }`. */
+    parameters?: Record<string, unknown>;
+    strict?: boolean;
+  };
+}
+
 export type ChatRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
 export const CHAT_ROLES: readonly ChatRole[] = ['system', 'developer', 'user', 'assistant', 'tool'];
 

@@ -166,7 +166,7 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
     const pending = session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn), now: recordedTimeOf(episode.messages, turn) });
     const assembled = pending instanceof Promise ? await pending : pending;
     const latencyMs = performance.now() - startedAt;
-    const inputTokens = counter.countMessages(assembled.messages);
+    const inputTokens = counter.countRequest(assembled.messages, assembled.tools);
     const cachedTokens = Math.min(inputTokens, cachedPrefixTokens(sharedPrefixTokens(previous, assembled.messages, counter), rule));
     const outputTokens = outputTokensOf(episode.messages[turn.at], scenario, counter);
     rows.push({

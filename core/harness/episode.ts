@@ -1,6 +1,6 @@
 import type { CustomerSnapshot } from '../routing/customer-data.js';
 import type { IntentProfile } from '../routing/intent-profile.js';
-import type { ChatMessage } from '../messages.js';
+import type { ChatMessage, ToolDefinition } from '../messages.js';
 
 /** A knowledge document an agent may consult: a policy section, a guideline, a KB article. */
 export interface KnowledgeDocument {
@@ -76,6 +76,8 @@ export interface Episode {
   /** The agent's instructions, without the knowledge documents. */
   systemPrompt: string;
   messages: ChatMessage[];
+  /** The tool definitions the recorded agent had (OpenAI function format), where the recording has them. */
+  tools?: ToolDefinition[];
   /** Knowledge available to the agent (policy sections, guidelines, knowledge base). */
   knowledge: KnowledgeDocument[];
   customer?: CustomerRecord;

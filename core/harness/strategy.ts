@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../messages.js';
+import type { ChatMessage, ToolDefinition } from '../messages.js';
 import type { Named } from '../registry.js';
 import type { TokenCounter } from '../tokens/counter.js';
 import type { Episode, Turn } from './episode.js';
@@ -23,6 +23,8 @@ export interface TurnInput {
 /** The context a strategy would send for one turn. */
 export interface AssembledContext {
   messages: ChatMessage[];
+  /** The tool definitions sent with the messages; their tokens are billed as part of the prompt. @default none */
+  tools?: ToolDefinition[];
   /** Tokens per named section of the context. */
   sections: Record<string, number>;
   /** Ids of the knowledge documents placed in the context, best first (for retrieval probes). */

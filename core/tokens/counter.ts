@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../messages.js';
+import type { ChatMessage, ToolDefinition } from '../messages.js';
 import { InputError } from '../errors.js';
 import { CountCache, type CountCacheStats } from './count-cache.js';
 import { resolveEncoding, type EncodingName } from './encodings.js';
@@ -20,6 +20,17 @@ export const TOKENS_PER_MESSAGE = 3;
 export const TOKENS_PER_NAME = 1;
 export const TOKENS_REPLY_PRIMING = 3;
 export const TOKENS_PER_TOOL_CALL = 8;
+
+/**
+ * Tool definitions are rendered by the provider into the prompt; OpenAI publishes no rule, but its
+ * cookbook ("How to count tokens with tiktoken", section on tools, checked there against the API
+ * for gpt-4o and gpt-4o-mini) counts each function as 7 tokens plus `name:description`, 3 tokens
+ * for a non-empty property list, each property as 3 tokens plus `key:type:description`, an enum
+ * as -3 plus 3 and the value's tokens per item, and 12 tokens once per request. ctxbench follows
+ * it and, where a property nests (objects, arrays of objects), adds the tokens of the nested
+ * schema as JSON: an estimate that errs high, as the tool-call estimate does.
+ */
+export const TOOL_TOKENS = { perFunction: 7, properties: 3, perProperty: 3, enum: -3, perEnumItem: 3, perRequest: 12 } as const;
 
 /** Options of a {@link TokenCounter}. */
 export interface TokenCounterOptions {
@@ -79,6 +90,38 @@ export class TokenCounter {
     let tokens = TOKENS_REPLY_PRIMING;
     for (const message of messages) tokens += this.countMessage(message);
     return tokens;
+  }
+
+  /** Prompt tokens the tool definitions of one request add (0 for none); see {@link TOOL_TOKENS}. */
+  countTools(tools: readonly ToolDefinition[] | undefined): number {
+    if (!tools || tools.length === 0) return 0;
+    let tokens = TOOL_TOKENS.perRequest;
+    for (const tool of tools) tokens += this.countTool(tool);
+    return tokens;
+  }
+
+  /** Tokens of one tool definition, without the once-per-request framing. */
+  countTool(tool: ToolDefinition): number {
+    const { name, description = '', parameters } = tool.function;
+    let tokens = TOOL_TOKENS.perFunction + this.count(`${name}:${description.replace(/\.$/, '')}`);
+    const properties = (parameters?.properties ?? {}) as Record<string, Record<string, unknown>>;
+    const keys = Object.keys(properties);
+    if (keys.length > 0) tokens += TOOL_TOKENS.properties;
+    for (const key of keys) {
+      const { type, description: about = '', enum: values, ...nested } = properties[key] ?? {};
+      tokens += TOOL_TOKENS.perProperty + this.count(`${key}:${typeof type === 'string' ? type : JSON.stringify(type ?? '')}:${String(about).replace(/\.$/, '')}`);
+      if (Array.isArray(values)) {
+        tokens += TOOL_TOKENS.enum;
+        for (const value of values) tokens += TOOL_TOKENS.perEnumItem + this.count(String(value));
+      }
+      if (nested.properties !== undefined || nested.items !== undefined) tokens += this.count(JSON.stringify(nested));
+    }
+    return tokens;
+  }
+
+  /** Prompt tokens of a whole request: its messages plus its tool definitions. */
+  countRequest(messages: readonly ChatMessage[], tools?: readonly ToolDefinition[]): number {
+    return this.countMessages(messages) + this.countTools(tools);
   }
 
   cacheStats(): CountCacheStats {

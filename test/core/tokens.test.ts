@@ -172,3 +172,45 @@ describe('count cache', () => {
     expect(() => new TokenCounter().count(42 as unknown as string)).toThrow(InputError);
   });
 });
+
+describe('tool definitions', () => {
+  const counter = new TokenCounter({ model: 'gpt-4o' });
+  // The cookbook's example tool ("How to count tokens with tiktoken"): 81 prompt tokens for
+  // gpt-4o with the user message below, as the API reported.
+  const weather = {
+    type: 'function' as const,
+    function: {
+      name: 'get_current_weather',
+      description: 'Get the current weather in a given location',
+      parameters: {
+        type: 'object',
+        properties: {
+          location: { type: 'string', description: 'The city and state, e.g. San Francisco, CA' },
+          unit: { type: 'string', description: 'The unit of temperature to return', enum: ['celsius', 'fahrenheit'] },
+        },
+        required: ['location'],
+      },
+    },
+  };
+  const messages = [
+    { role: 'system' as const, content: 'You are a helpful assistant that can answer to questions about the weather.' },
+    { role: 'user' as const, content: "What's the weather like in San Francisco?" },
+  ];
+
+  it("matches the API-verified count of the cookbook's tool request for gpt-4o", () => {
+    expect(counter.countRequest(messages, [weather])).toBe(101);
+  });
+
+  it('adds nothing for a request without tools', () => {
+    expect(counter.countRequest(messages, [])).toBe(counter.countMessages(messages));
+    expect(counter.countTools(undefined)).toBe(0);
+  });
+
+  it('counts nested parameter schemas on top of the published rule', () => {
+    const nested = structuredClone(weather);
+    (nested.function.parameters.properties as Record<string, unknown>).passengers = { type: 'array', description: 'who flies', items: { type: 'object', properties: { name: { type: 'string' } } } };
+    const flat = structuredClone(weather);
+    (flat.function.parameters.properties as Record<string, unknown>).passengers = { type: 'array', description: 'who flies' };
+    expect(counter.countTools([nested])).toBeGreaterThan(counter.countTools([flat]));
+  });
+});
