@@ -1,4 +1,4 @@
-import type { Turn } from '../core/harness/episode.js';
+import type { CustomerRecord, KnowledgeDocument, Turn } from '../core/harness/episode.js';
 import { factProbesFromToolCalls } from '../core/harness/facts.js';
 import { CHAT_ROLES, type ChatMessage, type ChatRole, type ToolCall } from '../core/messages.js';
 import type { InputRecord } from './records.js';
@@ -77,9 +77,14 @@ export function splitInstructions(messages: readonly ChatMessage[]): { instructi
   return { instructions, conversation: messages.slice(cut) };
 }
 
+/** What the agent had from the start, as text for fact origins: the customer record and the knowledge. */
+export function availableFromStart(customer: CustomerRecord | undefined, knowledge: readonly KnowledgeDocument[]): string {
+  return [customer ? JSON.stringify([customer.profile, customer.records]) : '', ...knowledge.map((doc) => doc.text)].join('\n');
+}
+
 /** One turn per recorded assistant message, carrying that message's fact probe when it has one. */
-export function turnsFromMessages(messages: readonly ChatMessage[]): Turn[] {
-  const factProbes = factProbesFromToolCalls(messages);
+export function turnsFromMessages(messages: readonly ChatMessage[], available = ''): Turn[] {
+  const factProbes = factProbesFromToolCalls(messages, available);
   const turns: Turn[] = [];
   messages.forEach((message, index) => {
     if (message.role !== 'assistant') return;

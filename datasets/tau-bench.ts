@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
 import type { CustomerRecord, Episode, KnowledgeDocument } from '../core/harness/episode.js';
-import { parseChatMessages, splitInstructions, turnsFromMessages } from './chat-messages.js';
+import { availableFromStart, parseChatMessages, splitInstructions, turnsFromMessages } from './chat-messages.js';
 import { airlineSnapshot } from './customer-snapshots.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile, readTextFile, type PendingRecord } from './records.js';
 
@@ -89,6 +89,7 @@ function toEpisode(at: InputRecord, value: unknown, knowledge: KnowledgeDocument
   const userId = at.nonEmptyString(task.user_id, 'info.task.user_id');
   if (!Object.hasOwn(database.users, userId)) at.fail('info.task.user_id', `must be a user id in ${database.usersFile}`, userId);
   const { conversation } = splitInstructions(parseChatMessages(source.traj, at, 'traj'));
+  const customer = customerOf(userId, database);
   return {
     id: `tau-airline/task-${taskId}/trial-${trial}`,
     dataset: DATASET,
@@ -96,8 +97,8 @@ function toEpisode(at: InputRecord, value: unknown, knowledge: KnowledgeDocument
     systemPrompt: SYSTEM_PROMPT,
     messages: conversation,
     knowledge,
-    customer: customerOf(userId, database),
-    turns: turnsFromMessages(conversation),
+    customer,
+    turns: turnsFromMessages(conversation, availableFromStart(customer, knowledge)),
     metadata: { taskId, trial, reward },
   };
 }

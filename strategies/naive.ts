@@ -13,14 +13,12 @@ export const naive = defineStrategy({
       const customer = renderCustomer(episode.customer);
       const system = [episode.systemPrompt, knowledge && `# Knowledge\n${knowledge}`, customer && `# Customer record\n${customer}`].filter(Boolean).join('\n\n');
       const systemMessages: ChatMessage[] = [{ role: 'system', content: system }];
-      const retrieved = episode.knowledge.map((doc) => doc.id);
       return {
         assemble: (input) => {
           const query = queryMessages(input);
           return {
             messages: [...systemMessages, ...input.history, ...query],
             sections: { ...messageSections(counter, { system: systemMessages, history: input.history, query }) },
-            retrieved,
           };
         },
       };

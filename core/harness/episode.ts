@@ -19,10 +19,27 @@ export interface CustomerRecord {
   snapshot?: CustomerSnapshot;
 }
 
-/** Values that must appear in the context (tool-call arguments that already appeared earlier). */
+/**
+ * Where the agent could learn a fact: the customer record or knowledge it had from the start, or
+ * the earlier message that first stated it (said by the customer, returned by a tool, said by the agent).
+ */
+export type FactOrigin = 'record' | 'customer' | 'tool' | 'agent';
+export const FACT_ORIGINS: readonly FactOrigin[] = ['record', 'customer', 'tool', 'agent'];
+
+/** One value the recorded agent used, with where it came from. */
+export interface Fact {
+  value: string;
+  origin: FactOrigin;
+  /** The argument name the value was passed as. */
+  key?: string;
+  /** For short values: the normalized words around it where it came from, which must stand with it. */
+  context?: string;
+}
+
+/** Values that must appear in the context (tool-call arguments the agent could know by then). */
 export interface FactProbe {
   kind: 'fact';
-  facts: string[];
+  facts: Fact[];
 }
 
 /** Evidence texts that must appear in the context, and the gold answer (LoCoMo). */
@@ -44,6 +61,12 @@ export interface DocumentProbe {
   documentId: string;
 }
 
+/** The policy sections (knowledge document ids) that govern the recorded action at this turn. */
+export interface PolicyProbe {
+  kind: 'policy';
+  documentIds: string[];
+}
+
 /** Graded relevance judgements of knowledge documents for this turn's query (BEIR qrels). */
 export interface RetrievalProbe {
   kind: 'retrieval';
@@ -51,7 +74,7 @@ export interface RetrievalProbe {
   relevant: Record<string, number>;
 }
 
-export type Probe = FactProbe | EvidenceProbe | IntentProbe | DocumentProbe | RetrievalProbe;
+export type Probe = FactProbe | EvidenceProbe | IntentProbe | DocumentProbe | PolicyProbe | RetrievalProbe;
 export type ProbeKind = Probe['kind'];
 
 /**

@@ -1,11 +1,32 @@
 import type { SkippedRecord } from './episode.js';
 
-/** The higher-is-better probe metrics a turn can be scored on. */
-export const PROBE_METRICS = ['factRetention', 'evidenceRecall', 'answerPresence', 'routingAccuracy', 'guidelinePresence', 'recallAt10', 'mrrAt10', 'ndcgAt10'] as const;
+/**
+ * The higher-is-better probe metrics a turn can be scored on, every one computed from the messages
+ * and tools a strategy sent. `factRetention` counts the facts learned in the conversation (said by
+ * the customer or the agent, returned by a tool); the per-origin metrics split it, and
+ * `recordFactRetention` counts those available from the start (customer record, knowledge).
+ */
+export const PROBE_METRICS = [
+  'factRetention',
+  'customerFactRetention',
+  'toolFactRetention',
+  'agentFactRetention',
+  'recordFactRetention',
+  'evidenceRecall',
+  'answerPresence',
+  'routingAccuracy',
+  'guidelinePresence',
+  'policyPresence',
+  'documentRecall',
+  'recallAt5',
+  'recallAt10',
+  'mrrAt10',
+  'ndcgAt10',
+] as const;
 export type ProbeMetric = (typeof PROBE_METRICS)[number];
 
-/** Metrics that measure whether the facts the agent needs are still there (the mission's fidelity check). */
-export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'recallAt10'];
+/** Metrics that measure whether what the agent needs is still there: the mission verdict rests on these. */
+export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'policyPresence', 'documentRecall'];
 
 /** Mean, median and 95th percentile of a sample. */
 export interface Distribution {

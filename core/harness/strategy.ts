@@ -27,7 +27,10 @@ export interface AssembledContext {
   tools?: ToolDefinition[];
   /** Tokens per named section of the context. */
   sections: Record<string, number>;
-  /** Ids of the knowledge documents placed in the context, best first (for retrieval probes). */
+  /**
+   * The knowledge documents the strategy ranked for the query, best first, where it ranks them
+   * (rank metrics use it; a ranked document counts only if its text is also in the context).
+   */
   retrieved?: string[];
   /** The routed intent, for strategies with a router. */
   intent?: { label: string; confidence: number };

@@ -35,7 +35,7 @@ describe('openai-jsonl loader on the bundled example', () => {
     expect(factTurns.length).toBeGreaterThanOrEqual(4);
     for (const { episode, turn } of factTurns) {
       const earlier = normalizeForMatch(JSON.stringify(episode.messages.slice(0, turn.at)));
-      for (const probe of turn.probes) for (const fact of probe.kind === 'fact' ? probe.facts : []) expect(containsNormalized(earlier, fact)).toBe(true);
+      for (const probe of turn.probes) for (const fact of probe.kind === 'fact' ? probe.facts : []) expect(containsNormalized(earlier, fact.value)).toBe(true);
     }
   });
 });
@@ -62,7 +62,7 @@ describe('openai-jsonl loader on your own logs', () => {
   it('makes one turn per assistant message with its fact probe', async () => {
     const [episode] = (await openAiJsonl.load({ file: jsonl([{ messages: orderLookup() }]) })).episodes;
     expect(episode!.turns).toEqual([
-      { at: 1, probes: [{ kind: 'fact', facts: ['A-1001'] }] },
+      { at: 1, probes: [{ kind: 'fact', facts: [{ value: 'A-1001', origin: 'customer', key: 'order_id' }] }] },
       { at: 3, probes: [] },
     ]);
   });

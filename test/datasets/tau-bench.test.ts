@@ -81,16 +81,22 @@ describe('tau-bench airline loader on the bundled data', () => {
     }
   });
 
-  it('probes facts that really appeared before the turn', () => {
+  it('probes facts that really appeared before the turn, or were in the customer record from the start', () => {
     const factTurns = bundled.episodes.flatMap((e) => e.turns.map((turn) => ({ episode: e, turn }))).filter(({ turn }) => turn.probes.length > 0);
     expect(factTurns.length).toBeGreaterThan(100);
+    const origins = new Set<string>();
     for (const { episode, turn } of factTurns) {
       const earlier = visibleText(episode.messages.slice(0, turn.at));
+      const record = normalizeForMatch(JSON.stringify([episode.customer!.profile, episode.customer!.records]) + episode.knowledge.map((d) => d.text).join('\n'));
       for (const probe of turn.probes) {
         expect(probe.kind).toBe('fact');
-        for (const fact of probe.kind === 'fact' ? probe.facts : []) expect(containsNormalized(earlier, fact)).toBe(true);
+        for (const fact of probe.kind === 'fact' ? probe.facts : []) {
+          origins.add(fact.origin);
+          expect(containsNormalized(fact.origin === 'record' ? record : earlier, fact.value)).toBe(true);
+        }
       }
     }
+    expect([...origins].sort()).toEqual(['agent', 'customer', 'record', 'tool']);
   });
 
   it('keeps the first N episodes under limit', async () => {
@@ -134,7 +140,7 @@ describe('tau-bench airline loader on other files of the same format', () => {
     expect(loaded.episodes[0]!.customer).toMatchObject({ profile: { email: 'ana@example.com', reservations: ['RES001'] }, records: { RES001: { user_id: 'ana_1', cabin: 'economy' } } });
     expect(loaded.episodes[0]!.customer!.snapshot!.orders!.map((o) => o.id)).toEqual(['RES001']);
     expect(loaded.episodes[1]!.customer!.records).toEqual({});
-    expect(loaded.episodes[0]!.turns).toEqual([{ at: 1, probes: [{ kind: 'fact', facts: ['RES001'] }] }, { at: 3, probes: [] }]);
+    expect(loaded.episodes[0]!.turns).toEqual([{ at: 1, probes: [{ kind: 'fact', facts: [{ value: 'RES001', origin: 'record', key: 'reservation_id' }] }] }, { at: 3, probes: [] }]);
   });
 
   it('drops provider-specific message fields', async () => {

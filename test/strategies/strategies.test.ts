@@ -27,7 +27,7 @@ describe('strategies', () => {
     expect(context.messages).toHaveLength(1 + episode.messages.length + 1);
     expect(content(context)).toContain('Refunds are issued within 5 business days');
     expect(content(context)).toContain('DDD444-profile');
-    expect(context.retrieved).toEqual(['policy/refunds', 'policy/shipping']);
+    expect(context.retrieved).toBeUndefined(); // naive ranks nothing: rank metrics would follow file order
   });
 
   it('sliding-window keeps the last N messages, widened to whole tool exchanges', async () => {
