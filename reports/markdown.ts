@@ -16,7 +16,7 @@ export function markdownSummary(result: RunResult): string {
   for (const dataset of result.datasets) {
     const rows = result.aggregates.filter((a) => a.dataset === dataset.name);
     const metricNames = [...new Set(rows.flatMap((a) => Object.keys(a.metrics)))] as Array<keyof (typeof rows)[number]['metrics']>;
-    lines.push('', `## ${dataset.name} (${dataset.episodes} episodes, ${dataset.turns} turns${dataset.skipped.length ? `, ${dataset.skipped.length} records skipped` : ''})`, '');
+    lines.push('', `## ${dataset.name} (${dataset.episodes} episodes, ${dataset.turns} turns${datasetCounts(dataset)})`, '');
     const header = ['strategy', 'tokens/call (p50 / p95)', 'cached', '$/conversation', 'latency p50 / p95', 'over budget', ...metricNames];
     lines.push(`| ${header.join(' | ')} |`, `| --- |${header.slice(1).map(() => ' ---: |').join('')}`);
     for (const a of rows) {
@@ -34,4 +34,11 @@ export function markdownSummary(result: RunResult): string {
   }
   lines.push('', `Replayed ${result.aggregates.reduce((sum, a) => sum + a.turns, 0)} turns in ${(result.timing.durationMs / 1000).toFixed(1)} s (${result.timing.turnsPerSecond} turns/s) on ${result.machine.cpu}, ${result.machine.cores} cores.`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Records skipped, repaired and left unscored, as a suffix of a dataset heading. */
+function datasetCounts(dataset: RunResult['datasets'][number]): string {
+  const notes = dataset.notes ?? [];
+  const count = (n: number, what: string) => (n > 0 ? `, ${n} ${what}` : '');
+  return `${count(dataset.skipped.length, 'records skipped')}${count(notes.filter((n) => n.kind === 'repaired').length, 'labels repaired')}${count(notes.filter((n) => n.kind === 'unscored').length, 'probes unscored for want of labels')}`;
 }

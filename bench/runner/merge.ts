@@ -40,7 +40,7 @@ export function mergeResults(shards: readonly RunResult[]): RunResult {
     timing: { startedAt: first.timing.startedAt, durationMs, turnsPerSecond: round(turns.length / Math.max(durationMs / 1000, 1e-3), 1) },
     datasets: first.datasets.map((dataset) => {
       const parts = shards.map((shard) => shard.datasets.find((d) => d.name === dataset.name)!);
-      return { name: dataset.name, episodes: parts.reduce((s, d) => s + d.episodes, 0), turns: parts.reduce((s, d) => s + d.turns, 0), skipped: dataset.skipped };
+      return { name: dataset.name, episodes: parts.reduce((s, d) => s + d.episodes, 0), turns: parts.reduce((s, d) => s + d.turns, 0), skipped: dataset.skipped, notes: dataset.notes ?? [] };
     }),
     aggregates,
     mission: missionChecks(aggregates, first.config.scenario),

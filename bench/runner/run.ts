@@ -120,7 +120,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     },
     machine: machineInfo(),
     timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(rows.length / Math.max(durationMs / 1000, 1e-3), 1) },
-    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped })),
+    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped, notes: d.notes ?? [] })),
     aggregates,
     mission: missionChecks(aggregates, scenario),
     ...(options.perTurn === false ? {} : { turns: rows }),

@@ -120,10 +120,20 @@ export interface SkippedRecord {
   reason: string;
 }
 
+/**
+ * A record that was kept but changed or only partly scored: `repaired` (an input value read in a
+ * corrected form), `unscored` (a probe left out for want of labels, e.g. a question without evidence).
+ */
+export interface DatasetNote extends SkippedRecord {
+  kind: 'repaired' | 'unscored';
+}
+
 /** What a dataset loader returns. */
 export interface LoadedDataset {
   name: string;
   episodes: Episode[];
-  /** Records skipped under `lenient`; always empty otherwise (bad input throws). */
+  /** Records left out: malformed ones under `lenient` (bad input throws otherwise). */
   skipped: SkippedRecord[];
+  /** Records kept but repaired or partly unscored. @default none */
+  notes?: DatasetNote[];
 }

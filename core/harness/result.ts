@@ -1,4 +1,4 @@
-import type { SkippedRecord } from './episode.js';
+import type { DatasetNote, SkippedRecord } from './episode.js';
 
 /**
  * The higher-is-better probe metrics a turn can be scored on, every one computed from the messages
@@ -129,7 +129,7 @@ export interface RunResult {
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   /** Wall-clock facts; the only part (with latencies) that differs between identical runs. */
   timing: { startedAt: string; durationMs: number; turnsPerSecond: number };
-  datasets: Array<{ name: string; episodes: number; turns: number; skipped: SkippedRecord[] }>;
+  datasets: Array<{ name: string; episodes: number; turns: number; skipped: SkippedRecord[]; notes?: DatasetNote[] }>;
   aggregates: Aggregate[];
   mission: MissionCheck[];
   turns?: TurnRow[];
