@@ -28,7 +28,7 @@ describe('replay runner', () => {
       ['token-buffer', turns, 3],
       ['production', turns, 3],
     ]);
-    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [] }]);
+    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [], notes: [] }]);
   });
 
   it('gives byte-identical results apart from timings', async () => {
