@@ -22,6 +22,8 @@ export const configSchema = z
         conversationsPerMonth: positiveInteger.optional(),
         outputTokensPerCall: positiveInteger.optional(),
         overrideRecordedOutput: z.boolean().optional(),
+        callGapSeconds: z.number().nonnegative('must be zero or more seconds').optional(),
+        cacheRetention: z.enum(['default', 'extended']).optional(),
       })
       .strict()
       .optional()
