@@ -1,6 +1,6 @@
 import type { CustomerRecord, KnowledgeDocument, Turn } from '../core/harness/episode.js';
 import { factProbesFromToolCalls } from '../core/harness/facts.js';
-import { CHAT_ROLES, type ChatMessage, type ChatRole, type ToolCall } from '../core/messages.js';
+import { CHAT_ROLES, type ChatMessage, type ChatRole, type ToolCall, type ToolDefinition } from '../core/messages.js';
 import type { InputRecord } from './records.js';
 
 /**
@@ -64,6 +64,28 @@ function parseToolCall(value: unknown, at: InputRecord, field: string): ToolCall
     type: 'function',
     function: { name: at.nonEmptyString(fn.name, `${field}.function.name`), arguments: at.string(fn.arguments, `${field}.function.arguments`) },
   };
+}
+
+/** Validates tool definitions in the OpenAI `tools` shape: `{ type: 'function', function: { name, description?, parameters? } }`. */
+export function parseToolDefinitions(value: unknown, at: InputRecord, field: string): ToolDefinition[] {
+  const names = new Set<string>();
+  return at.array(value, field).map((entry, index) => {
+    const where = `${field}[${index}]`;
+    const source = at.object(entry, where);
+    if (source.type !== 'function') at.mismatch(`${where}.type`, 'must be "function"', source.type);
+    const fn = at.object(source.function, `${where}.function`);
+    const name = at.nonEmptyString(fn.name, `${where}.function.name`);
+    if (names.has(name)) at.fail(`${where}.function.name`, 'must be unique among the tools', name);
+    names.add(name);
+    const tool: ToolDefinition = { type: 'function', function: { name } };
+    if (fn.description !== undefined) tool.function.description = at.string(fn.description, `${where}.function.description`);
+    if (fn.parameters !== undefined) tool.function.parameters = at.object(fn.parameters, `${where}.function.parameters`);
+    if (fn.strict !== undefined) {
+      if (typeof fn.strict !== 'boolean') at.fail(`${where}.function.strict`, 'must be true or false', fn.strict);
+      tool.function.strict = fn.strict;
+    }
+    return tool;
+  });
 }
 
 /** Splits off the leading system/developer messages: their joined text, and the conversation after them. */

@@ -79,9 +79,15 @@ describe('openai-jsonl loader on your own logs', () => {
     expect(episode!.messages[0]!.content).toBe('Hello there');
   });
 
-  it('accepts the optional tools and parallel_tool_calls keys', async () => {
-    const file = jsonl([{ messages: orderLookup(), tools: [{ type: 'function', function: { name: 'get_order' } }], parallel_tool_calls: false }]);
-    expect((await openAiJsonl.load({ file })).episodes).toHaveLength(1);
+  it('keeps the tools a line declares as the episode\'s tool definitions', async () => {
+    const tools = [{ type: 'function', function: { name: 'get_order', description: 'Looks an order up.', parameters: { type: 'object', properties: { order_id: { type: 'string' } } } } }];
+    const file = jsonl([{ messages: orderLookup(), tools, parallel_tool_calls: false }]);
+    expect((await openAiJsonl.load({ file })).episodes[0]!.tools).toEqual(tools);
+  });
+
+  it('names a tool definition that is not a function', async () => {
+    const file = jsonl([{ messages: orderLookup(), tools: [{ type: 'retrieval' }] }]);
+    await expectDataError(openAiJsonl.load({ file }), { file, record: 'line 1', field: 'tools[0].type' });
   });
 
   it('keeps the first N conversations under limit', async () => {
