@@ -124,3 +124,38 @@ export function retrievalScores(ranking: readonly string[] | undefined, relevant
     ndcgAt10: ideal === 0 ? 0 : dcg / ideal,
   };
 }
+
+/** One thing a probe looked for, and whether the context held it. */
+export interface ProbeCheck {
+  probe: Probe['kind'];
+  item: string;
+  found: boolean;
+}
+
+/** Every item each probe looked for in a context, marked found or missing: what `ctxbench show` prints. */
+export function explainProbes(context: AssembledContext, probes: readonly Probe[], episode: Readonly<Episode>): ProbeCheck[] {
+  const text = contextText(context);
+  const documents = new Map(episode.knowledge.map((doc) => [doc.id, doc]));
+  const documentCheck = (probe: Probe['kind'], id: string): ProbeCheck => ({ probe, item: id, found: documents.has(id) && documentPresent(text, documents.get(id)!) });
+  return probes.flatMap((probe): ProbeCheck[] => {
+    switch (probe.kind) {
+      case 'fact':
+        return probe.facts.map((fact) => ({ probe: 'fact', item: `${fact.value} (${fact.origin}${fact.key ? `, ${fact.key}` : ''})`, found: factPresent(text, fact) }));
+      case 'evidence':
+        return [
+          ...probe.evidence.map((evidence) => ({ probe: 'evidence' as const, item: evidence, found: containsNormalized(text, evidence) })),
+          ...(probe.answer === undefined ? [] : [{ probe: 'evidence' as const, item: `answer: ${probe.answer}`, found: containsNormalized(text, probe.answer) }]),
+        ];
+      case 'intent':
+        return [{ probe: 'intent', item: `${probe.expected} (routed: ${context.intent?.label ?? 'none'})`, found: context.intent?.label === probe.expected }];
+      case 'document':
+        return [documentCheck('document', probe.documentId)];
+      case 'policy':
+        return probe.documentIds.map((id) => documentCheck('policy', id));
+      case 'retrieval':
+        return Object.keys(probe.relevant)
+          .filter((id) => probe.relevant[id]! > 0)
+          .map((id) => documentCheck('retrieval', id));
+    }
+  });
+}

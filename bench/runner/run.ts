@@ -133,6 +133,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       scenario,
       seed,
       shard: options.shard ?? null,
+      datasetOptions: Object.fromEntries(options.datasets.map((d) => [d.name, d.options ?? {}])),
+      strategyOptions: Object.fromEntries(options.strategies.map((s) => [s.name, s.options ?? {}])),
     },
     machine: machineInfo(),
     timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(rows.length / Math.max(durationMs / 1000, 1e-3), 1) },

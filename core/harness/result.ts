@@ -174,6 +174,10 @@ export interface RunResult {
     scenario: Scenario;
     seed: number;
     shard: { index: number; count: number } | null;
+    /** The options each dataset was loaded with, by name (beyond its defaults), so any turn can be re-assembled. */
+    datasetOptions?: Record<string, Record<string, unknown>>;
+    /** The options each strategy ran with, by name (beyond its defaults). */
+    strategyOptions?: Record<string, Record<string, unknown>>;
   };
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   /** Wall-clock facts; the only part (with latencies) that differs between identical runs. */
