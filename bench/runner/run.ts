@@ -1,14 +1,7 @@
 import {
-  callCost,
-  cachedPrefixTokens,
   ConfigError,
   PriceTable,
-  queryOf,
-  recordedTimeOf,
-  sharedPrefixTokens,
   sharedCounter,
-  TOKENS_PER_TOOL_CALL,
-  type ChatMessage,
   type DatasetLoader,
   type Episode,
   type LoadedDataset,
@@ -20,11 +13,10 @@ import {
   type TurnRow,
   type Strategy,
   type StrategyPlugin,
-  type TokenCounter,
 } from '../../core/index.js';
 import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
-import { scoreProbes } from './probes.js';
+import { replayEpisode, type ReplayContext } from './episode.js';
 
 import { round } from '../../core/stats.js';
 
@@ -70,12 +62,6 @@ export interface RunOptions {
   /** Stops starting new episodes; what finished is kept. */
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
-}
-
-interface ReplayContext {
-  counter: TokenCounter;
-  prices: PriceTable;
-  scenario: Scenario;
 }
 
 /** Replays every selected dataset through every selected strategy and returns the versioned result. */
@@ -150,50 +136,6 @@ async function replayStrategy(dataset: string, strategyName: string, strategy: S
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
   return perEpisode.filter(Boolean).flat();
-}
-
-async function replayEpisode(dataset: string, strategyName: string, strategy: Strategy, episode: Episode, { counter, prices, scenario }: ReplayContext): Promise<TurnRow[]> {
-  const session = strategy.startEpisode(episode);
-  const price = prices.get(scenario.model);
-  const rule = prices.cacheRule(scenario.model);
-  const rows: TurnRow[] = [];
-  let previous: ChatMessage[] | undefined;
-  for (const [turnIndex, turn] of episode.turns.entries()) {
-    const history = episode.messages.slice(0, turn.at);
-    // Synchronous strategies are timed without awaiting, so other episodes in flight never
-    // inflate the latency; an asynchronous one is exact only at concurrency 1.
-    const startedAt = performance.now();
-    const pending = session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn), now: recordedTimeOf(episode.messages, turn) });
-    const assembled = pending instanceof Promise ? await pending : pending;
-    const latencyMs = performance.now() - startedAt;
-    const inputTokens = counter.countRequest(assembled.messages, assembled.tools);
-    const cachedTokens = Math.min(inputTokens, cachedPrefixTokens(sharedPrefixTokens(previous, assembled.messages, counter), rule));
-    const outputTokens = outputTokensOf(episode.messages[turn.at], scenario, counter);
-    rows.push({
-      dataset,
-      strategy: strategyName,
-      episode: episode.id,
-      turn: turnIndex,
-      inputTokens,
-      cachedTokens,
-      outputTokens,
-      costUsd: round(callCost(price, { input: inputTokens, cached: cachedTokens, output: outputTokens }), 10),
-      latencyMs: round(latencyMs, 4),
-      budget: strategy.budget,
-      overBudget: strategy.budget !== null && inputTokens > strategy.budget,
-      sections: assembled.sections,
-      scores: scoreProbes(assembled, turn.probes, episode),
-    });
-    previous = assembled.messages;
-  }
-  return rows;
-}
-
-/** Tokens the recorded agent generated at this turn, or the scenario's default when there is no recording. */
-function outputTokensOf(recorded: ChatMessage | undefined, scenario: Scenario, counter: TokenCounter): number {
-  if (!recorded || recorded.role !== 'assistant' || scenario.overrideRecordedOutput) return scenario.outputTokensPerCall;
-  const calls = (recorded.tool_calls ?? []).reduce((sum, call) => sum + TOKENS_PER_TOOL_CALL + counter.count(call.function.name) + counter.count(call.function.arguments), 0);
-  return counter.count(recorded.content ?? '') + calls;
 }
 
 function validateShard(shard: RunOptions['shard']): void {
