@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { ConfigError, CtxbenchError, didYouMean, PriceTable, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
@@ -57,7 +58,7 @@ function runSettings(flags: RunFlags, config: CtxbenchConfig) {
     prices: new PriceTable(config.prices),
     out: flags.out ?? config.out ?? 'ctxbench-results',
     formats: flags.format ?? config.formats ?? REPORT_WRITERS.map((w) => w.name),
-    concurrency: flags.concurrency ?? config.concurrency ?? 1,
+    concurrency: flags.concurrency ?? config.concurrency ?? availableParallelism(),
     seed: flags.seed ?? config.seed ?? 1,
     perTurn: flags.turns ?? config.turns ?? true,
   };
@@ -146,7 +147,7 @@ export function buildCli(): Command {
     .option('-m, --model <model>', `model whose prices and tokenizer apply (default: ${TECHCORP_SCENARIO.model})`)
     .option('--conversations <n>', `conversations a month, for the monthly projection (default: ${TECHCORP_SCENARIO.conversationsPerMonth})`, positiveInteger('--conversations'))
     .option('-o, --out <dir>', 'output directory (default: ctxbench-results)')
-    .option('-c, --concurrency <n>', 'episodes replayed at once; more helps only strategies that call remote endpoints (default: 1)', positiveInteger('--concurrency'))
+    .option('-c, --concurrency <n>', `worker threads replaying episodes at once; 1 replays in the main thread (default: the cores available, ${availableParallelism()})`, positiveInteger('--concurrency'))
     .option('--shard <i/n>', 'replay only shard i of n', shardOption)
     .option('--seed <n>', 'seed of the bootstrap intervals (default: 1)', positiveInteger('--seed'))
     .option('--limit <n>', 'replay at most n episodes of each dataset', positiveInteger('--limit'))

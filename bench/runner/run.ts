@@ -16,7 +16,13 @@ import {
 } from '../../core/index.js';
 import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
-import { replayEpisode, type ReplayContext } from './episode.js';
+import { type ReplayContext } from './episode.js';
+import { inProcessReplayer, workerReplayer } from './pool.js';
+import { inOrder } from './schedule.js';
+import { strategies as bundledStrategies } from '../../strategies/index.js';
+
+/** The module the bundled strategy registry comes from, for worker threads. */
+const BUNDLED_STRATEGIES = new URL('../../strategies/index.ts', import.meta.url).href;
 
 import { round } from '../../core/stats.js';
 
@@ -49,11 +55,16 @@ export interface RunOptions {
   /** Seeds the bootstrap intervals. @default 1 */
   seed?: number;
   /**
-   * Episodes replayed at once per strategy. Offline strategies are CPU-bound on one thread, so
-   * more only helps strategies that wait on a remote endpoint; the latency of an asynchronous
-   * strategy then includes the other episodes' work. @default 1
+   * Worker threads replaying episodes at once (1: replay in this thread). Each turn is timed in
+   * the thread that replays it, and the result is the same at any concurrency apart from timings.
+   * @default 1
    */
   concurrency?: number;
+  /**
+   * URL of a module that exports the strategy registry as `strategies`, for the worker threads
+   * to create strategies from. @default the bundled registry's module, when `registries.strategies` is it
+   */
+  strategyModule?: string;
   /** Keep per-turn rows in the result. @default true */
   perTurn?: boolean;
   /** Replay only episode i of every n (1-based), as vitest's --shard. */
@@ -64,6 +75,23 @@ export interface RunOptions {
   onProgress?: (progress: Progress) => void;
 }
 
+/** Most worker threads a run may start. */
+const MAX_CONCURRENCY = 64;
+/** Turns a batch of episodes aims at: enough that posting it to a worker costs little next to replaying it. */
+const BATCH_TURNS = 24;
+/** Batches started and not yet handed on, per thread: keeps every thread busy past a slow episode, and memory bounded. */
+const WINDOW_PER_THREAD = 16;
+
+/** One dataset x strategy pair, in the order of the result. */
+interface Pair {
+  dataset: string;
+  strategy: Selection;
+  create: () => Strategy;
+  turnsTotal: number;
+  turnsDone: number;
+  rows: TurnRow[];
+}
+
 /** Replays every selected dataset through every selected strategy and returns the versioned result. */
 export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
@@ -72,24 +100,49 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const prices = options.prices ?? new PriceTable();
   prices.get(scenario.model);
   const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario };
-  const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), options: s.options }));
+  const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), selection: s }));
   const repeated = options.strategies.map((s) => s.name).find((name, i, names) => names.indexOf(name) !== i);
   if (repeated) throw new ConfigError(`strategy "${repeated}" is selected twice`, 'compare option variants in separate runs, or register the variant under its own name');
   validateShard(options.shard);
+  const concurrency = validateConcurrency(options.concurrency ?? 1);
+  const strategyModule = options.strategyModule ?? (options.registries.strategies === bundledStrategies ? BUNDLED_STRATEGIES : undefined);
+  if (concurrency > 1 && !strategyModule) {
+    throw new ConfigError('a strategy registry other than the bundled one cannot be replayed in worker threads', 'pass strategyModule (the URL of the module that exports it as `strategies`), or concurrency 1');
+  }
 
   const loaded: LoadedDataset[] = [];
-  const rows: TurnRow[] = [];
-  for (const selection of options.datasets) {
-    const loader = options.registries.datasets.get(selection.name);
-    const dataset = await loader.load({ ...loader.defaults(), ...selection.options });
-    const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
-    loaded.push({ ...dataset, episodes });
-    for (const { plugin, options: strategyOptions } of plugins) {
-      const strategy = plugin.create({ ...plugin.defaults, ...strategyOptions }, { counter: context.counter, model: scenario.model });
-      rows.push(...(await replayStrategy(dataset.name, plugin.name, strategy, episodes, context, options)));
+  const pairs: Pair[] = [];
+  async function* batches(): AsyncGenerator<{ pair: Pair; episodes: Episode[] }> {
+    for (const selection of options.datasets) {
+      const loader = options.registries.datasets.get(selection.name);
+      const dataset = await loader.load({ ...loader.defaults(), ...selection.options });
+      const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
+      loaded.push({ ...dataset, episodes });
+      const turnsTotal = episodes.reduce((sum, e) => sum + e.turns.length, 0);
+      for (const { plugin, selection: strategy } of plugins) {
+        const pair: Pair = { dataset: dataset.name, strategy, turnsTotal, turnsDone: 0, rows: [], create: () => plugin.create({ ...plugin.defaults, ...strategy.options }, { counter: context.counter, model: scenario.model }) };
+        pairs.push(pair);
+        yield* batchesOf(pair, episodes, concurrency > 1 ? BATCH_TURNS : 0);
+      }
     }
   }
 
+  const replayer = concurrency > 1 ? workerReplayer(context, concurrency, strategyModule!) : inProcessReplayer(context);
+  try {
+    const replay = ({ pair, episodes }: { pair: Pair; episodes: Episode[] }) => replayer.replay({ dataset: pair.dataset, strategy: pair.strategy, create: pair.create, episodes });
+    for await (const { item, result } of inOrder(batches(), replay, { parallel: concurrency, window: concurrency * WINDOW_PER_THREAD, signal: options.signal })) {
+      const { pair } = item;
+      for (const rows of result) {
+        pair.rows.push(...rows);
+        pair.turnsDone += rows.length;
+      }
+      options.onProgress?.({ dataset: pair.dataset, strategy: pair.strategy.name, turnsDone: pair.turnsDone, turnsTotal: pair.turnsTotal });
+    }
+  } finally {
+    await replayer.close();
+  }
+
+  const rows = pairs.flatMap((pair) => pair.rows);
   const aggregates = groupRows(rows).map((group) => aggregate(group, seed));
   const durationMs = Date.now() - started;
   return {
@@ -114,28 +167,27 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   };
 }
 
-async function replayStrategy(dataset: string, strategyName: string, strategy: Strategy, episodes: readonly Episode[], context: ReplayContext, options: RunOptions): Promise<TurnRow[]> {
-  const turnsTotal = episodes.reduce((sum, e) => sum + e.turns.length, 0);
-  const perEpisode: TurnRow[][] = new Array(episodes.length);
-  let turnsDone = 0;
-  let next = 0;
-  let yielded = performance.now();
-  const worker = async () => {
-    while (next < episodes.length && !options.signal?.aborted) {
-      const index = next++;
-      perEpisode[index] = await replayEpisode(dataset, strategyName, strategy, episodes[index]!, context);
-      turnsDone += perEpisode[index]!.length;
-      options.onProgress?.({ dataset, strategy: strategyName, turnsDone, turnsTotal });
-      // Synchronous strategies never give the event loop a turn; yield now and then so that
-      // Ctrl-C (and anything else waiting on the loop) is handled during a long replay.
-      if (performance.now() - yielded > 50) {
-        await new Promise((resolve) => setImmediate(resolve));
-        yielded = performance.now();
-      }
+/** A pair's episodes in consecutive batches of about `turns` turns (one episode per batch at 0). */
+function* batchesOf(pair: Pair, episodes: readonly Episode[], turns: number): Generator<{ pair: Pair; episodes: Episode[] }> {
+  let batch: Episode[] = [];
+  let batchTurns = 0;
+  for (const episode of episodes) {
+    batch.push(episode);
+    batchTurns += episode.turns.length;
+    if (batchTurns >= turns) {
+      yield { pair, episodes: batch };
+      batch = [];
+      batchTurns = 0;
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
-  return perEpisode.filter(Boolean).flat();
+  }
+  if (batch.length > 0) yield { pair, episodes: batch };
+}
+
+function validateConcurrency(concurrency: number): number {
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new ConfigError(`invalid concurrency ${concurrency}`, `use a whole number from 1 to ${MAX_CONCURRENCY} (worker threads; the default is the number of cores)`);
+  }
+  return concurrency;
 }
 
 function validateShard(shard: RunOptions['shard']): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defineDataset, Registry, type DatasetLoader, type Episode } from '../../core/index.js';
+import { defineDataset, Registry, type DatasetLoader, type Episode, type StrategyPlugin } from '../../core/index.js';
+import { datasets as bundledDatasets } from '../../datasets/index.js';
 import { runBenchmark } from '../../bench/runner/run.js';
 import { retrievalScores } from '../../bench/runner/probes.js';
 import { bootstrapMean, percentile } from '../../core/stats.js';
@@ -33,6 +34,35 @@ describe('replay runner', () => {
 
   it('gives byte-identical results apart from timings', async () => {
     expect(withoutTimings(await run({ concurrency: 1 }))).toBe(withoutTimings(await run({ concurrency: 3 })));
+  });
+
+  it('gives byte-identical results in worker threads when episodes share a knowledge base and an intent profile', async () => {
+    const abcd = (concurrency: number) =>
+      runBenchmark({ datasets: [{ name: 'abcd', options: { limit: 3 } }], strategies: [{ name: 'production' }], registries: { datasets: bundledDatasets, strategies }, concurrency });
+    const serial = await abcd(1);
+    expect(serial.aggregates.find((a) => a.strategy === 'production')!.metrics.routingAccuracy).toBeDefined();
+    expect(withoutTimings(await abcd(2))).toBe(withoutTimings(serial));
+  });
+
+  it('keeps whole episodes when aborted in worker threads', async () => {
+    const controller = new AbortController();
+    const result = await run({ concurrency: 2, signal: controller.signal, onProgress: () => controller.abort() });
+    expect(result.interrupted).toBe(true);
+    const whole = await run();
+    const turnsOf = (r: typeof result, id: string) => r.turns!.filter((t) => t.episode === id && t.strategy === 'naive').length;
+    const replayed = [...new Set(result.turns!.map((t) => t.episode))];
+    expect(result.turns!.length).toBeLessThan(whole.turns!.length);
+    for (const id of replayed) expect(turnsOf(result, id)).toBe(turnsOf(whole, id));
+  });
+
+  it('refuses a concurrency it cannot run, naming the range', async () => {
+    await expect(run({ concurrency: 0 })).rejects.toThrow(/invalid concurrency 0[\s\S]*from 1 to 64/);
+    await expect(run({ concurrency: 1e9 })).rejects.toThrow(/invalid concurrency 1000000000/);
+  });
+
+  it('refuses to replay a strategy registry in worker threads without the module that exports it', async () => {
+    const own = new Registry<StrategyPlugin<any>>('strategy').register(strategies.get('naive')); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await expect(run({ strategies: [{ name: 'naive' }], registries: { datasets: registries(episodes).datasets, strategies: own }, concurrency: 2 })).rejects.toThrow(/strategyModule/);
   });
 
   it('bills the prefix shared with the previous turn at the cached price, in 128-token steps from 1,024', async () => {
