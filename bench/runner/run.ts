@@ -4,7 +4,6 @@ import {
   sharedCounter,
   type DatasetLoader,
   type Episode,
-  type LoadedDataset,
   RESULT_SCHEMA_VERSION,
   TECHCORP_SCENARIO,
   type Registry,
@@ -14,7 +13,8 @@ import {
   type Strategy,
   type StrategyPlugin,
 } from '../../core/index.js';
-import { aggregate, groupRows, missionChecks } from './aggregate.js';
+import { Aggregator, missionChecks } from './aggregate.js';
+import { datasetPasses, type DatasetSummary } from './source.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
 import { type ReplayContext } from './episode.js';
 import { inProcessReplayer, workerReplayer } from './pool.js';
@@ -32,11 +32,12 @@ export interface Selection {
   options?: Record<string, unknown>;
 }
 
-/** Progress of one dataset x strategy pair, reported after every episode. */
+/** Progress of one dataset x strategy pair, reported after every batch of episodes. */
 export interface Progress {
   dataset: string;
   strategy: string;
   turnsDone: number;
+  /** The pair's turns; while a streamed dataset is read for the first time, the turns read so far. */
   turnsTotal: number;
 }
 
@@ -65,8 +66,13 @@ export interface RunOptions {
    * to create strategies from. @default the bundled registry's module, when `registries.strategies` is it
    */
   strategyModule?: string;
-  /** Keep per-turn rows in the result. @default true */
+  /** Keep per-turn rows in the result (unless `onTurns` takes them). @default true */
   perTurn?: boolean;
+  /**
+   * Receives every episode's turn rows as they come, in the order of the result, instead of the
+   * result keeping them: a long replay then holds no rows (write them to a file).
+   */
+  onTurns?: (rows: readonly TurnRow[]) => void;
   /** Replay only episode i of every n (1-based), as vitest's --shard. */
   shard?: { index: number; count: number };
   prices?: PriceTable;
@@ -87,10 +93,13 @@ interface Pair {
   dataset: string;
   strategy: Selection;
   create: () => Strategy;
-  turnsTotal: number;
+  /** Its dataset's summary: the turns of the pair, or those read so far on a first streamed pass. */
+  summary: DatasetSummary;
   turnsDone: number;
-  rows: TurnRow[];
+  aggregator: Aggregator;
 }
+
+type Batch = { pair: Pair; episodes: Episode[] };
 
 /** Replays every selected dataset through every selected strategy and returns the versioned result. */
 export async function runBenchmark(options: RunOptions): Promise<RunResult> {
@@ -110,40 +119,57 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     throw new ConfigError('a strategy registry other than the bundled one cannot be replayed in worker threads', 'pass strategyModule (the URL of the module that exports it as `strategies`), or concurrency 1');
   }
 
-  const loaded: LoadedDataset[] = [];
-  const pairs: Pair[] = [];
-  async function* batches(): AsyncGenerator<{ pair: Pair; episodes: Episode[] }> {
+  const summaries: DatasetSummary[] = [];
+  // Keyed by dataset and strategy, in first-seen order: the order of the result's aggregates.
+  const aggregators = new Map<string, Aggregator>();
+  const aggregatorOf = (dataset: string, strategy: string) => {
+    const key = `${dataset}\u0000${strategy}`;
+    let aggregator = aggregators.get(key);
+    if (!aggregator) aggregators.set(key, (aggregator = new Aggregator()));
+    return aggregator;
+  };
+  async function* batches(): AsyncGenerator<Batch> {
     for (const selection of options.datasets) {
       const loader = options.registries.datasets.get(selection.name);
-      const dataset = await loader.load({ ...loader.defaults(), ...selection.options });
-      const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
-      loaded.push({ ...dataset, episodes });
-      const turnsTotal = episodes.reduce((sum, e) => sum + e.turns.length, 0);
+      const passes = await datasetPasses(loader, { ...loader.defaults(), ...selection.options }, options.shard);
+      summaries.push(passes.summary);
       for (const { plugin, selection: strategy } of plugins) {
-        const pair: Pair = { dataset: dataset.name, strategy, turnsTotal, turnsDone: 0, rows: [], create: () => plugin.create({ ...plugin.defaults, ...strategy.options }, { counter: context.counter, model: scenario.model }) };
-        pairs.push(pair);
-        yield* batchesOf(pair, episodes, concurrency > 1 ? BATCH_TURNS : 0);
+        const pass = passes.next();
+        const pair: Pair = {
+          dataset: pass.name,
+          strategy,
+          summary: passes.summary,
+          turnsDone: 0,
+          aggregator: aggregatorOf(pass.name, strategy.name),
+          create: () => plugin.create({ ...plugin.defaults, ...strategy.options }, { counter: context.counter, model: scenario.model }),
+        };
+        yield* batchesOf(pair, pass.episodes, concurrency > 1 ? BATCH_TURNS : 0);
       }
     }
   }
 
+  const kept: TurnRow[] = [];
+  const keep = options.perTurn !== false && !options.onTurns;
+  let turns = 0;
   const replayer = concurrency > 1 ? workerReplayer(context, concurrency, strategyModule!) : inProcessReplayer(context);
   try {
-    const replay = ({ pair, episodes }: { pair: Pair; episodes: Episode[] }) => replayer.replay({ dataset: pair.dataset, strategy: pair.strategy, create: pair.create, episodes });
+    const replay = ({ pair, episodes }: Batch) => replayer.replay({ dataset: pair.dataset, strategy: pair.strategy, create: pair.create, episodes });
     for await (const { item, result } of inOrder(batches(), replay, { parallel: concurrency, window: concurrency * WINDOW_PER_THREAD, signal: options.signal })) {
       const { pair } = item;
       for (const rows of result) {
-        pair.rows.push(...rows);
+        for (const row of rows) pair.aggregator.add(row);
+        if (options.onTurns) options.onTurns(rows);
+        else if (keep) kept.push(...rows);
         pair.turnsDone += rows.length;
+        turns += rows.length;
       }
-      options.onProgress?.({ dataset: pair.dataset, strategy: pair.strategy.name, turnsDone: pair.turnsDone, turnsTotal: pair.turnsTotal });
+      options.onProgress?.({ dataset: pair.dataset, strategy: pair.strategy.name, turnsDone: pair.turnsDone, turnsTotal: pair.summary.turns });
     }
   } finally {
     await replayer.close();
   }
 
-  const rows = pairs.flatMap((pair) => pair.rows);
-  const aggregates = groupRows(rows).map((group) => aggregate(group, seed));
+  const aggregates = [...aggregators.values()].filter((a) => a.turns > 0).map((a) => a.result(seed));
   const durationMs = Date.now() - started;
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -158,20 +184,20 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       shard: options.shard ?? null,
     },
     machine: machineInfo(),
-    timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(rows.length / Math.max(durationMs / 1000, 1e-3), 1) },
-    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped })),
+    timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(turns / Math.max(durationMs / 1000, 1e-3), 1) },
+    datasets: summaries,
     aggregates,
     mission: missionChecks(aggregates, scenario),
-    ...(options.perTurn === false ? {} : { turns: rows }),
+    ...(keep ? { turns: kept } : {}),
     interrupted: options.signal?.aborted ?? false,
   };
 }
 
-/** A pair's episodes in consecutive batches of about `turns` turns (one episode per batch at 0). */
-function* batchesOf(pair: Pair, episodes: readonly Episode[], turns: number): Generator<{ pair: Pair; episodes: Episode[] }> {
+/** A pair's episodes, read one at a time, in consecutive batches of about `turns` turns (one episode per batch at 0). */
+async function* batchesOf(pair: Pair, episodes: AsyncIterable<Episode>, turns: number): AsyncGenerator<Batch> {
   let batch: Episode[] = [];
   let batchTurns = 0;
-  for (const episode of episodes) {
+  for await (const episode of episodes) {
     batch.push(episode);
     batchTurns += episode.turns.length;
     if (batchTurns >= turns) {
