@@ -4,7 +4,8 @@ import { availableParallelism } from 'node:os';
 import { ConfigError, CtxbenchError, didYouMean, PriceTable, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
-import { writeFileAtomic } from '../reports/json.js';
+import { writeChunksAtomic, writeFileAtomic } from '../reports/json.js';
+import { TurnLog } from '../reports/turn-log.js';
 import { junitXml } from '../reports/junit.js';
 import { markdownSummary } from '../reports/markdown.js';
 import { strategies } from '../strategies/index.js';
@@ -75,30 +76,43 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
   });
-  const result = await runBenchmark({
-    ...settings,
-    registries: { datasets, strategies },
-    shard: flags.shard,
-    signal: controller.signal,
-    onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
-  });
-  const written = writeReports(result, settings.out, settings.formats);
-  process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
-  if (result.interrupted) process.exitCode = 130;
+  // Turn rows go to a file as they come, so a long replay keeps none in memory.
+  const log = settings.perTurn ? new TurnLog(join(settings.out, `.turns-${process.pid}.jsonl`)) : undefined;
+  try {
+    const result = await runBenchmark({
+      ...settings,
+      registries: { datasets, strategies },
+      shard: flags.shard,
+      signal: controller.signal,
+      onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
+      ...(log ? { onTurns: (rows) => log.append(rows) } : {}),
+    });
+    const written = writeReports(result, settings.out, settings.formats, log);
+    process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
+    if (result.interrupted) process.exitCode = 130;
+  } finally {
+    log?.remove();
+  }
 }
 
-/** Writes the chosen report formats into `dir`; returns the paths written. */
-function writeReports(result: RunResult, dir: string, formats: string[]): string[] {
+/** Writes the chosen report formats into `dir`, the per-turn rows from `log` when given; returns the paths written. */
+function writeReports(result: RunResult, dir: string, formats: string[], log?: TurnLog): string[] {
   const known = REPORT_WRITERS.map((w) => w.name);
   for (const format of formats) {
     if (!known.includes(format)) throw new ConfigError(`unknown report format "${format}"`, didYouMean(format, known));
   }
-  return REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((writer) =>
-    Object.entries(writer.write(result)).map(([file, content]) => {
+  return REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((writer) => {
+    if (log && writer.writeWithLog) {
+      return Object.entries(writer.writeWithLog(result, log)).map(([file, content]) => {
+        writeChunksAtomic(join(dir, file), content);
+        return join(dir, file);
+      });
+    }
+    return Object.entries(writer.write(result)).map(([file, content]) => {
       writeFileAtomic(join(dir, file), content);
       return join(dir, file);
-    }),
-  );
+    });
+  });
 }
 
 const metricFloor = (value: string, floors: Record<string, number> = {}) => {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { defineDataset, Registry, type DatasetLoader, type Episode, type StrategyPlugin } from '../../core/index.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineDataset, Registry, type DatasetLoader, type Episode, type StrategyPlugin, type TurnRow } from '../../core/index.js';
+import { openAiJsonl } from '../../datasets/openai-jsonl.js';
 import { datasets as bundledDatasets } from '../../datasets/index.js';
 import { runBenchmark } from '../../bench/runner/run.js';
 import { retrievalScores } from '../../bench/runner/probes.js';
@@ -106,6 +110,29 @@ describe('replay runner', () => {
     const result = await run({ concurrency: 1, signal: controller.signal, onProgress: () => controller.abort() });
     expect(result.interrupted).toBe(true);
     expect(new Set(result.turns!.map((t) => t.episode)).size).toBe(1);
+  });
+
+  it('hands every turn row to onTurns in the order of the result and keeps none', async () => {
+    const handed: TurnRow[] = [];
+    const streamed = await run({ onTurns: (rows) => handed.push(...rows) });
+    const kept = await run();
+    expect(streamed.turns).toBeUndefined();
+    const { interrupted, ...rest } = streamed;
+    expect(withoutTimings({ ...rest, turns: handed, interrupted })).toBe(withoutTimings(kept));
+  });
+
+  it('replays a streamed chat log pass by pass as it replays the loaded log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctxbench-stream-'));
+    const example = readFileSync(openAiJsonl.defaults().file, 'utf8').trim().split('\n');
+    const file = join(dir, 'logs.jsonl');
+    writeFileSync(file, `${Array.from({ length: 12 }, (_, i) => example[i % example.length]!.replace(/"metadata": \{"id": "([^"]+)"/, `"metadata": {"id": "$1-${i}"`)).join('\n')}\n`);
+    const loadedOnly = { ...openAiJsonl, stream: undefined };
+    const replay = (loader: DatasetLoader<any>, concurrency: number) => // eslint-disable-line @typescript-eslint/no-explicit-any
+      runBenchmark({ datasets: [{ name: 'openai-jsonl', options: { file } }], strategies: [{ name: 'naive' }, { name: 'rag' }], registries: { datasets: new Registry<DatasetLoader<any>>('dataset').register(loader), strategies }, concurrency, shard: { index: 1, count: 2 } }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const loaded = await replay(loadedOnly, 1);
+    expect(loaded.datasets[0]!.episodes).toBe(6);
+    expect(withoutTimings(await replay(openAiJsonl, 1))).toBe(withoutTimings(loaded));
+    expect(withoutTimings(await replay(openAiJsonl, 2))).toBe(withoutTimings(loaded));
   });
 
   it('drops per-turn rows when asked', async () => {
