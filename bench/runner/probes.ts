@@ -37,6 +37,9 @@ export function scoreProbes(context: AssembledContext, probes: readonly Probe[],
       case 'retrieval':
         Object.assign(scores, retrievalScores(context.retrieved ?? [], probe.relevant));
         break;
+      case 'tool':
+        scores.toolPresence = context.tools?.some((tool) => tool.function.name === probe.name) ? 1 : 0;
+        break;
     }
   }
   return scores;

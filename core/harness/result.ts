@@ -1,11 +1,11 @@
 import type { SkippedRecord } from './episode.js';
 
 /** The higher-is-better probe metrics a turn can be scored on. */
-export const PROBE_METRICS = ['factRetention', 'evidenceRecall', 'answerPresence', 'routingAccuracy', 'guidelinePresence', 'recallAt10', 'mrrAt10', 'ndcgAt10'] as const;
+export const PROBE_METRICS = ['factRetention', 'evidenceRecall', 'answerPresence', 'routingAccuracy', 'guidelinePresence', 'recallAt10', 'mrrAt10', 'ndcgAt10', 'toolPresence'] as const;
 export type ProbeMetric = (typeof PROBE_METRICS)[number];
 
 /** Metrics that measure whether the facts the agent needs are still there (the mission's fidelity check). */
-export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'recallAt10'];
+export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'recallAt10', 'toolPresence'];
 
 /** Mean, median and 95th percentile of a sample. */
 export interface Distribution {
