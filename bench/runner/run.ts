@@ -5,7 +5,8 @@ import {
   PriceTable,
   queryOf,
   recordedTimeOf,
-  sharedPrefixTokens,
+  sharedRequestPrefixTokens,
+  type BilledRequest,
   sharedCounter,
   TOKENS_PER_TOOL_CALL,
   type ChatMessage,
@@ -157,7 +158,7 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
   const price = prices.get(scenario.model);
   const rule = prices.cacheRule(scenario.model);
   const rows: TurnRow[] = [];
-  let previous: ChatMessage[] | undefined;
+  let previous: BilledRequest | undefined;
   for (const [turnIndex, turn] of episode.turns.entries()) {
     const history = episode.messages.slice(0, turn.at);
     // Synchronous strategies are timed without awaiting, so other episodes in flight never
@@ -167,7 +168,7 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
     const assembled = pending instanceof Promise ? await pending : pending;
     const latencyMs = performance.now() - startedAt;
     const inputTokens = counter.countRequest(assembled.messages, assembled.tools);
-    const cachedTokens = Math.min(inputTokens, cachedPrefixTokens(sharedPrefixTokens(previous, assembled.messages, counter), rule));
+    const cachedTokens = Math.min(inputTokens, cachedPrefixTokens(sharedRequestPrefixTokens(previous, assembled, counter), rule));
     const outputTokens = outputTokensOf(episode.messages[turn.at], scenario, counter);
     rows.push({
       dataset,
@@ -184,7 +185,7 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
       sections: assembled.sections,
       scores: scoreProbes(assembled, turn.probes, episode),
     });
-    previous = assembled.messages;
+    previous = assembled;
   }
   return rows;
 }
