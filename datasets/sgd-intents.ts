@@ -1,14 +1,15 @@
 import type { LabelledExample } from '../core/routing/classifier.js';
 import { defineIntentProfile, type IntentProfile } from '../core/routing/intent-profile.js';
 import { humanize } from './abcd-intents.js';
-import { domainOf, intentLabel, toolName, type SgdSchema } from './sgd-schema.js';
+import { intentLabel, toolName, type SgdSchema } from './sgd-schema.js';
 
 /**
  * The SGD routing profile over the replayed schema: one intent per domain and intent name
  * (`Hotels/SearchHotel`), since services of one domain (Hotels_1, Hotels_4) offer the same
  * intents and nothing a user says tells them apart. Its tools are every tool of the domain's
  * services (the intent's own and its siblings, e.g. SearchHotel and ReserveHotel), so a routed
- * conversation can go on to the next step. Examples: the intent's and its service's schema
+ * conversation can go on to the next step, and the same intent of other domains (FindMovies of
+ * Media_2 and Movies_2). Examples: the intent's and its service's schema
  * descriptions and its slots' descriptions and values (of the replayed and the training schema)
  * and the training utterances, matched by
  * domain and intent name; never an utterance of the replayed dialogues.
@@ -32,11 +33,12 @@ export function sgdIntentProfile(schema: SgdSchema, trainingSchema: SgdSchema | 
     }
   }
   for (const { text, label } of utterances) add(label, text);
-  const toolsOfDomain = new Map<string, string[]>();
-  for (const service of schema.values()) {
-    const tools = toolsOfDomain.get(service.domain) ?? toolsOfDomain.set(service.domain, []).get(service.domain)!;
-    for (const intent of service.intents.keys()) tools.push(toolName(service.name, intent));
-  }
+  const catalog = [...schema.values()].flatMap((service) => [...service.intents.keys()].map((intent) => ({ service, intent, name: toolName(service.name, intent) })));
+  // Every tool of the domain's services, and the same intent of other domains (Media_2 and Movies_2 both FindMovies).
+  const toolsOf = (label: string) => {
+    const [domain, intent] = label.split('/') as [string, string];
+    return catalog.filter((tool) => tool.service.domain === domain || tool.intent === intent).map((tool) => tool.name);
+  };
   return defineIntentProfile({
     name: 'sgd',
     description: 'Schema-Guided Dialogue: one intent per service domain and intent of the schema (Google, CC BY-SA 4.0)',
@@ -44,7 +46,7 @@ export function sgdIntentProfile(schema: SgdSchema, trainingSchema: SgdSchema | 
       name,
       description: `${humanize(name.replace(/([a-z])([A-Z])/g, '$1 $2'))}`,
       examples: [...texts].filter((text) => text.length > 0),
-      tools: toolsOfDomain.get(domainOf(name.split('/')[0]!))!,
+      tools: toolsOf(name),
     })),
   });
 }

@@ -1,4 +1,4 @@
-import { fuseRankings, LexicalIndex, messageToText, type ChatMessage, type LexicalHit, type TokenCounter, type ToolDefinition } from '../core/index.js';
+import { fuseRankings, LexicalIndex, messageToText, toolSearchText, type ChatMessage, type LexicalHit, type TokenCounter, type ToolDefinition } from '../core/index.js';
 
 /** An episode's history, indexed unit by unit as it grows (append-only). */
 export class HistoryIndex {
@@ -38,7 +38,7 @@ export class ToolIndex {
     private readonly counter: TokenCounter,
   ) {
     this.byName = new Map(tools.map((tool) => [tool.function.name, tool]));
-    if (tools.length > 0) this.index.add(tools.map((tool) => ({ id: tool.function.name, text: toolText(tool) })));
+    if (tools.length > 0) this.index.add(tools.map((tool) => ({ id: tool.function.name, text: toolSearchText(tool) })));
   }
 
   /**
@@ -76,10 +76,4 @@ export class ToolIndexCache {
     }
     return index;
   }
-}
-
-function toolText(tool: ToolDefinition): string {
-  const properties = (tool.function.parameters?.properties ?? {}) as Record<string, { description?: unknown }>;
-  const parameters = Object.entries(properties).map(([key, schema]) => `${key.replace(/_/g, ' ')} ${typeof schema.description === 'string' ? schema.description : ''}`);
-  return [tool.function.name.replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2'), tool.function.description ?? '', ...parameters].join('\n');
 }

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { ChatMessage, ToolDefinition } from '../messages.js';
 import { ConfigError } from '../errors.js';
 import { TOOL_TOKENS, type TokenCounter } from '../tokens/counter.js';
+import { LexicalIndex } from '../retrieval/lexical.js';
 import { parseConfig } from './classifier.js';
 import type { IntentProfile } from './intent-profile.js';
 
 /** Anything that routes one query to intents and says how sure it is (the IntentRouter fits). */
 export interface QueryRouting {
-  route(query: string): Promise<{ intents: string[]; decision: string }>;
+  route(query: string): Promise<{ intents: string[]; decision: string; candidates?: Array<{ label: string; confidence: number }> }>;
 }
 
 /** Options of a {@link ToolRouter}. */
@@ -22,7 +23,17 @@ export interface ToolRouterOptions {
    * at once, even while the conversation's established intent stays.
    */
   router?: QueryRouting;
-  /** Most tokens the tools may take; routed tools beyond it are not added (used ones always are). @default 2000 */
+  /** Of the latest message's routing, the top candidates whose tools are added at `minConfidence` or more. @default 2 */
+  candidates?: number;
+  /** @default 0.3 */
+  minConfidence?: number;
+  /**
+   * Also match the latest message against the tools' names, descriptions and parameters (BM25)
+   * and add the tools of the intents that serve the best `lexical` tools; 0 turns it off. It finds
+   * services the router has few training examples for ("a rental car"). @default 1
+   */
+  lexical?: number;
+  /** Most tokens the tools may take; routed tools beyond it are not added (used ones always are). @default 4000 */
   maxTokens?: number;
   counter: TokenCounter;
 }
@@ -55,7 +66,10 @@ const optionsSchema = z
     tools: z.array(z.custom<ToolDefinition>((tool) => typeof (tool as ToolDefinition | null)?.function?.name === 'string', 'must be a tool definition with a function name')),
     toolsByIntent: z.custom<ReadonlyMap<string, readonly string[]>>((value) => value instanceof Map, 'must be a Map from intent to tool names'),
     router: z.custom<QueryRouting>((value) => typeof (value as QueryRouting | null)?.route === 'function', 'must have a route(query) method').optional(),
-    maxTokens: z.number().int('must be a whole number of tokens').positive('must be more than zero tokens').default(2000),
+    candidates: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(2),
+    minConfidence: z.number().min(0, 'must be a confidence from 0 to 1, e.g. 0.3').max(1, 'must be a confidence from 0 to 1, e.g. 0.3').default(0.3),
+    lexical: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(1),
+    maxTokens: z.number().int('must be a whole number of tokens').positive('must be more than zero tokens').default(4000),
     counter: z.custom<TokenCounter>((value) => typeof (value as TokenCounter | null)?.countTools === 'function', 'must be a TokenCounter'),
   })
   .strict();
@@ -70,6 +84,8 @@ const optionsSchema = z
 export class ToolRouter {
   private readonly options: z.output<typeof optionsSchema>;
   private readonly byName: Map<string, ToolDefinition>;
+  private readonly intentsOfTool = new Map<string, string[]>();
+  private readonly index = new LexicalIndex();
 
   constructor(options: ToolRouterOptions) {
     this.options = parseConfig(optionsSchema, options, 'tool router options', 'for example { tools, toolsByIntent: new Map([["Hotels/SearchHotel", ["Hotels_1_SearchHotel"]]]), counter }');
@@ -79,7 +95,10 @@ export class ToolRouter {
       if (unknown !== undefined) {
         throw new ConfigError(`invalid tool router options: toolsByIntent "${intent}" names tool "${unknown}", which is not among the tools`, 'list only names of the given tools, or add that tool to tools');
       }
+      for (const name of names) (this.intentsOfTool.get(name) ?? this.intentsOfTool.set(name, []).get(name)!).push(intent);
     }
+    const routed = this.options.tools.filter((tool) => this.intentsOfTool.has(tool.function.name));
+    if (this.options.lexical > 0 && routed.length > 0) this.index.add(routed.map((tool) => ({ id: tool.function.name, text: toolSearchText(tool) })));
   }
 
   /** A router over `tools` with the tools each intent of `profile` lists. */
@@ -89,9 +108,14 @@ export class ToolRouter {
 
   async select(request: ToolRequest): Promise<ToolSelection> {
     const intents = [...request.intents];
+    const include = (intent: string) => intents.includes(intent) || intents.push(intent);
     if (this.options.router && request.query.trim() !== '') {
       const own = await this.options.router.route(request.query);
-      if (own.decision === 'confident') intents.push(...own.intents.filter((intent) => !intents.includes(intent)));
+      if (own.decision === 'confident') own.intents.forEach(include);
+      for (const candidate of (own.candidates ?? []).slice(0, this.options.candidates)) if (candidate.confidence >= this.options.minConfidence) include(candidate.label);
+    }
+    if (this.options.lexical > 0 && request.query.trim() !== '') {
+      for (const hit of this.index.search(request.query, this.options.lexical)) this.intentsOfTool.get(hit.id)!.forEach(include);
     }
     const names = (request.previous ?? []).filter((name) => this.byName.has(name));
     const sent = new Set(names);
@@ -111,8 +135,21 @@ export class ToolRouter {
       added.push(name);
       tokens += cost;
     };
-    for (const message of request.history) for (const call of message.tool_calls ?? []) add(call.function.name, true);
+    // A called tool stays, and so do its intents' other tools (a search is followed by a booking).
+    for (const message of request.history) {
+      for (const call of message.tool_calls ?? []) {
+        add(call.function.name, true);
+        this.intentsOfTool.get(call.function.name)?.forEach(include);
+      }
+    }
     for (const intent of intents) for (const name of this.options.toolsByIntent.get(intent) ?? []) add(name, false);
     return { tools: names.map((name) => this.byName.get(name)!), intents, added, dropped: [...new Set(dropped)] };
   }
+}
+
+/** A tool as searchable text: its name in words, its description, and each parameter with its description. */
+export function toolSearchText(tool: ToolDefinition): string {
+  const properties = (tool.function.parameters?.properties ?? {}) as Record<string, { description?: unknown }>;
+  const parameters = Object.entries(properties).map(([key, schema]) => `${key.replace(/_/g, ' ')} ${typeof schema.description === 'string' ? schema.description : ''}`);
+  return [tool.function.name.replace(/_/g, ' ').replace(/([a-z])([A-Z])/g, '$1 $2'), tool.function.description ?? '', ...parameters].join('\n');
 }
