@@ -170,7 +170,7 @@ class ProductionSession {
     return {
       messages: assembly.messages,
       tools: assembly.tools,
-      sections: Object.fromEntries(assembly.trace.sections.map((s) => [s.name, s.tokens])),
+      sections: { ...(assembly.tools.length > 0 ? { tools: assembly.trace.tools!.tokens } : {}), ...Object.fromEntries(assembly.trace.sections.map((s) => [s.name, s.tokens])) },
       retrieved: [...new Set(documents)],
       ...(routed.label ? { intent: { label: routed.label, confidence: routed.confidence ?? 0 } } : {}),
     };
