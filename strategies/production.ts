@@ -21,6 +21,7 @@ import {
   type TokenCounter,
   type TurnInput,
 } from '../core/index.js';
+import { userTextNewestFirst } from './shared.js';
 
 /** Options of the production strategy. */
 export interface ProductionOptions {
@@ -50,8 +51,7 @@ class StickyIntents {
 
   async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; label?: string; confidence?: number }> {
     if (!this.router || query.trim() === '') return { intents: this.current };
-    const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
-    const trace = await this.router.route([query, ...said.reverse()].join(' ').split(/\s+/).slice(0, ROUTED_WORDS).join(' '));
+    const trace = await this.router.route(userTextNewestFirst(query, history, ROUTED_WORDS));
     if (!this.current || trace.decision === 'confident' || trace.confidence > this.confidence) {
       this.current = trace.intents;
       this.confidence = trace.confidence;

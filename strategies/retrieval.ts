@@ -1,4 +1,5 @@
 import { fuseRankings, LexicalIndex, messageToText, toolSearchText, type ChatMessage, type LexicalHit, type TokenCounter, type ToolDefinition } from '../core/index.js';
+import { userTextNewestFirst } from './shared.js';
 
 /** An episode's history, indexed unit by unit as it grows (append-only). */
 export class HistoryIndex {
@@ -47,8 +48,7 @@ export class ToolIndex {
    */
   search(history: readonly ChatMessage[], query: string, k: number, room: number): { tools: ToolDefinition[]; tokens: number } {
     if (this.tools.length === 0 || k <= 0) return { tools: [], tokens: 0 };
-    const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
-    const text = [query, ...said.reverse()].join(' ').split(/\s+/).slice(0, TOOL_QUERY_WORDS).join(' ');
+    const text = userTextNewestFirst(query, history, TOOL_QUERY_WORDS);
     const tools: ToolDefinition[] = [];
     let tokens = 0;
     for (const hit of this.index.search(text, k)) {

@@ -5,6 +5,12 @@ export function queryMessages(input: TurnInput): ChatMessage[] {
   return input.turn.query === undefined ? [] : [{ role: 'user', content: input.turn.query }];
 }
 
+/** What the user said, up to `words` words: the query first, then earlier user messages, newest first. */
+export function userTextNewestFirst(query: string, history: readonly ChatMessage[], words: number): string {
+  const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
+  return [query, ...said.reverse()].join(' ').split(/\s+/).slice(0, words).join(' ');
+}
+
 /** Every knowledge document, in full, under its title. */
 export function renderKnowledge(documents: readonly KnowledgeDocument[]): string {
   return documents.map((doc) => `### ${doc.title}\n${doc.text}`).join('\n\n');
