@@ -9,10 +9,9 @@ import { intentLabel, toolName, type SgdSchema } from './sgd-schema.js';
  * intents and nothing a user says tells them apart. Its tools are every tool of the domain's
  * services (the intent's own and its siblings, e.g. SearchHotel and ReserveHotel), so a routed
  * conversation can go on to the next step, and the same intent of other domains (FindMovies of
- * Media_2 and Movies_2). Examples: the intent's and its service's schema
- * descriptions and its slots' descriptions and values (of the replayed and the training schema)
- * and the training utterances, matched by
- * domain and intent name; never an utterance of the replayed dialogues.
+ * Media_2 and Movies_2). Examples: the schema descriptions of the intent, its service and its
+ * slots (descriptions and categorical values), from the replayed and the training schema, and
+ * the training utterances, matched by domain and intent name; never a replayed utterance.
  */
 export function sgdIntentProfile(schema: SgdSchema, trainingSchema: SgdSchema | undefined, utterances: readonly LabelledExample[]): IntentProfile {
   const examples = new Map<string, Set<string>>();
