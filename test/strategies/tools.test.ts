@@ -47,6 +47,10 @@ describe('strategies with tools (SGD)', () => {
     expect(Math.max(...contexts.map((c) => c.tools?.length ?? 0))).toBeLessThan(multi.tools!.length / 2);
   });
 
+  it('production reports the tokens of the tools it sends as a section', async () => {
+    for (const context of await replay('production', multi)) expect(context.sections.tools).toBe(counter.countTools(context.tools));
+  });
+
   it('production keeps the tools it sent in their positions, appending new ones', async () => {
     const contexts = await replay('production', multi);
     for (let i = 1; i < contexts.length; i++) {
