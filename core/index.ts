@@ -47,6 +47,7 @@ export * from './routing/centroid-classifier.js';
 export * from './routing/llm-classifier.js';
 export * from './routing/router.js';
 export * from './routing/intent-profile.js';
+export * from './routing/tool-router.js';
 export * from './routing/profiles/techcorp.js';
 export * from './memory/embedding.js';
 export * from './memory/vector-store.js';
