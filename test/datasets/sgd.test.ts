@@ -93,7 +93,6 @@ describe('sgd on the bundled slice', () => {
       ['Sino', 'customer'],
       ['11:30', 'agent'],
     ]);
-    expect(facts.find((f) => f.value === 'today')!.context).toBeDefined();
   });
 
   it('makes every assistant message a turn; routing is probed while the user has an active intent', () => {
