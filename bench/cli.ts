@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
-import { ConfigError, CtxbenchError, didYouMean, PriceTable, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
+import { ConfigError, CtxbenchError, didYouMean, MEMORY_URL_ENV, PriceTable, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
 import { writeFileAtomic } from '../reports/json.js';
@@ -60,6 +60,7 @@ function runSettings(flags: RunFlags, config: CtxbenchConfig) {
     concurrency: flags.concurrency ?? config.concurrency ?? 1,
     seed: flags.seed ?? config.seed ?? 1,
     perTurn: flags.turns ?? config.turns ?? true,
+    memory: config.memory ?? (process.env[MEMORY_URL_ENV] ? { store: 'postgres' as const, url: process.env[MEMORY_URL_ENV] } : undefined),
   };
 }
 

@@ -2,6 +2,9 @@ import {
   ASSEMBLER_PROFILE,
   defineStrategy,
   HashingEmbedder,
+  identityOf,
+  memoryStoreFor,
+  type MemoryStore,
   InMemoryCustomerData,
   IntentRouter,
   KnowledgeBaseCache,
@@ -89,7 +92,9 @@ export const production = defineStrategy<ProductionOptions>({
   name: 'production',
   description: 'the production assembler: intent routing and context loaders, working memory with compaction, long-term memory retrieval, budgeted cache-friendly sections',
   defaults: { routerThreshold: 0.5, lowConfidence: 'top-two', workingMessages: 40, workingTokens: 2000 },
-  create: (options, { counter }) => {
+  create: (options, { counter, memory }) => {
+    // One store (one connection pool) for every episode; without one, each episode keeps its memory in process.
+    const store = memoryStoreFor(memory, identityOf(new HashingEmbedder()));
     const knowledgeBases = new KnowledgeBaseCache(counter);
     const classifiers = new WeakMap<IntentProfile, LinearIntentClassifier>();
     const routerFor = (profile: IntentProfile | undefined) => {
@@ -104,7 +109,7 @@ export const production = defineStrategy<ProductionOptions>({
     };
     return {
       budget: ASSEMBLER_PROFILE.total,
-      startEpisode: (episode) => new ProductionSession(episode, counter, options, knowledgeBases, routerFor(episode.intentProfile)),
+      startEpisode: (episode) => new ProductionSession(episode, counter, options, knowledgeBases, routerFor(episode.intentProfile), store),
     };
   },
 });
@@ -119,9 +124,9 @@ class ProductionSession {
   private fed = 0;
   private remembered = 0;
 
-  constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: IntentRouter | undefined) {
+  constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: IntentRouter | undefined, store: MemoryStore | undefined) {
     this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter });
-    this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock });
+    this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock, ...(store ? { store } : {}) });
     this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
     this.assembler = new ProductionContextAssembler({

@@ -21,6 +21,7 @@ import {
   type Strategy,
   type StrategyPlugin,
   type TokenCounter,
+  type MemoryStoreConfig,
 } from '../../core/index.js';
 import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
@@ -67,6 +68,8 @@ export interface RunOptions {
   /** Replay only episode i of every n (1-based), as vitest's --shard. */
   shard?: { index: number; count: number };
   prices?: PriceTable;
+  /** Where strategies that keep long-term memory keep it. @default in process, per episode */
+  memory?: MemoryStoreConfig;
   /** Stops starting new episodes; what finished is kept. */
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
@@ -99,7 +102,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
     loaded.push({ ...dataset, episodes });
     for (const { plugin, options: strategyOptions } of plugins) {
-      const strategy = plugin.create({ ...plugin.defaults, ...strategyOptions }, { counter: context.counter, model: scenario.model });
+      const strategy = plugin.create({ ...plugin.defaults, ...strategyOptions }, { counter: context.counter, model: scenario.model, ...(options.memory ? { memory: options.memory } : {}) });
       rows.push(...(await replayStrategy(dataset.name, plugin.name, strategy, episodes, context, options)));
     }
   }

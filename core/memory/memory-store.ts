@@ -56,6 +56,12 @@ export interface MemoryStore {
   close(): Promise<void>;
 }
 
+/** How a store is chosen in configuration: the in-process default, or PostgreSQL with pgvector at a connection URL. */
+export type MemoryStoreConfig = { store: 'in-process' } | { store: 'postgres'; url: string };
+
+/** Environment variable holding a PostgreSQL URL for long-term memory, used when the configuration names no store. */
+export const MEMORY_URL_ENV = 'CTXBENCH_MEMORY_URL';
+
 /** Hits each half of a hybrid search contributes before fusion, as the in-process index does. */
 const SEARCH_DEPTH = 50;
 

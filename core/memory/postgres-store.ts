@@ -3,7 +3,7 @@ import pgvector from 'pgvector';
 import { ConfigError } from '../errors.js';
 import type { EmbedderIdentity } from './embedding.js';
 import type { StoreResult } from './long-term.js';
-import { contentKey, mergeDuplicate, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryStore } from './memory-store.js';
+import { contentKey, mergeDuplicate, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryStore, type MemoryStoreConfig } from './memory-store.js';
 import { LOCK_NAMESPACE, MEMORY_TABLE, migrate, poolDatabase, type SqlDatabase, type SqlQueryable } from './postgres-schema.js';
 import type { Memory, MemoryType } from './types.js';
 
@@ -14,12 +14,6 @@ export interface PostgresStoreOptions {
   /** Candidates the HNSW graph search keeps (pgvector's `hnsw.ef_search`); iterative scans go on past it until k rows pass the filters. @default 100 */
   efSearch?: number;
 }
-
-/** How a store is chosen in configuration: the in-process default, or PostgreSQL at a connection URL. */
-export type MemoryStoreConfig = { store: 'in-process' } | { store: 'postgres'; url: string };
-
-/** Environment variable naming a PostgreSQL URL for long-term memory when the configuration names none. */
-export const MEMORY_URL_ENV = 'CTXBENCH_MEMORY_URL';
 
 interface MemoryRow {
   id: string;
