@@ -6,7 +6,7 @@ import { LongTermMemory } from '../../../core/memory/long-term.js';
 import { MEMORY_TABLE, migrate, MIGRATIONS, schemaVersions } from '../../../core/memory/postgres-schema.js';
 import { connectPostgresMemoryStore, memoryStoreFor, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
 import { seededRandom } from '../../support/vectors.js';
-import { pglite } from '../../support/postgres.js';
+import { pglite, servedPglite } from '../../support/postgres.js';
 
 const embedder = new HashingEmbedder({ dimension: 256 });
 const identity = identityOf(embedder);
@@ -82,6 +82,26 @@ describe('options', () => {
     const store = connectPostgresMemoryStore('postgres://postgres@127.0.0.1:1/postgres', { embedder: identity });
     await expect(store.count()).rejects.toThrow();
     await store.close();
+  });
+});
+
+describe('the pg pool', () => {
+  it('rolls back a failed transaction and keeps serving on its connections', async () => {
+    const served = await servedPglite();
+    try {
+      await migrate(served.db, identity);
+      const wrong = connectPostgresMemoryStore(served.url, { embedder: { embedderId: 'other', dimension: 256 }, maxConnections: 1 });
+      await expect(wrong.count()).rejects.toThrow(EmbedderMismatchError);
+      expect(served.db.isInTransaction()).toBe(false);
+      await wrong.close();
+      const store = connectPostgresMemoryStore(served.url, { embedder: identity, maxConnections: 1 });
+      const memory = new LongTermMemory({ embedder, store });
+      await memory.store({ userId: 'u1', content: 'User likes tea.', type: 'semantic' });
+      expect(await memory.count('u1')).toBe(1);
+      await store.close();
+    } finally {
+      await served.stop();
+    }
   });
 });
 
