@@ -294,6 +294,7 @@ export class LongTermMemory {
    * @throws CorruptStoreError for an unreadable or inconsistent save; VectorStoreError for a vector store of another embedder.
    */
   static open(directory: string, options: Omit<LongTermMemoryOptions, 'directory'>): LongTermMemory {
+    if (options.store) throw new ConfigError(`long-term memory in a ${options.store.name} store is not opened from a directory`, 'pass the store to new LongTermMemory() instead');
     const memory = new LongTermMemory({ ...options, directory });
     if (!existsSync(join(directory, CURRENT_FILE))) return memory;
     const { generation } = readStoreJson(join(directory, CURRENT_FILE), currentSchema);

@@ -73,9 +73,10 @@ describe('options', () => {
     await store!.close();
   });
 
-  it('has nothing to save: every write is committed', () => {
+  it('has nothing to save or open from a directory: every write is committed', () => {
     const memory = new LongTermMemory({ embedder, store: new PostgresMemoryStore(db, { embedder: identity }) });
     expect(() => memory.save('/tmp/never')).toThrow(ConfigError);
+    expect(() => LongTermMemory.open('/tmp/never', { embedder, store: new PostgresMemoryStore(db, { embedder: identity }) })).toThrow(ConfigError);
   });
 
   it('reports a database it cannot reach as the pg error, without writing', async () => {
