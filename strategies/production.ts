@@ -2,6 +2,9 @@ import {
   ASSEMBLER_PROFILE,
   defineStrategy,
   HashingEmbedder,
+  identityOf,
+  memoryStoreFor,
+  type MemoryStore,
   InMemoryCustomerData,
   IntentRouter,
   KnowledgeBaseCache,
@@ -90,7 +93,9 @@ export const production = defineStrategy<ProductionOptions>({
   name: 'production',
   description: 'the production assembler: intent routing and context loaders, working memory with compaction, long-term memory retrieval, budgeted cache-friendly sections',
   defaults: { routerThreshold: 0.5, lowConfidence: 'top-two', workingMessages: 40, workingTokens: 2000 },
-  create: (options, { counter }) => {
+  create: (options, { counter, memory }) => {
+    // One store (one connection pool) for every episode; without one, each episode keeps its memory in process.
+    const store = memoryStoreFor(memory, identityOf(new HashingEmbedder()));
     const knowledgeBases = new KnowledgeBaseCache(counter);
     const classifiers = new WeakMap<IntentProfile, LinearIntentClassifier>();
     const routerFor = (profile: IntentProfile | undefined) => {
@@ -119,7 +124,7 @@ export const production = defineStrategy<ProductionOptions>({
       budget: ASSEMBLER_PROFILE.total,
       startEpisode: (episode) => {
         const router = routerFor(episode.intentProfile);
-        return new ProductionSession(episode, counter, options, knowledgeBases, router, toolRouterFor(episode, router));
+        return new ProductionSession(episode, counter, options, knowledgeBases, router, toolRouterFor(episode, router), store);
       },
     };
   },
@@ -136,9 +141,17 @@ class ProductionSession {
   private remembered = 0;
   private sentTools: string[] = [];
 
-  constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: IntentRouter | undefined, tools: ToolRouter | undefined) {
+  constructor(
+    private readonly episode: Readonly<Episode>,
+    counter: TokenCounter,
+    options: ProductionOptions,
+    knowledgeBases: KnowledgeBaseCache,
+    router: IntentRouter | undefined,
+    tools: ToolRouter | undefined,
+    store: MemoryStore | undefined,
+  ) {
     this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter });
-    this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock });
+    this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock, ...(store ? { store } : {}) });
     this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
     this.assembler = new ProductionContextAssembler({

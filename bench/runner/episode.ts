@@ -4,6 +4,7 @@ import {
   TOKENS_PER_TOOL_CALL,
   type ChatMessage,
   type Episode,
+  type MemoryStoreConfig,
   type PriceTable,
   type Scenario,
   type Strategy,
@@ -19,6 +20,8 @@ export interface ReplayContext {
   counter: TokenCounter;
   prices: PriceTable;
   scenario: Scenario;
+  /** Where strategies that keep long-term memory keep it. @default in process, per episode */
+  memory?: MemoryStoreConfig;
 }
 
 /** Replays one episode through a strategy: one row per turn with tokens, cost, latency and probe scores. */
