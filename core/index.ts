@@ -14,6 +14,7 @@ export * from './budget/budget.js';
 export * from './registry.js';
 export * from './harness/episode.js';
 export * from './harness/dataset.js';
+export * from './harness/options.js';
 export * from './harness/strategy.js';
 export * from './harness/match.js';
 export * from './harness/facts.js';

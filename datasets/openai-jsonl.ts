@@ -1,15 +1,22 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import { z } from 'zod';
+import { defineDataset } from '../core/harness/dataset.js';
+import { inputFile } from '../core/harness/options.js';
 import type { Episode } from '../core/harness/episode.js';
 import { parseChatMessages, splitInstructions, turnsFromMessages } from './chat-messages.js';
-import { checkLoadOptions, collectEpisodes, InputRecord, readTextFile, type PendingRecord } from './records.js';
+import { collectEpisodes, loadOptionFields, InputRecord, readTextFile, type PendingRecord } from './records.js';
 
 /** A JSONL file of conversations in the OpenAI fine-tuning chat format, one `{"messages": [...]}` per line. */
-export interface OpenAiJsonlOptions extends LoadOptions {
-  /** The JSONL file. @default the bundled example.jsonl (four synthetic conversations) */
-  file: string;
-}
+const openAiJsonlOptions = z
+  .object({
+    file: inputFile('the JSONL file, one {"messages": [...]} per line (default: the bundled example.jsonl, four synthetic conversations)', fileURLToPath(new URL('./data/openai-jsonl/example.jsonl', import.meta.url))),
+    ...loadOptionFields,
+  })
+  .strict();
+
+/** Options of the OpenAI chat JSONL loader. */
+export type OpenAiJsonlOptions = z.output<typeof openAiJsonlOptions>;
 
 const DATASET = 'openai-jsonl';
 
@@ -46,12 +53,11 @@ function toEpisode(at: InputRecord, line: string, lineNumber: number): Episode {
 }
 
 /** Bring your own logs: conversations in the OpenAI fine-tuning chat format, with tool calls and results. */
-export const openAiJsonl = defineDataset<OpenAiJsonlOptions>({
+export const openAiJsonl = defineDataset({
   name: DATASET,
   description: 'your own conversation logs as JSONL in the OpenAI fine-tuning chat format ({"messages": [...]} per line, tool calls included)',
-  defaults: () => ({ file: fileURLToPath(new URL('./data/openai-jsonl/example.jsonl', import.meta.url)) }),
+  options: openAiJsonlOptions,
   async load(options) {
-    checkLoadOptions(options, ['file']);
     const text = await readTextFile(options.file);
     const pending: PendingRecord[] = [];
     text.split(/\r?\n/).forEach((line, index) => {

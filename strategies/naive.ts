@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineStrategy, type ChatMessage } from '../core/index.js';
 import { messageSections, queryMessages, renderCustomer, renderKnowledge } from './shared.js';
 
@@ -5,7 +6,7 @@ import { messageSections, queryMessages, renderCustomer, renderKnowledge } from 
 export const naive = defineStrategy({
   name: 'naive',
   description: 'system prompt + every knowledge document + the full customer record + the complete history; no budget',
-  defaults: {},
+  options: z.object({}).strict(),
   create: (_options, { counter }) => ({
     budget: null,
     startEpisode: (episode) => {

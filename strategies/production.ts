@@ -20,17 +20,21 @@ import {
   type TokenCounter,
   type TurnInput,
 } from '../core/index.js';
+import { z } from 'zod';
+import { countOption } from './shared.js';
 
 /** Options of the production strategy. */
-export interface ProductionOptions {
-  /** Lowest confidence routed to one intent alone. @default 0.5 */
-  routerThreshold: number;
-  /** Below the threshold: load the top two intents' context, or fall back to general context. @default 'top-two' */
-  lowConfidence: 'top-two' | 'fallback';
-  /** Working memory: messages and tokens kept verbatim before compaction. @default 40, 2000 */
-  workingMessages: number;
-  workingTokens: number;
-}
+const productionOptions = z
+  .object({
+    routerThreshold: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5).describe('lowest confidence routed to one intent alone'),
+    lowConfidence: z.enum(['top-two', 'fallback']).default('top-two').describe("below the threshold: load the top two intents' context, or fall back to general context"),
+    workingMessages: countOption('working memory: messages kept verbatim before compaction', 40),
+    workingTokens: countOption('working memory: tokens kept verbatim before compaction', 2000),
+  })
+  .strict();
+
+/** Options of the production strategy. */
+export type ProductionOptions = z.output<typeof productionOptions>;
 
 /** Words of customer text the router reads: the query first, then earlier user messages, newest first. */
 const ROUTED_WORDS = 120;
@@ -85,10 +89,10 @@ function memoryRetrieval(pipeline: MemoryRetrievalPipeline): MemoryRetrieval {
 }
 
 /** The production assembler as it stands: routing and loaders, working and long-term memory, budgeted sections. */
-export const production = defineStrategy<ProductionOptions>({
+export const production = defineStrategy({
   name: 'production',
   description: 'the production assembler: intent routing and context loaders, working memory with compaction, long-term memory retrieval, budgeted cache-friendly sections',
-  defaults: { routerThreshold: 0.5, lowConfidence: 'top-two', workingMessages: 40, workingTokens: 2000 },
+  options: productionOptions,
   create: (options, { counter }) => {
     const knowledgeBases = new KnowledgeBaseCache(counter);
     const classifiers = new WeakMap<IntentProfile, LinearIntentClassifier>();

@@ -1,6 +1,7 @@
 import { defineStrategy, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { fuseRanks, HistoryIndex } from './retrieval.js';
-import { renderUnits } from './shared.js';
+import { z } from 'zod';
+import { countOption, renderUnits } from './shared.js';
 
 /** Upper bound of the tokens of a "# Retrieved ..." header and its separators. */
 const HEADER_TOKENS = 8;
@@ -17,7 +18,12 @@ interface Candidate {
 export const rag = defineStrategy({
   name: 'rag',
   description: 'system prompt + the top retrieved history turns and knowledge chunks for the current query, within a token budget',
-  defaults: { maxTokens: 3000, candidates: 30 },
+  options: z
+    .object({
+      maxTokens: countOption('token budget of every context (prompt tokens as billed)', 3000),
+      candidates: countOption('candidates retrieved from knowledge and from history before fusion', 30),
+    })
+    .strict(),
   create: ({ maxTokens, candidates }, { counter }) => {
     const knowledgeBases = new KnowledgeBaseCache(counter);
     return {

@@ -1,4 +1,10 @@
+import { z } from 'zod';
 import { messageToText, type ChatMessage, type CustomerRecord, type KnowledgeDocument, type TokenCounter, type TurnInput } from '../core/index.js';
+
+/** A whole-number count option of at least `min`, with its default and description. */
+export function countOption(description: string, fallback: number, min = 1) {
+  return z.number().int('must be a whole number').min(min, `must be ${min} or more`).default(fallback).describe(description);
+}
 
 /** The turn's own query as a user message, when the turn poses one (LoCoMo questions, single-turn queries). */
 export function queryMessages(input: TurnInput): ChatMessage[] {

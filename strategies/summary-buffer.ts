@@ -1,5 +1,6 @@
 import { defineStrategy, RunningSummary, toolExchangeUnits, type ChatMessage } from '../core/index.js';
-import { messageSections, queryMessages, recentUnitsStart } from './shared.js';
+import { z } from 'zod';
+import { countOption, messageSections, queryMessages, recentUnitsStart } from './shared.js';
 
 const SUMMARY_HEADER = 'Summary of the earlier conversation:\n';
 
@@ -7,7 +8,13 @@ const SUMMARY_HEADER = 'Summary of the earlier conversation:\n';
 export const summaryBuffer = defineStrategy({
   name: 'summary-buffer',
   description: 'running summary (offline extractive summarizer) + recent messages within a token limit',
-  defaults: { maxTokens: 3000, summaryTokens: 500 },
+  options: z
+    .object({
+      maxTokens: countOption('token budget of every context (prompt tokens as billed)', 3000),
+      summaryTokens: countOption('tokens the running summary may take', 500),
+    })
+    .strict()
+    .refine((o) => o.summaryTokens < o.maxTokens, { message: 'summaryTokens must be below maxTokens', path: ['summaryTokens'] }),
   create: ({ maxTokens, summaryTokens }, { counter }) => ({
     budget: maxTokens,
     startEpisode: (episode) => {

@@ -1,11 +1,12 @@
 import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
-import { messageSections, queryMessages, recentUnitsStart } from './shared.js';
+import { z } from 'zod';
+import { countOption, messageSections, queryMessages, recentUnitsStart } from './shared.js';
 
 /** The system prompt and as many recent messages as fit the token limit. */
 export const tokenBuffer = defineStrategy({
   name: 'token-buffer',
   description: 'system prompt + as many recent messages as fit a token limit',
-  defaults: { maxTokens: 3000 },
+  options: z.object({ maxTokens: countOption('token budget of every context (prompt tokens as billed)', 3000) }).strict(),
   create: ({ maxTokens }, { counter }) => ({
     budget: maxTokens,
     startEpisode: (episode) => {

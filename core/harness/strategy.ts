@@ -1,7 +1,9 @@
+import type { z } from 'zod';
 import type { ChatMessage, ToolDefinition } from '../messages.js';
 import type { Named } from '../registry.js';
 import type { TokenCounter } from '../tokens/counter.js';
 import type { Episode, Turn } from './episode.js';
+import { defaultOptions, parseOptions, type OptionsSchema } from './options.js';
 
 /** What a strategy sees at one turn: only what came before it. */
 export interface TurnInput {
@@ -54,14 +56,29 @@ export interface Strategy {
 
 /** A strategy plug-in: one file, one line of registration. */
 export interface StrategyPlugin<TOptions extends object = Record<string, unknown>> extends Named {
+  /** The options' schema: type, range, default and description of each (see describeOptions). */
+  readonly options: OptionsSchema;
   /** The options used when the caller gives none. */
   readonly defaults: TOptions;
-  create(options: TOptions, env: StrategyEnv): Strategy;
+  /** Creates the strategy; the options are validated first (a typo or a wrong value is a ConfigError). */
+  create(options: Partial<TOptions>, env: StrategyEnv): Strategy;
 }
 
-/** Types a strategy definition; does nothing at run time. */
-export function defineStrategy<TOptions extends object>(plugin: StrategyPlugin<TOptions>): StrategyPlugin<TOptions> {
-  return plugin;
+/** What a strategy file declares: its name, its options' schema, and how to create it from valid options. */
+export interface StrategyDefinition<S extends OptionsSchema> extends Named {
+  options: S;
+  create(options: z.output<S>, env: StrategyEnv): Strategy;
+}
+
+/** Turns a definition into a plug-in whose `create` validates its options and fills in the defaults. */
+export function defineStrategy<S extends OptionsSchema>(definition: StrategyDefinition<S>): StrategyPlugin<z.output<S>> {
+  return {
+    name: definition.name,
+    description: definition.description,
+    options: definition.options,
+    defaults: defaultOptions(definition.options),
+    create: (options, env) => definition.create(parseOptions('strategy', definition.name, definition.options, options), env),
+  };
 }
 
 /** The query of a turn: its own query, else the last user message before it. */

@@ -1,10 +1,11 @@
+import { z } from 'zod';
 import { defineDataset, Registry, type Aggregate, type DatasetLoader, type RunResult } from '../../core/index.js';
 import { runBenchmark, type Selection } from '../../bench/runner/run.js';
 import { strategies } from '../../strategies/index.js';
 import { syntheticEpisode } from '../strategies/fixtures.js';
 
 const episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 20), syntheticEpisode('carol', 'CCC333', 6)];
-const synthetic = defineDataset({ name: 'synthetic', description: 'test episodes', defaults: () => ({}), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
+const synthetic = defineDataset({ name: 'synthetic', description: 'test episodes', options: z.object({}).strict(), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const datasets = new Registry<DatasetLoader<any>>('dataset').register(synthetic);
 

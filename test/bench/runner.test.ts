@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { defineDataset, Registry, type DatasetLoader, type Episode } from '../../core/index.js';
 import { runBenchmark } from '../../bench/runner/run.js';
@@ -7,7 +8,7 @@ import { strategies } from '../../strategies/index.js';
 import { syntheticEpisode } from '../strategies/fixtures.js';
 
 const synthetic = (episodes: Episode[]) =>
-  defineDataset({ name: 'synthetic', description: 'test episodes', defaults: () => ({}), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
+  defineDataset({ name: 'synthetic', description: 'test episodes', options: z.object({}).strict(), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const registries = (episodes: Episode[]) => ({ datasets: new Registry<DatasetLoader<any>>('dataset').register(synthetic(episodes)), strategies });
