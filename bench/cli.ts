@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { join } from 'node:path';
-import { ConfigError, CtxbenchError, didYouMean, PriceTable, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
+import { CtxbenchError, PriceTable, TECHCORP_SCENARIO } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
 import { writeFileAtomic } from '../reports/json.js';
@@ -13,6 +12,10 @@ import { ctxbenchVersion } from './runner/environment.js';
 import { logProgress, terminalProgress } from './progress.js';
 import { mergeResults } from './runner/merge.js';
 import { runBenchmark } from './runner/run.js';
+import { listPlugins } from './list.js';
+import { checkOutputDirectory, checkOutputFile } from './output-paths.js';
+import { checkFormats, writeReportSet } from './report-set.js';
+import { parseSelection } from './selection-flag.js';
 
 const positiveInteger = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -51,8 +54,8 @@ function runSettings(flags: RunFlags, config: CtxbenchConfig) {
   const withLimit = (entry: Selected) => (limit ? { ...entry, options: { ...entry.options, limit } } : entry);
   const model = flags.model ?? config.model ?? TECHCORP_SCENARIO.model;
   return {
-    datasets: (flags.dataset ? selected(flags.dataset) : selected(config.datasets ?? DEFAULT_DATASETS())).map(withLimit),
-    strategies: flags.strategy ? selected(flags.strategy) : selected(config.strategies ?? strategies.names()),
+    datasets: (flags.dataset ? flags.dataset.map((entry) => parseSelection('-d', entry, datasets)) : selected(config.datasets ?? DEFAULT_DATASETS())).map(withLimit),
+    strategies: flags.strategy ? flags.strategy.map((entry) => parseSelection('-s', entry, strategies)) : selected(config.strategies ?? strategies.names()),
     scenario: { ...TECHCORP_SCENARIO, ...config.scenario, model, ...(flags.conversations ? { conversationsPerMonth: flags.conversations } : {}) },
     prices: new PriceTable(config.prices),
     out: flags.out ?? config.out ?? 'ctxbench-results',
@@ -68,6 +71,8 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
   // --no-turns defaults `turns` to true; only an explicit flag may override the config file.
   const settings = runSettings({ ...flags, turns: command.getOptionValueSource('turns') === 'cli' ? flags.turns : undefined }, config);
   settings.prices.get(settings.scenario.model);
+  checkFormats(settings.formats);
+  checkOutputDirectory(settings.out);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nstopping after the episodes in flight; press Ctrl-C again to quit now\n');
@@ -81,23 +86,9 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
     signal: controller.signal,
     onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
   });
-  const written = writeReports(result, settings.out, settings.formats);
+  const written = writeReportSet(result, settings.out, settings.formats, true);
   process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
   if (result.interrupted) process.exitCode = 130;
-}
-
-/** Writes the chosen report formats into `dir`; returns the paths written. */
-function writeReports(result: RunResult, dir: string, formats: string[]): string[] {
-  const known = REPORT_WRITERS.map((w) => w.name);
-  for (const format of formats) {
-    if (!known.includes(format)) throw new ConfigError(`unknown report format "${format}"`, didYouMean(format, known));
-  }
-  return REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((writer) =>
-    Object.entries(writer.write(result)).map(([file, content]) => {
-      writeFileAtomic(join(dir, file), content);
-      return join(dir, file);
-    }),
-  );
 }
 
 const metricFloor = (value: string, floors: Record<string, number> = {}) => {
@@ -118,6 +109,7 @@ interface CheckFlags {
 
 async function checkCommand(resultPath: string, flags: CheckFlags): Promise<void> {
   const gate = (await loadConfig(flags.config)).config.check ?? {};
+  if (flags.junit) checkOutputFile(flags.junit, '--junit');
   const baseline = flags.baseline ?? gate.baseline;
   const latency = flags.latencyTolerance ?? gate.latencyTolerance;
   const report = checkResult(readResult(resultPath), {
@@ -141,8 +133,8 @@ export function buildCli(): Command {
     .command('run')
     .description('replay recorded conversations through context strategies and write the result and a summary')
     .option('--config <file>', 'configuration file (default: ctxbench.config.{ts,mjs,js,json} in the working directory)')
-    .option('-d, --dataset <names...>', `datasets to replay (default: ${DEFAULT_DATASETS().join(', ')})`)
-    .option('-s, --strategy <names...>', `strategies to compare (default: all: ${strategies.names().join(', ')})`)
+    .option('-d, --dataset <names...>', `datasets to replay, each name[:key=value,...] (default: ${DEFAULT_DATASETS().join(', ')})`)
+    .option('-s, --strategy <names...>', `strategies to compare, each name[:key=value,...] such as token-buffer:maxTokens=2000 (default: all: ${strategies.names().join(', ')})`)
     .option('-m, --model <model>', `model whose prices and tokenizer apply (default: ${TECHCORP_SCENARIO.model})`)
     .option('--conversations <n>', `conversations a month, for the monthly projection (default: ${TECHCORP_SCENARIO.conversationsPerMonth})`, positiveInteger('--conversations'))
     .option('-o, --out <dir>', 'output directory (default: ctxbench-results)')
@@ -160,7 +152,9 @@ export function buildCli(): Command {
     .option('-o, --out <dir>', 'output directory', 'ctxbench-results')
     .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name).filter((n) => n !== 'json'))
     .action((resultPath: string, flags: { out: string; format: string[] }) => {
-      process.stdout.write(`wrote ${writeReports(readResult(resultPath), flags.out, flags.format).join(', ')}\n`);
+      checkFormats(flags.format);
+      checkOutputDirectory(flags.out);
+      process.stdout.write(`wrote ${writeReportSet(readResult(resultPath), flags.out, flags.format, false).join(', ')}\n`);
     });
   program
     .command('merge')
@@ -169,8 +163,10 @@ export function buildCli(): Command {
     .option('-o, --out <dir>', 'output directory', 'ctxbench-results')
     .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name))
     .action((paths: string[], flags: { out: string; format: string[] }) => {
-      const merged = mergeResults(paths.map((path) => readResult(path)));
-      process.stdout.write(`${markdownSummary(merged)}\nwrote ${writeReports(merged, flags.out, flags.format).join(', ')}\n`);
+      checkFormats(flags.format);
+      checkOutputDirectory(flags.out);
+      const merged = mergeResults(paths.map((path) => readResult(path)), paths);
+      process.stdout.write(`${markdownSummary(merged)}\nwrote ${writeReportSet(merged, flags.out, flags.format, true).join(', ')}\n`);
     });
   program
     .command('check')
@@ -186,10 +182,9 @@ export function buildCli(): Command {
     .action(checkCommand);
   program
     .command('list')
-    .description('list the registered datasets, strategies and priced models')
+    .description('list the registered datasets and strategies with their options and defaults, and the priced models')
     .action(() => {
-      const section = (title: string, rows: Array<{ name: string; description: string }>) => `${title}\n${rows.map((r) => `  ${r.name.padEnd(18)} ${r.description}`).join('\n')}\n`;
-      process.stdout.write(`${section('datasets', datasets.list())}\n${section('strategies', strategies.list())}\npriced models\n  ${new PriceTable().models().join(', ')}\n`);
+      process.stdout.write(`${listPlugins('datasets', datasets.list())}\n${listPlugins('strategies', strategies.list())}\npriced models\n  ${new PriceTable().models().join(', ')}\n`);
     });
   program
     .command('demo')

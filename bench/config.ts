@@ -77,11 +77,25 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
   if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`, 'pass an existing path to --config, or leave it out to use ctxbench.config.* in the working directory');
   let content: unknown;
   try {
-    content = file.endsWith('.json') ? JSON.parse(readFileSync(file, 'utf8')) : ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+    content = file.endsWith('.json') ? JSON.parse(readFileSync(file, 'utf8')) : await defaultExport(file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`config file ${file} could not be read: ${(error as Error).message}`, file.endsWith('.json') ? 'fix the JSON syntax' : 'make the module export the configuration as its default export (export default defineConfig({...}))');
   }
   return { file, config: validateConfig(content, file) };
+}
+
+/** The default export of a config module; a module without one is named with what to export. */
+async function defaultExport(file: string): Promise<unknown> {
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  if (!('default' in module) || module.default === undefined) {
+    const named = Object.keys(module);
+    throw new ConfigError(
+      `config file ${file} has no default export${named.length ? ` (it exports ${named.join(', ')})` : ''}`,
+      'export the configuration as the default export: export default defineConfig({ ... }) (import { defineConfig } from \'ctxbench/config\')',
+    );
+  }
+  return module.default;
 }
 
 /** The JSON Schema of the configuration file, for editors and CI linters. */

@@ -58,7 +58,7 @@ export class DataError extends CtxbenchError {
     got?: unknown,
   ) {
     const seen = got === undefined ? '' : `, got ${describeValue(got)}`;
-    super('E_DATA', `${file}: ${record}: ${field} ${expected}${seen}`, 'correct or remove that record, or pass --lenient to skip malformed records');
+    super('E_DATA', `${file}: ${record}: ${field} ${expected}${seen}`, 'correct or remove that record, or set the dataset option lenient to true to skip malformed records (config: { name, options: { lenient: true } }; command line: -d <dataset>:lenient=true)');
   }
 }
 

@@ -35,6 +35,16 @@ function toCsv<T>(records: readonly T[], columns: ReadonlyArray<Column<T>>): str
   );
 }
 
+/** A run's partial-result mark, on every row of every CSV. */
+const interruptedColumn = <T>(result: RunResult): Column<T> => ({ header: 'interrupted', cell: () => result.interrupted });
+
+/** One row per input file of every dataset: option, path, SHA-256, bytes, records. */
+export function inputsCsv(result: RunResult): string {
+  const rows = result.datasets.flatMap((d) => (d.inputs ?? []).map((input) => ({ dataset: d.name, ...input, invalidUtf8: input.invalidUtf8 ?? 0 })));
+  type Row = (typeof rows)[number];
+  return toCsv(rows, [...fields<Row>('dataset', 'option', 'path', 'sha256', 'bytes', 'records', 'invalidUtf8'), interruptedColumn<Row>(result)]);
+}
+
 /** One row per dataset x strategy: tokens, cache share, cost, latency, budget violations, and each probe metric's mean and 95% CI. */
 export function summaryCsv(result: RunResult): string {
   const metricColumns = metricsPresent(result.aggregates.map((a) => a.metrics)).flatMap((metric): Array<Column<Aggregate>> => [
@@ -42,7 +52,11 @@ export function summaryCsv(result: RunResult): string {
     { header: `${metric}.ciLow`, cell: (a) => a.metrics[metric]?.ci95[0] },
     { header: `${metric}.ciHigh`, cell: (a) => a.metrics[metric]?.ci95[1] },
   ]);
-  return toCsv(result.aggregates, [...SUMMARY_COLUMNS, ...metricColumns]);
+  const loaded: Array<Column<Aggregate>> = [
+    { header: 'datasetEpisodes', cell: (a) => result.datasets.find((d) => d.name === a.dataset)?.episodes },
+    { header: 'datasetTurns', cell: (a) => result.datasets.find((d) => d.name === a.dataset)?.turns },
+  ];
+  return toCsv(result.aggregates, [...SUMMARY_COLUMNS, ...metricColumns, ...loaded, interruptedColumn<Aggregate>(result)]);
 }
 
 /** One row per replayed turn; sections become `section:<name>` columns (sorted) and scores `score:<metric>` columns. */
@@ -53,5 +67,6 @@ export function turnsCsv(result: RunResult): string {
     ...TURN_COLUMNS,
     ...sectionNames.map((name): Column<TurnRow> => ({ header: `section:${name}`, cell: (t) => t.sections[name] })),
     ...metricsPresent(result.turns.map((t) => t.scores)).map((metric): Column<TurnRow> => ({ header: `score:${metric}`, cell: (t) => t.scores[metric] })),
+    interruptedColumn<TurnRow>(result),
   ]);
 }

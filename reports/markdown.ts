@@ -1,4 +1,5 @@
 import type { RunResult } from '../core/index.js';
+import { inputLine, interruptedBanner, replayedSummary } from './run-facts.js';
 
 const usd = (value: number) => `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
@@ -7,6 +8,7 @@ const estimate = (e: { mean: number; ci95: [number, number] } | undefined) => (e
 /** A Markdown summary sized for a pull-request comment: the mission verdict first, then a table per dataset. */
 export function markdownSummary(result: RunResult): string {
   const lines = [`# ctxbench: ${result.config.scenario.name} scenario, ${result.config.model}`, ''];
+  if (result.interrupted) lines.push(`**${interruptedBanner(result)}**`, '');
   lines.push(`${result.config.scenario.conversationsPerMonth.toLocaleString('en-US')} conversations a month; cost target: production at most 10% of naive with fidelity within 5 points.`, '');
   lines.push('| dataset | naive $/month | production $/month | ratio | fidelity | verdict |', '| --- | ---: | ---: | ---: | --- | --- |');
   for (const m of result.mission) {
@@ -16,7 +18,8 @@ export function markdownSummary(result: RunResult): string {
   for (const dataset of result.datasets) {
     const rows = result.aggregates.filter((a) => a.dataset === dataset.name);
     const metricNames = [...new Set(rows.flatMap((a) => Object.keys(a.metrics)))] as Array<keyof (typeof rows)[number]['metrics']>;
-    lines.push('', `## ${dataset.name} (${dataset.episodes} episodes, ${dataset.turns} turns${dataset.skipped.length ? `, ${dataset.skipped.length} records skipped` : ''})`, '');
+    lines.push('', `## ${dataset.name} (${replayedSummary(result, dataset)})`, '');
+    if (dataset.inputs?.length) lines.push(...dataset.inputs.map((input) => `- input: ${inputLine(input)}`), '');
     const header = ['strategy', 'tokens/call (p50 / p95)', 'cached', '$/conversation', 'latency p50 / p95', 'over budget', ...metricNames];
     lines.push(`| ${header.join(' | ')} |`, `| --- |${header.slice(1).map(() => ' ---: |').join('')}`);
     for (const a of rows) {

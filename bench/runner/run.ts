@@ -1,7 +1,6 @@
 import {
   callCost,
   cachedPrefixTokens,
-  ConfigError,
   PriceTable,
   queryOf,
   recordedTimeOf,
@@ -11,6 +10,7 @@ import {
   type ChatMessage,
   type DatasetLoader,
   type Episode,
+  type InputFileRecord,
   type LoadedDataset,
   RESULT_SCHEMA_VERSION,
   TECHCORP_SCENARIO,
@@ -24,6 +24,7 @@ import {
 } from '../../core/index.js';
 import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
+import { planRun } from './plan.js';
 import { scoreProbes } from './probes.js';
 
 import { round } from '../../core/stats.js';
@@ -86,20 +87,16 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const prices = options.prices ?? new PriceTable();
   prices.get(scenario.model);
   const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario };
-  const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), options: s.options }));
-  const repeated = options.strategies.map((s) => s.name).find((name, i, names) => names.indexOf(name) !== i);
-  if (repeated) throw new ConfigError(`strategy "${repeated}" is selected twice`, 'compare option variants in separate runs, or register the variant under its own name');
-  validateShard(options.shard);
+  const plan = await planRun({ ...options, model: scenario.model, prices });
 
-  const loaded: LoadedDataset[] = [];
+  const loaded: Array<LoadedDataset & { inputs: InputFileRecord[] }> = [];
   const rows: TurnRow[] = [];
-  for (const selection of options.datasets) {
-    const loader = options.registries.datasets.get(selection.name);
-    const dataset = await loader.load({ ...loader.defaults(), ...selection.options });
+  for (const { loader, options: loadOptions, inputs } of plan.datasets) {
+    const dataset = { ...(await loader.load(loadOptions)), inputs };
     const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
     loaded.push({ ...dataset, episodes });
-    for (const { plugin, options: strategyOptions } of plugins) {
-      const strategy = plugin.create({ ...plugin.defaults, ...strategyOptions }, { counter: context.counter, model: scenario.model });
+    for (const { plugin, options: strategyOptions } of plan.strategies) {
+      const strategy = plugin.create(strategyOptions, { counter: context.counter, model: scenario.model });
       rows.push(...(await replayStrategy(dataset.name, plugin.name, strategy, episodes, context, options)));
     }
   }
@@ -117,10 +114,11 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       scenario,
       seed,
       shard: options.shard ?? null,
+      options: plan.recordedOptions,
     },
     machine: machineInfo(),
     timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(rows.length / Math.max(durationMs / 1000, 1e-3), 1) },
-    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped })),
+    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped, inputs: d.inputs })),
     aggregates,
     mission: missionChecks(aggregates, scenario),
     ...(options.perTurn === false ? {} : { turns: rows }),
@@ -194,10 +192,4 @@ function outputTokensOf(recorded: ChatMessage | undefined, scenario: Scenario, c
   if (!recorded || recorded.role !== 'assistant' || scenario.overrideRecordedOutput) return scenario.outputTokensPerCall;
   const calls = (recorded.tool_calls ?? []).reduce((sum, call) => sum + TOKENS_PER_TOOL_CALL + counter.count(call.function.name) + counter.count(call.function.arguments), 0);
   return counter.count(recorded.content ?? '') + calls;
-}
-
-function validateShard(shard: RunOptions['shard']): void {
-  if (shard && !(Number.isInteger(shard.index) && Number.isInteger(shard.count) && shard.count >= 1 && shard.index >= 1 && shard.index <= shard.count)) {
-    throw new ConfigError(`invalid shard ${shard.index}/${shard.count}`, 'use --shard i/n with 1 <= i <= n, for example --shard 1/3');
-  }
 }

@@ -92,6 +92,20 @@ export interface MissionCheck {
   pass: boolean;
 }
 
+/** An input file a dataset was read from, as replayed. */
+export interface InputFileRecord {
+  /** The loader option that named it. */
+  option: string;
+  /** Relative to the working directory when inside it, else absolute. */
+  path: string;
+  sha256: string;
+  bytes: number;
+  /** Records the file holds (JSONL lines, CSV/TSV rows, top-level JSON entries), or null for plain text. */
+  records: number | null;
+  /** Invalid UTF-8 sequences read as U+FFFD (only under the dataset's lenient option). */
+  invalidUtf8?: number;
+}
+
 /** The whole result file. */
 export interface RunResult {
   schemaVersion: number;
@@ -104,11 +118,13 @@ export interface RunResult {
     scenario: Scenario;
     seed: number;
     shard: { index: number; count: number } | null;
+    /** Every selected plug-in's options as resolved (defaults filled in), by name. */
+    options?: { datasets: Record<string, Record<string, unknown>>; strategies: Record<string, Record<string, unknown>> };
   };
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   /** Wall-clock facts; the only part (with latencies) that differs between identical runs. */
   timing: { startedAt: string; durationMs: number; turnsPerSecond: number };
-  datasets: Array<{ name: string; episodes: number; turns: number; skipped: SkippedRecord[] }>;
+  datasets: Array<{ name: string; episodes: number; turns: number; skipped: SkippedRecord[]; inputs?: InputFileRecord[] }>;
   aggregates: Aggregate[];
   mission: MissionCheck[];
   turns?: TurnRow[];

@@ -29,7 +29,7 @@ describe('replay runner', () => {
       ['token-buffer', turns, 3],
       ['production', turns, 3],
     ]);
-    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [] }]);
+    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [], inputs: [] }]);
   });
 
   it('gives byte-identical results apart from timings', async () => {
@@ -125,7 +125,7 @@ describe('merging shards', () => {
     const { mergeResults } = await import('../../bench/runner/merge.js');
     const a = await run({ shard: { index: 1, count: 2 } });
     const b = await run({ shard: { index: 2, count: 2 }, seed: 9 });
-    expect(() => mergeResults([a, b])).toThrow(/shard 2 differs from shard 1 in config/);
+    expect(() => mergeResults([a, b])).toThrow(/result 2 differs from result 1 in config.seed: 1 vs 9/);
     expect(() => mergeResults([a, a])).toThrow(/shard 1\/2 is given twice/);
     expect(() => mergeResults([{ ...a, turns: undefined }])).toThrow(/no per-turn rows/);
     expect(() => mergeResults([])).toThrow(/nothing to merge/);

@@ -1,0 +1,15 @@
+import { describeOptions, type Named, type OptionsSchema } from '../core/index.js';
+
+const shown = (value: unknown) => (value === undefined ? 'none' : typeof value === 'string' ? value : JSON.stringify(value));
+
+/** Plug-ins with their descriptions and every option's type, default and meaning, as `ctxbench list` prints them. */
+export function listPlugins(title: string, plugins: ReadonlyArray<Named & { options: OptionsSchema }>): string {
+  const lines = [title];
+  for (const plugin of plugins) {
+    lines.push(`  ${plugin.name.padEnd(18)} ${plugin.description}`);
+    const options = describeOptions(plugin.options);
+    if (options.length === 0) lines.push(`      (no options)`);
+    for (const option of options) lines.push(`      ${option.key} (${option.type}, default: ${shown(option.default)}): ${option.description}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
