@@ -168,9 +168,18 @@ export async function describeInputFile(option: string, file: string, lenient: b
   counter.push(decoder.decode());
   utf8.end();
   const records = counter.records;
-  if (size === 0 || records === 0) throw new DataError(file, 'file', 'contents', `must hold at least one record (option ${option})`, size === 0 ? 'an empty file' : 'no records');
+  if (size === 0 || records === 0) {
+    throw new DataError(file, 'file', 'contents', `must hold at least one record (option ${option}), but the file is ${size === 0 ? 'empty' : 'without records'}`, undefined, `pass the file that holds the records, or leave option ${option} out to use the bundled copy`);
+  }
   if (utf8.invalid > 0 && !lenient) {
-    throw new DataError(file, `line ${utf8.firstInvalidLine}`, 'bytes', `must be UTF-8 (${utf8.invalid} invalid byte sequence${utf8.invalid === 1 ? '' : 's'} in the file; under lenient they are read as U+FFFD and counted)`);
+    throw new DataError(
+      file,
+      `line ${utf8.firstInvalidLine}`,
+      'bytes',
+      `must be UTF-8 (${utf8.invalid} invalid byte sequence${utf8.invalid === 1 ? '' : 's'} in the file)`,
+      undefined,
+      'convert the file to UTF-8 (iconv -f latin1 -t utf-8), or set the dataset option lenient to true to read them as U+FFFD, counted in the result',
+    );
   }
   return { option, path: recordedPath(file), sha256: hash.digest('hex'), bytes: size, records, ...(utf8.invalid > 0 ? { invalidUtf8: utf8.invalid } : {}) };
 }
