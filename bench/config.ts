@@ -97,8 +97,3 @@ async function defaultExport(file: string): Promise<unknown> {
   }
   return module.default;
 }
-
-/** The JSON Schema of the configuration file, for editors and CI linters. */
-export function configJsonSchema(): Record<string, unknown> {
-  return { $id: 'https://ctxbench.dev/ctxbench.schema.json', title: 'ctxbench configuration', ...z.toJSONSchema(configSchema, { io: 'input' }) };
-}

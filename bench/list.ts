@@ -13,3 +13,12 @@ export function listPlugins(title: string, plugins: ReadonlyArray<Named & { opti
   }
   return `${lines.join('\n')}\n`;
 }
+
+/** Every option of the plug-ins as Markdown table rows: plug-in, option, type, default, meaning (the README's tables). */
+export function optionRows(plugins: ReadonlyArray<Named & { options: OptionsSchema }>): string[] {
+  return plugins.flatMap((plugin) => {
+    const options = describeOptions(plugin.options);
+    if (options.length === 0) return [`| ${plugin.name} | – | | | takes no options |`];
+    return options.map((option) => `| ${plugin.name} | \`${option.key}\` | ${option.type.replaceAll('|', '\\|')} | ${shown(option.default)} | ${option.description.replaceAll('|', '\\|')} |`);
+  });
+}

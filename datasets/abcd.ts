@@ -33,10 +33,10 @@ const data = (name: string) => fileURLToPath(new URL(`./data/abcd/${name}`, impo
 /** Options of the ABCD loader: the dialogues plus the three files that describe the agent's world. */
 const abcdOptions = z
   .object({
-    dialogues: inputFile('dialogues: an array, or the upstream { train, dev, test } object of arrays (default: the bundled abcd_sample.json)', data('abcd_sample.json')),
-    guidelines: inputFile('agent guidelines by flow and subflow (default: the bundled guidelines.json)', data('guidelines.json')),
-    kb: inputFile('required action sequence by subflow (default: the bundled kb.json)', data('kb.json')),
-    ontology: inputFile('flows, subflows, actions and slot values (default: the bundled ontology.json)', data('ontology.json')),
+    dialogues: inputFile('dialogues: an array, or the upstream { train, dev, test } object of arrays', data('abcd_sample.json')),
+    guidelines: inputFile('agent guidelines by flow and subflow', data('guidelines.json')),
+    kb: inputFile('required action sequence by subflow', data('kb.json')),
+    ontology: inputFile('flows, subflows, actions and slot values', data('ontology.json')),
     ...loadOptionFields,
   })
   .strict();

@@ -11,7 +11,7 @@ import { collectEpisodes, loadOptionFields, InputRecord, readTextFile, type Pend
 /** A CSV of single-turn banking queries with header `text,category` (the intent label). */
 const banking77Options = z
   .object({
-    file: inputFile('the CSV (header text,category) whose rows are replayed (default: the bundled train.csv)', fileURLToPath(new URL('./data/banking77/train.csv', import.meta.url))),
+    file: inputFile('the CSV (header text,category) whose rows are replayed', fileURLToPath(new URL('./data/banking77/train.csv', import.meta.url))),
     trainFile: optionalInputFile('a CSV of the same shape whose rows train the router; then every row of file is replayed'),
     // Without trainFile, routing is never scored on its own training data.
     holdout: z.number().int('must be a whole number').min(2, 'must be 2 or more').default(5).describe('without trainFile: replay every holdout-th row of file, train the router on the others'),

@@ -31,9 +31,9 @@ const SYSTEM_PROMPT = 'You are a customer-support agent. Answer the question usi
 /** Options of the BEIR loader: a corpus, its queries and graded relevance judgements. */
 const beirOptions = z
   .object({
-    corpus: inputFile('JSON lines { _id, title?, text, metadata? } (default: the bundled beir-airline-policy corpus)', data('corpus.jsonl')),
-    queries: inputFile('JSON lines { _id, text } (default: the bundled beir-airline-policy queries)', data('queries.jsonl')),
-    qrels: inputFile('tab-separated query-id, corpus-id, score with that header line (default: the bundled qrels/test.tsv)', data('qrels/test.tsv')),
+    corpus: inputFile('JSON lines { _id, title?, text, metadata? }', data('corpus.jsonl')),
+    queries: inputFile('JSON lines { _id, text }', data('queries.jsonl')),
+    qrels: inputFile('tab-separated query-id, corpus-id, score with that header line', data('qrels/test.tsv')),
     ...loadOptionFields,
   })
   .strict();

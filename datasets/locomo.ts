@@ -14,11 +14,12 @@ const DATA_DIR = fileURLToPath(new URL('./data/locomo/', import.meta.url));
 /** Options of the LoCoMo loader: one JSON file per conversation. */
 const locomoOptions = z
   .object({
-    files: inputFileList('conversation files, each one LoCoMo conversation object (default: the ten bundled locomo10 files)', () =>
+    files: inputFileList('conversation files, each one LoCoMo conversation object', () =>
       readdirSync(DATA_DIR)
         .filter((name) => name.endsWith('.json'))
         .sort()
         .map((name) => join(DATA_DIR, name)),
+      'the ten bundled locomo10 files',
     ),
     ...loadOptionFields,
   })

@@ -10,7 +10,7 @@ import { collectEpisodes, loadOptionFields, InputRecord, readTextFile, type Pend
 /** A JSONL file of conversations in the OpenAI fine-tuning chat format, one `{"messages": [...]}` per line. */
 const openAiJsonlOptions = z
   .object({
-    file: inputFile('the JSONL file, one {"messages": [...]} per line (default: the bundled example.jsonl, four synthetic conversations)', fileURLToPath(new URL('./data/openai-jsonl/example.jsonl', import.meta.url))),
+    file: inputFile('the JSONL file, one {"messages": [...]} per line', fileURLToPath(new URL('./data/openai-jsonl/example.jsonl', import.meta.url))),
     ...loadOptionFields,
   })
   .strict();

@@ -16,10 +16,10 @@ const bundled = (name: string) => fileURLToPath(new URL(`./data/tau-bench-airlin
 /** Paths of a tau-bench airline recording: trajectories plus the airline database and policy they ran against. */
 const tauBenchOptions = z
   .object({
-    trajectories: inputFile('JSON array of { task_id, reward, info: { task: { user_id } }, traj, trial } (default: the bundled gpt-4o-airline.json)', bundled('gpt-4o-airline.json')),
-    users: inputFile('JSON object of user records keyed by user id, each listing its reservations (default: the bundled users.json)', bundled('users.json')),
-    reservations: inputFile('JSON object of reservation records keyed by reservation id (default: the bundled reservations.json)', bundled('reservations.json')),
-    policy: inputFile('the agent policy in markdown; one knowledge document per section (default: the bundled policy.md)', bundled('policy.md')),
+    trajectories: inputFile('JSON array of { task_id, reward, info: { task: { user_id } }, traj, trial }', bundled('gpt-4o-airline.json')),
+    users: inputFile('JSON object of user records keyed by user id, each listing its reservations', bundled('users.json')),
+    reservations: inputFile('JSON object of reservation records keyed by reservation id', bundled('reservations.json')),
+    policy: inputFile('the agent policy in markdown; one knowledge document per section', bundled('policy.md')),
     ...loadOptionFields,
   })
   .strict();

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, didYouMean } from '../errors.js';
 
@@ -5,26 +6,26 @@ import { ConfigError, didYouMean } from '../errors.js';
 export type OptionsSchema = z.ZodObject;
 
 /** Fields that name an input file (or a list of them): recorded with a content hash when a dataset is replayed. */
-export const inputFileOptions = z.registry<{ bundled: boolean }>();
+export const inputFileOptions = z.registry<{ bundled: string | null }>();
 
 /** An option holding the path of an input file, defaulting to the bundled copy. */
 export function inputFile(description: string, bundled: string): z.ZodDefault<z.ZodString> {
   const field = z.string().min(1, 'must be a file path').default(bundled).describe(description);
-  inputFileOptions.add(field, { bundled: true });
+  inputFileOptions.add(field, { bundled: `bundled ${basename(bundled)}` });
   return field;
 }
 
 /** An option holding a list of input file paths, defaulting to the bundled copies. */
-export function inputFileList(description: string, bundled: () => string[]): z.ZodDefault<z.ZodArray<z.ZodString>> {
+export function inputFileList(description: string, bundled: () => string[], shown: string): z.ZodDefault<z.ZodArray<z.ZodString>> {
   const field = z.array(z.string().min(1, 'must be a file path')).min(1, 'must list at least one file').default(bundled).describe(description);
-  inputFileOptions.add(field, { bundled: true });
+  inputFileOptions.add(field, { bundled: shown });
   return field;
 }
 
 /** An optional input file without a bundled default. */
 export function optionalInputFile(description: string): z.ZodOptional<z.ZodString> {
   const field = z.string().min(1, 'must be a file path').optional().describe(description);
-  inputFileOptions.add(field, { bundled: false });
+  inputFileOptions.add(field, { bundled: null });
   return field;
 }
 
@@ -55,7 +56,7 @@ export function describeOptions(schema: OptionsSchema): OptionDoc[] {
     return {
       key,
       type: typeOf(property),
-      default: bundled ? 'the bundled copy' : property.default,
+      default: bundled ?? property.default,
       description: field.description ?? '',
     };
   });

@@ -63,7 +63,7 @@ describe('plug-in options are validated where they enter', () => {
     const list = ctxbench(['list']);
     expect(list.status).toBe(0);
     expect(list.stdout).toContain('maxTokens (whole number >= 1, default: 3000)');
-    expect(list.stdout).toContain('file (string, default: the bundled copy)');
+    expect(list.stdout).toContain('file (string, default: bundled example.jsonl)');
     expect(list.stdout).toContain('lowConfidence ("top-two" | "fallback", default: top-two)');
   });
 });
