@@ -8,6 +8,7 @@ export * from './text/segment.js';
 export * from './text/entities.js';
 export * from './budget/profile.js';
 export * from './budget/truncate.js';
+export * from './budget/fixed.js';
 export * from './budget/compressor.js';
 export * from './budget/render.js';
 export * from './budget/budget.js';

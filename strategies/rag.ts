@@ -1,4 +1,4 @@
-import { defineStrategy, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
+import { defineStrategy, fitFixedParts, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { fuseRanks, HistoryIndex } from './retrieval.js';
 import { z } from 'zod';
 import { countOption, renderUnits } from './shared.js';
@@ -35,7 +35,9 @@ export const rag = defineStrategy({
           assemble: (input) => {
             const units = toolExchangeUnits(input.history);
             history.sync(units);
-            const queryMessage: ChatMessage = { role: 'user', content: input.query };
+            // The query and system prompt alone may be over the budget (a 20,000-character message): fit them first.
+            const fixed = fitFixedParts({ system: input.episode.systemPrompt, query: input.query }, maxTokens, counter, HEADER_TOKENS * 2);
+            const queryMessage: ChatMessage = { role: 'user', content: fixed.query! };
             const fromKnowledge: Candidate[] = knowledge
               .search(input.query, candidates)
               .map((chunk) => ({ id: chunk.id, kind: 'knowledge', text: chunk.text, documentId: chunk.documentId }));
@@ -48,7 +50,7 @@ export const rag = defineStrategy({
             const render = (kept: Candidate[]): ChatMessage[] => {
               const docs = kept.filter((c) => c.kind === 'knowledge').map((c) => c.text);
               const turns = kept.filter((c) => c.kind === 'history').sort((a, b) => a.unit! - b.unit!).map((c) => c.text);
-              const parts = [input.episode.systemPrompt, docs.length ? `# Retrieved knowledge\n${docs.join('\n\n')}` : '', turns.length ? `# Retrieved conversation\n${turns.join('\n')}` : ''];
+              const parts = [fixed.system, docs.length ? `# Retrieved knowledge\n${docs.join('\n\n')}` : '', turns.length ? `# Retrieved conversation\n${turns.join('\n')}` : ''];
               return [{ role: 'system', content: parts.filter(Boolean).join('\n\n') }, queryMessage];
             };
             // Fill by per-candidate counts (cached), then verify the rendered whole exactly.

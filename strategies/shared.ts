@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { messageToText, type ChatMessage, type CustomerRecord, type KnowledgeDocument, type TokenCounter, type TurnInput } from '../core/index.js';
+import { fitFixedParts, messageToText, type ChatMessage, type CustomerRecord, type KnowledgeDocument, type TokenCounter, type TurnInput } from '../core/index.js';
 
 /** A whole-number count option of at least `min`, with its default and description. */
 export function countOption(description: string, fallback: number, min = 1) {
@@ -9,6 +9,15 @@ export function countOption(description: string, fallback: number, min = 1) {
 /** The turn's own query as a user message, when the turn poses one (LoCoMo questions, single-turn queries). */
 export function queryMessages(input: TurnInput): ChatMessage[] {
   return input.turn.query === undefined ? [] : [{ role: 'user', content: input.turn.query }];
+}
+
+/**
+ * The system prompt and the turn's query as messages, shrunk to leave `reserve` tokens of `budget`
+ * when they alone would not (see fitFixedParts), so a budgeted strategy never exceeds its budget.
+ */
+export function fixedMessages(input: TurnInput, budget: number, counter: TokenCounter, reserve = 0): { system: ChatMessage[]; query: ChatMessage[] } {
+  const fitted = fitFixedParts({ system: input.episode.systemPrompt, ...(input.turn.query === undefined ? {} : { query: input.turn.query }) }, budget, counter, reserve);
+  return { system: [{ role: 'system', content: fitted.system }], query: fitted.query === undefined ? [] : [{ role: 'user', content: fitted.query }] };
 }
 
 /** Every knowledge document, in full, under its title. */

@@ -1,6 +1,6 @@
 import { defineStrategy, RunningSummary, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { z } from 'zod';
-import { countOption, messageSections, queryMessages, recentUnitsStart } from './shared.js';
+import { countOption, fixedMessages, messageSections, recentUnitsStart } from './shared.js';
 
 const SUMMARY_HEADER = 'Summary of the earlier conversation:\n';
 
@@ -17,15 +17,15 @@ export const summaryBuffer = defineStrategy({
     .refine((o) => o.summaryTokens < o.maxTokens, { message: 'summaryTokens must be below maxTokens', path: ['summaryTokens'] }),
   create: ({ maxTokens, summaryTokens }, { counter }) => ({
     budget: maxTokens,
-    startEpisode: (episode) => {
-      const system: ChatMessage[] = [{ role: 'system', content: episode.systemPrompt }];
+    startEpisode: () => {
       const summary = new RunningSummary(counter, summaryTokens);
+      const summaryReserve = summaryTokens + counter.countMessage({ role: 'system', content: SUMMARY_HEADER });
       return {
         assemble: (input) => {
-          const query = queryMessages(input);
+          const { system, query } = fixedMessages(input, maxTokens, counter, summaryReserve);
           const units = toolExchangeUnits(input.history);
           // Reserve the summary's full cap so the window never has to shrink when it grows.
-          const room = maxTokens - counter.countMessages([...system, ...query]) - summaryTokens - counter.countMessage({ role: 'system', content: SUMMARY_HEADER });
+          const room = maxTokens - counter.countMessages([...system, ...query]) - summaryReserve;
           const start = recentUnitsStart(units, room, counter, summary.coveredUnits);
           const text = summary.update(units, start);
           const summaryMessages: ChatMessage[] = text ? [{ role: 'system', content: `${SUMMARY_HEADER}${text}` }] : [];

@@ -1,6 +1,6 @@
-import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
+import { defineStrategy, toolExchangeUnits } from '../core/index.js';
 import { z } from 'zod';
-import { countOption, messageSections, queryMessages, recentUnitsStart } from './shared.js';
+import { countOption, fixedMessages, messageSections, recentUnitsStart } from './shared.js';
 
 /** The system prompt and as many recent messages as fit the token limit. */
 export const tokenBuffer = defineStrategy({
@@ -9,11 +9,10 @@ export const tokenBuffer = defineStrategy({
   options: z.object({ maxTokens: countOption('token budget of every context (prompt tokens as billed)', 3000) }).strict(),
   create: ({ maxTokens }, { counter }) => ({
     budget: maxTokens,
-    startEpisode: (episode) => {
-      const system: ChatMessage[] = [{ role: 'system', content: episode.systemPrompt }];
+    startEpisode: () => {
       return {
         assemble: (input) => {
-          const query = queryMessages(input);
+          const { system, query } = fixedMessages(input, maxTokens, counter);
           const fixed = counter.countMessages([...system, ...query]);
           const units = toolExchangeUnits(input.history);
           const recent = units.slice(recentUnitsStart(units, maxTokens - fixed, counter)).flat();

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedCounter, type AssembledContext, type ChatMessage, type Episode } from '../../core/index.js';
 import { tauBenchAirline } from '../../datasets/tau-bench.js';
 import { strategies } from '../../strategies/index.js';
-import { syntheticEpisode } from './fixtures.js';
+import { oversizedEpisodes, syntheticEpisode } from './fixtures.js';
 
 const counter = sharedCounter('gpt-4o');
 let episodes: Episode[] = [];
@@ -35,6 +35,15 @@ describe.each(strategies.names())('strategy contract: %s', (name) => {
       for (const context of await replay(name, episode)) {
         if (budget !== null) expect(counter.countMessages(context.messages)).toBeLessThanOrEqual(budget);
       }
+    }
+  });
+
+  it('stays within its budget when the query, a tool result or the system prompt alone is over it', async () => {
+    const plugin = strategies.get(name);
+    const { budget } = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
+    if (budget === null) return;
+    for (const episode of oversizedEpisodes()) {
+      for (const context of await replay(name, episode)) expect(counter.countMessages(context.messages), episode.id).toBeLessThanOrEqual(budget);
     }
   });
 
