@@ -49,12 +49,13 @@ class StickyIntents {
   private current: string[] | undefined;
   private confidence = 0;
 
-  constructor(private readonly router: IntentRouter | undefined) {}
+  constructor(private readonly routerPromise: Promise<IntentRouter | undefined>) {}
 
   async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; label?: string; confidence?: number }> {
-    if (!this.router || query.trim() === '') return { intents: this.current };
+    const router = await this.routerPromise;
+    if (!router || query.trim() === '') return { intents: this.current };
     const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
-    const trace = await this.router.route([query, ...said.reverse()].join(' ').split(/\s+/).slice(0, ROUTED_WORDS).join(' '));
+    const trace = await router.route([query, ...said.reverse()].join(' ').split(/\s+/).slice(0, ROUTED_WORDS).join(' '));
     if (!this.current || trace.decision === 'confident' || trace.confidence > this.confidence) {
       this.current = trace.intents;
       this.confidence = trace.confidence;
@@ -95,16 +96,17 @@ export const production = defineStrategy({
   options: productionOptions,
   create: (options, { counter }) => {
     const knowledgeBases = new KnowledgeBaseCache(counter);
-    const classifiers = new WeakMap<IntentProfile, LinearIntentClassifier>();
-    const routerFor = (profile: IntentProfile | undefined) => {
+    // Trained once per profile, in slices (trainAsync), so Ctrl-C is handled during a long training.
+    const classifiers = new WeakMap<IntentProfile, Promise<LinearIntentClassifier>>();
+    const routerFor = async (profile: IntentProfile | undefined) => {
       if (!profile) return undefined;
       let classifier = classifiers.get(profile);
       if (!classifier) {
-        classifier = LinearIntentClassifier.train(profileExamples(profile));
+        classifier = LinearIntentClassifier.trainAsync(profileExamples(profile));
         classifiers.set(profile, classifier);
       }
       const fallback = options.lowConfidence === 'fallback' ? (profile.fallbackIntent ?? profile.intents[0]!.name) : undefined;
-      return new IntentRouter({ classifier, threshold: options.routerThreshold, lowConfidence: options.lowConfidence, ...(fallback ? { fallbackIntent: fallback } : {}) });
+      return new IntentRouter({ classifier: await classifier, threshold: options.routerThreshold, lowConfidence: options.lowConfidence, ...(fallback ? { fallbackIntent: fallback } : {}) });
     };
     return {
       budget: ASSEMBLER_PROFILE.total,
@@ -123,7 +125,7 @@ class ProductionSession {
   private fed = 0;
   private remembered = 0;
 
-  constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: IntentRouter | undefined) {
+  constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: Promise<IntentRouter | undefined>) {
     this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter });
     this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock });
     this.knowledge = knowledgeBases.get(episode.knowledge);
