@@ -13,6 +13,7 @@ import { logProgress, terminalProgress } from './progress.js';
 import { mergeResults } from './runner/merge.js';
 import { runBenchmark } from './runner/run.js';
 import { listPlugins } from './list.js';
+import { llmLine, resolveLlmConfig } from './llm-config.js';
 import { checkOutputDirectory, checkOutputFile } from './output-paths.js';
 import { checkFormats, writeReportSet } from './report-set.js';
 import { parseSelection } from './selection-flag.js';
@@ -73,6 +74,8 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
   settings.prices.get(settings.scenario.model);
   checkFormats(settings.formats);
   checkOutputDirectory(settings.out);
+  const llm = resolveLlmConfig(config);
+  process.stderr.write(`${llmLine(llm)}\n`);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nstopping after the episodes in flight; press Ctrl-C again to quit now\n');
@@ -84,6 +87,7 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
     registries: { datasets, strategies },
     shard: flags.shard,
     signal: controller.signal,
+    ...(llm ? { llm } : {}),
     onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
   });
   const written = writeReportSet(result, settings.out, settings.formats, true);

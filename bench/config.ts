@@ -36,6 +36,17 @@ export const configSchema = z
     seed: positiveInteger.optional(),
     limit: positiveInteger.optional().describe('replay at most this many episodes of each dataset'),
     turns: z.boolean().optional().describe('keep per-turn rows in result.json (default true)'),
+    llm: z
+      .object({
+        baseURL: z.string().regex(/^https?:\/\//, 'must be an http(s) URL such as https://api.openai.com/v1'),
+        model: z.string().min(1),
+        apiKeyEnv: z.string().min(1).optional().describe('environment variable holding the API key (default CTXBENCH_LLM_API_KEY, then OPENAI_API_KEY); keys never go in the file'),
+        timeoutMs: positiveInteger.optional(),
+        maxRetries: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional()
+      .describe('the OpenAI-compatible endpoint of the LLM-backed parts (router classifier, compaction summarizer); without it (and without CTXBENCH_LLM_BASE_URL) they run offline'),
     check: z
       .object({
         baseline: z.string().min(1).optional(),

@@ -35,6 +35,10 @@ export function markdownSummary(result: RunResult): string {
       lines.push(`| ${cells.join(' | ')} |`);
     }
   }
+  if (result.llm) {
+    const parts = result.llm.parts.map((p) => `${p.strategy} ${p.part}: ${p.mode === 'llm' ? `LLM, ${p.calls} calls, ${p.fallbacks} fell back${p.lastFallbackReason ? ` (last: ${p.lastFallbackReason})` : ''}` : `offline (${p.reason})`}`);
+    lines.push('', `LLM endpoint: ${result.llm.endpoint ? `${result.llm.endpoint} (${result.llm.model})` : 'none'}.${parts.length ? ` ${parts.join('; ')}.` : ''}`);
+  }
   lines.push('', `Replayed ${result.aggregates.reduce((sum, a) => sum + a.turns, 0)} turns in ${(result.timing.durationMs / 1000).toFixed(1)} s (${result.timing.turnsPerSecond} turns/s) on ${result.machine.cpu}, ${result.machine.cores} cores.`);
   return `${lines.join('\n')}\n`;
 }

@@ -17,10 +17,12 @@ import {
   type Episode,
   type IntentProfile,
   type MemoryRetrieval,
+  type Summarizer,
   type TokenCounter,
   type TurnInput,
 } from '../core/index.js';
 import { z } from 'zod';
+import { compactionSummarizer, declareParts, routerClassifier } from './llm-parts.js';
 import { countOption } from './shared.js';
 
 /** Options of the production strategy. */
@@ -94,7 +96,13 @@ export const production = defineStrategy({
   name: 'production',
   description: 'the production assembler: intent routing and context loaders, working memory with compaction, long-term memory retrieval, budgeted cache-friendly sections',
   options: productionOptions,
-  create: (options, { counter }) => {
+  create: (options, { counter, llm }) => {
+    declareParts(llm, {
+      classifier: null,
+      summarizer: null,
+      embedder: 'long-term memory embeds with the offline HashingEmbedder: remote embeddings cannot fall back mid-run (the vector spaces differ)',
+      extractor: 'production stores evicted turns verbatim as memories; it runs no extraction step',
+    });
     const knowledgeBases = new KnowledgeBaseCache(counter);
     // Trained once per profile, in slices (trainAsync), so Ctrl-C is handled during a long training.
     const classifiers = new WeakMap<IntentProfile, Promise<LinearIntentClassifier>>();
@@ -106,11 +114,11 @@ export const production = defineStrategy({
         classifiers.set(profile, classifier);
       }
       const fallback = options.lowConfidence === 'fallback' ? (profile.fallbackIntent ?? profile.intents[0]!.name) : undefined;
-      return new IntentRouter({ classifier: await classifier, threshold: options.routerThreshold, lowConfidence: options.lowConfidence, ...(fallback ? { fallbackIntent: fallback } : {}) });
+      return new IntentRouter({ classifier: routerClassifier(llm, profile, await classifier), threshold: options.routerThreshold, lowConfidence: options.lowConfidence, ...(fallback ? { fallbackIntent: fallback } : {}) });
     };
     return {
       budget: ASSEMBLER_PROFILE.total,
-      startEpisode: (episode) => new ProductionSession(episode, counter, options, knowledgeBases, routerFor(episode.intentProfile)),
+      startEpisode: (episode) => new ProductionSession(episode, counter, options, knowledgeBases, routerFor(episode.intentProfile), compactionSummarizer(llm, counter)),
     };
   },
 });
@@ -125,8 +133,15 @@ class ProductionSession {
   private fed = 0;
   private remembered = 0;
 
-  constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: Promise<IntentRouter | undefined>) {
-    this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter });
+  constructor(
+    private readonly episode: Readonly<Episode>,
+    counter: TokenCounter,
+    options: ProductionOptions,
+    knowledgeBases: KnowledgeBaseCache,
+    router: Promise<IntentRouter | undefined>,
+    summarizer: Summarizer,
+  ) {
+    this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter, summarizer });
     this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock });
     this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };

@@ -1,5 +1,6 @@
 import { defineStrategy, RunningSummary, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { z } from 'zod';
+import { declareParts } from './llm-parts.js';
 import { countOption, fixedMessages, messageSections, recentUnitsStart } from './shared.js';
 
 const SUMMARY_HEADER = 'Summary of the earlier conversation:\n';
@@ -15,27 +16,30 @@ export const summaryBuffer = defineStrategy({
     })
     .strict()
     .refine((o) => o.summaryTokens < o.maxTokens, { message: 'summaryTokens must be below maxTokens', path: ['summaryTokens'] }),
-  create: ({ maxTokens, summaryTokens }, { counter }) => ({
-    budget: maxTokens,
-    startEpisode: () => {
-      const summary = new RunningSummary(counter, summaryTokens);
-      const summaryReserve = summaryTokens + counter.countMessage({ role: 'system', content: SUMMARY_HEADER });
-      return {
-        assemble: (input) => {
-          const { system, query } = fixedMessages(input, maxTokens, counter, summaryReserve);
-          const units = toolExchangeUnits(input.history);
-          // Reserve the summary's full cap so the window never has to shrink when it grows.
-          const room = maxTokens - counter.countMessages([...system, ...query]) - summaryReserve;
-          const start = recentUnitsStart(units, room, counter, summary.coveredUnits);
-          const text = summary.update(units, start);
-          const summaryMessages: ChatMessage[] = text ? [{ role: 'system', content: `${SUMMARY_HEADER}${text}` }] : [];
-          const recent = units.slice(start).flat();
-          return {
-            messages: [...system, ...summaryMessages, ...recent, ...query],
-            sections: messageSections(counter, { system, summary: summaryMessages, history: recent, query }),
-          };
-        },
-      };
-    },
-  }),
+  create: ({ maxTokens, summaryTokens }, { counter, llm }) => {
+    declareParts(llm, { summarizer: 'the running summary is extractive and updated synchronously at every turn' });
+    return {
+      budget: maxTokens,
+      startEpisode: () => {
+        const summary = new RunningSummary(counter, summaryTokens);
+        const summaryReserve = summaryTokens + counter.countMessage({ role: 'system', content: SUMMARY_HEADER });
+        return {
+          assemble: (input) => {
+            const { system, query } = fixedMessages(input, maxTokens, counter, summaryReserve);
+            const units = toolExchangeUnits(input.history);
+            // Reserve the summary's full cap so the window never has to shrink when it grows.
+            const room = maxTokens - counter.countMessages([...system, ...query]) - summaryReserve;
+            const start = recentUnitsStart(units, room, counter, summary.coveredUnits);
+            const text = summary.update(units, start);
+            const summaryMessages: ChatMessage[] = text ? [{ role: 'system', content: `${SUMMARY_HEADER}${text}` }] : [];
+            const recent = units.slice(start).flat();
+            return {
+              messages: [...system, ...summaryMessages, ...recent, ...query],
+              sections: messageSections(counter, { system, summary: summaryMessages, history: recent, query }),
+            };
+          },
+        };
+      },
+    };
+  },
 });

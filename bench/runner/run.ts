@@ -11,6 +11,7 @@ import {
   type DatasetLoader,
   type Episode,
   type InputFileRecord,
+  type LlmConfig,
   type LoadedDataset,
   RESULT_SCHEMA_VERSION,
   TECHCORP_SCENARIO,
@@ -24,6 +25,7 @@ import {
 } from '../../core/index.js';
 import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
+import { LlmUsage } from './llm-usage.js';
 import { planRun } from './plan.js';
 import { scoreProbes } from './probes.js';
 
@@ -70,6 +72,8 @@ export interface RunOptions {
   prices?: PriceTable;
   /** Stops starting new episodes; what finished is kept. */
   signal?: AbortSignal;
+  /** The endpoint of the strategies' LLM-backed parts. @default none: every part runs offline */
+  llm?: LlmConfig;
   onProgress?: (progress: Progress) => void;
 }
 
@@ -88,6 +92,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   prices.get(scenario.model);
   const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario };
   const plan = await planRun({ ...options, model: scenario.model, prices });
+  const llm = new LlmUsage(options.llm);
 
   const loaded: Array<LoadedDataset & { inputs: InputFileRecord[] }> = [];
   const rows: TurnRow[] = [];
@@ -96,7 +101,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
     loaded.push({ ...dataset, episodes });
     for (const { plugin, options: strategyOptions } of plan.strategies) {
-      const strategy = plugin.create(strategyOptions, { counter: context.counter, model: scenario.model });
+      const strategy = plugin.create(strategyOptions, { counter: context.counter, model: scenario.model, llm: llm.forStrategy(plugin.name) });
       rows.push(...(await replayStrategy(dataset.name, plugin.name, strategy, episodes, context, options)));
     }
   }
@@ -123,6 +128,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     mission: missionChecks(aggregates, scenario),
     ...(options.perTurn === false ? {} : { turns: rows }),
     interrupted: options.signal?.aborted ?? false,
+    llm: llm.toRecord(),
   };
 }
 

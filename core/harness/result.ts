@@ -106,6 +106,26 @@ export interface InputFileRecord {
   invalidUtf8?: number;
 }
 
+/** One LLM-backed part of one strategy: whether it ran on the endpoint or offline, and why. */
+export interface LlmPartRecord {
+  strategy: string;
+  part: 'summarizer' | 'extractor' | 'classifier' | 'embedder';
+  mode: 'llm' | 'offline';
+  /** Why the part ran offline. */
+  reason?: string;
+  calls: number;
+  /** Calls the endpoint failed, answered by the offline counterpart. */
+  fallbacks: number;
+  lastFallbackReason?: string;
+}
+
+/** Which LLM endpoint the run used (null: none configured) and what each part did. */
+export interface LlmRecord {
+  endpoint: string | null;
+  model: string | null;
+  parts: LlmPartRecord[];
+}
+
 /** The whole result file. */
 export interface RunResult {
   schemaVersion: number;
@@ -130,4 +150,6 @@ export interface RunResult {
   turns?: TurnRow[];
   /** True when the run was stopped (Ctrl-C) before every episode was replayed. */
   interrupted: boolean;
+  /** The LLM endpoint and which parts ran offline and why (absent in results of older versions). */
+  llm?: LlmRecord;
 }

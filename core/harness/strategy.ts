@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { LlmConfig } from '../llm/client.js';
 import type { ChatMessage, ToolDefinition } from '../messages.js';
 import type { Named } from '../registry.js';
 import type { TokenCounter } from '../tokens/counter.js';
@@ -40,11 +41,26 @@ export interface StrategySession {
   assemble(input: TurnInput): Promise<AssembledContext> | AssembledContext;
 }
 
+/** The LLM-backed parts a strategy may use. */
+export type LlmPart = 'summarizer' | 'extractor' | 'classifier' | 'embedder';
+
+/** The LLM endpoint as a strategy sees it, and where it records which parts ran offline and why. */
+export interface StrategyLlm {
+  /** The endpoint, when one is configured; without it every part runs offline. */
+  readonly config?: LlmConfig;
+  /** Records that a part runs on the LLM (no reason) or offline, and why. */
+  declare(part: LlmPart, offlineReason?: string): void;
+  /** Records one call of an LLM part, with the reason when it fell back to its offline counterpart. */
+  called(part: LlmPart, fallbackReason?: string): void;
+}
+
 /** Shared, read-only services a strategy may use. */
 export interface StrategyEnv {
   counter: TokenCounter;
   /** The model the contexts are for. */
   model: string;
+  /** The LLM endpoint and the record of its use. @default none: every part offline */
+  llm?: StrategyLlm;
 }
 
 /** A configured strategy. */
