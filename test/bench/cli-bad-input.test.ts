@@ -208,3 +208,13 @@ describe('check and config', () => {
     expect(merge.stderr).toContain(`${b} differs from ${a} in config.options.datasets.abcd.limit: 1 vs 2`);
   });
 });
+
+describe('documentation', () => {
+  it('has a README row for every option of every loader and strategy, with its type and default', async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const { datasets } = await import('../../datasets/index.js');
+    const { strategies } = await import('../../strategies/index.js');
+    const { optionRows } = await import('../../bench/list.js');
+    for (const row of [...optionRows(datasets.list()), ...optionRows(strategies.list())]) expect(readme).toContain(row);
+  });
+});
