@@ -19,15 +19,15 @@ const range = (values: number[]) => {
 
 /**
  * What was replayed of a dataset: "12 episodes, 160 turns", or for an interrupted run the episodes
- * and turns each strategy got through ("interrupted: 3 of 12 episodes, 41 of 160 turns replayed").
+ * and turns each strategy got through ("interrupted: 3 of 12 episodes, 41 of 160 turns replayed");
+ * skipped records are counted by the writer.
  */
 export function replayedSummary(result: RunResult, dataset: DatasetEntry): string {
-  const skipped = dataset.skipped.length ? `, ${count(dataset.skipped.length)} records skipped` : '';
-  if (!result.interrupted) return `${count(dataset.episodes)} episodes, ${count(dataset.turns)} turns${skipped}`;
+  if (!result.interrupted) return `${count(dataset.episodes)} episodes, ${count(dataset.turns)} turns`;
   const rows = result.config.strategies.map((strategy) => result.aggregates.find((a) => a.dataset === dataset.name && a.strategy === strategy));
   const episodes = rows.map((a) => a?.episodes ?? 0);
   const turns = rows.map((a) => a?.turns ?? 0);
-  return `interrupted: ${range(episodes)} of ${count(dataset.episodes)} episodes, ${range(turns)} of ${count(dataset.turns)} turns replayed${skipped}`;
+  return `interrupted: ${range(episodes)} of ${count(dataset.episodes)} episodes, ${range(turns)} of ${count(dataset.turns)} turns replayed`;
 }
 
 /** The banner of a partial result, or '' for a complete one. */

@@ -30,7 +30,10 @@ export interface AssembledContext {
   tools?: ToolDefinition[];
   /** Tokens per named section of the context. */
   sections: Record<string, number>;
-  /** Ids of the knowledge documents placed in the context, best first (for retrieval probes). */
+  /**
+   * The knowledge documents the strategy ranked for the query, best first, where it ranks them
+   * (rank metrics use it; a ranked document counts only if its text is also in the context).
+   */
   retrieved?: string[];
   /** The routed intent, for strategies with a router. */
   intent?: { label: string; confidence: number };
@@ -67,7 +70,12 @@ export interface StrategyEnv {
 export interface Strategy {
   /** Declared token budget of every context (prompt tokens as billed), or null for none. */
   readonly budget: number | null;
-  startEpisode(episode: Readonly<Episode>): StrategySession;
+  /**
+   * Starts a conversation. `peer` is another episode of the same dataset, chosen by the runner
+   * the same way in every run and shard; only reference strategies (another conversation's
+   * context) have a use for it.
+   */
+  startEpisode(episode: Readonly<Episode>, peer?: Readonly<Episode>): StrategySession;
 }
 
 /** A strategy plug-in: one file, one line of registration. */
@@ -76,6 +84,11 @@ export interface StrategyPlugin<TOptions extends object = Record<string, unknown
   readonly options: OptionsSchema;
   /** The options used when the caller gives none. */
   readonly defaults: TOptions;
+  /**
+   * A reference context (degenerate contexts, the oracle that knows the answers): replayed and
+   * reported for scale, never judged by the mission check. @default false
+   */
+  readonly reference?: boolean;
   /** Creates the strategy; the options are validated first (a typo or a wrong value is a ConfigError). */
   create(options: Partial<TOptions>, env: StrategyEnv): Strategy;
 }
@@ -83,6 +96,8 @@ export interface StrategyPlugin<TOptions extends object = Record<string, unknown
 /** What a strategy file declares: its name, its options' schema, and how to create it from valid options. */
 export interface StrategyDefinition<S extends OptionsSchema> extends Named {
   options: S;
+  /** See {@link StrategyPlugin.reference}. @default false */
+  reference?: boolean;
   create(options: z.output<S>, env: StrategyEnv): Strategy;
 }
 
@@ -92,6 +107,7 @@ export function defineStrategy<S extends OptionsSchema>(definition: StrategyDefi
     name: definition.name,
     description: definition.description,
     options: definition.options,
+    ...(definition.reference ? { reference: true } : {}),
     defaults: defaultOptions(definition.options),
     create: (options, env) => definition.create(parseOptions('strategy', definition.name, definition.options, options), env),
   };

@@ -56,7 +56,7 @@ describe('plug-in options are validated where they enter', () => {
     expect(run.status).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     expect(result.aggregates[0].budget).toBe(2000);
-    expect(result.config.options.strategies['token-buffer']).toEqual({ maxTokens: 2000 });
+    expect(result.config.strategyOptions['token-buffer']).toEqual({ maxTokens: 2000 });
   });
 
   it('lists every option with its type and default', () => {
@@ -205,7 +205,7 @@ describe('check and config', () => {
     });
     const merge = ctxbench(['merge', a!, b!, '-o', temp()]);
     expect(merge.status).toBe(2);
-    expect(merge.stderr).toContain(`${b} differs from ${a} in config.options.datasets.abcd.limit: 1 vs 2`);
+    expect(merge.stderr).toContain(`${b} differs from ${a} in config.datasetOptions.abcd.limit: 1 vs 2`);
   });
 });
 

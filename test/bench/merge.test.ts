@@ -28,12 +28,12 @@ beforeAll(async () => {
 
 describe('merging shards refuses what is not exactly the shards of one configuration', () => {
   it('refuses shards run with different limits, naming the option', () => {
-    expect(() => mergeResults([run1of2, withLimit])).toThrow(/result 2 differs from result 1 in config.options.datasets.synthetic.limit: absent vs 3/);
+    expect(() => mergeResults([run1of2, withLimit])).toThrow(/result 2 differs from result 1 in config.datasetOptions.synthetic.limit: absent vs 3/);
   });
 
   it('refuses shards run with different dataset options', async () => {
     const other = await run({ index: 2, count: 2 }, { variant: 'b' });
-    expect(() => mergeResults([run1of2, other])).toThrow(/config.options.datasets.synthetic.variant: "a" vs "b"/);
+    expect(() => mergeResults([run1of2, other])).toThrow(/config.datasetOptions.synthetic.variant: "a" vs "b"/);
   });
 
   it('refuses shards of different shard counts', async () => {
