@@ -181,9 +181,10 @@ describe('check and config', () => {
 
   it('refuses a baseline with no aggregates instead of passing with zero gates', () => {
     const dir = temp();
-    const baseline = JSON.parse(readFileSync('bench/baseline/quick.json', 'utf8'));
-    writeFileSync(join(dir, 'empty.json'), JSON.stringify({ ...baseline, aggregates: [], mission: [], turns: [] }));
-    const check = ctxbench(['check', 'bench/baseline/quick.json', '--baseline', join(dir, 'empty.json')]);
+    expect(ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'naive', '-f', 'json', '-o', dir]).status).toBe(0);
+    const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+    writeFileSync(join(dir, 'empty.json'), JSON.stringify({ ...result, aggregates: [], mission: [], turns: [] }));
+    const check = ctxbench(['check', join(dir, 'result.json'), '--baseline', join(dir, 'empty.json')]);
     expect(check.status).toBe(2);
     expect(check.stderr).toContain('the baseline has no aggregates');
   });

@@ -4,14 +4,14 @@ import { defineDataset, Registry, type DatasetLoader, type Episode } from '../..
 import { runBenchmark } from '../../bench/runner/run.js';
 import { retrievalScores } from '../../bench/runner/probes.js';
 import { bootstrapMean, percentile } from '../../core/stats.js';
-import { strategies } from '../../strategies/index.js';
 import { syntheticEpisode } from '../strategies/fixtures.js';
+import { testStrategies } from './results.js';
 
 const synthetic = (episodes: Episode[]) =>
   defineDataset({ name: 'synthetic', description: 'test episodes', options: z.object({}).strict(), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const registries = (episodes: Episode[]) => ({ datasets: new Registry<DatasetLoader<any>>('dataset').register(synthetic(episodes)), strategies });
+const registries = (episodes: Episode[]) => ({ datasets: new Registry<DatasetLoader<any>>('dataset').register(synthetic(episodes)), strategies: testStrategies });
 const episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 20), syntheticEpisode('carol', 'CCC333', 6)];
 const run = (extra: Partial<Parameters<typeof runBenchmark>[0]> = {}) =>
   runBenchmark({ datasets: [{ name: 'synthetic' }], strategies: [{ name: 'naive' }, { name: 'token-buffer' }, { name: 'production' }], registries: registries(episodes), ...extra });
@@ -52,7 +52,7 @@ describe('replay runner', () => {
   });
 
   it('flags turns over the declared budget', async () => {
-    const result = await run({ strategies: [{ name: 'token-buffer', options: { maxTokens: 20 } }] });
+    const result = await run({ strategies: [{ name: 'over-budget', options: { budget: 20 } }] });
     expect(result.aggregates[0]!.budgetViolations).toBeGreaterThan(0);
     expect(result.turns!.every((t) => t.overBudget === t.inputTokens > 20)).toBe(true);
   });
