@@ -1,4 +1,4 @@
-import { ConfigError, gateCounts, PROBE_METRICS, type Aggregate, type CheckReport, type Gate, type GateKind, type RunResult } from '../core/index.js';
+import { ConfigError, gateCounts, InputError, PROBE_METRICS, type Aggregate, type CheckReport, type Gate, type GateKind, type RunResult } from '../core/index.js';
 import { defineThresholds, defineTolerance, type Thresholds, type ThresholdsInput, type Tolerance } from './thresholds.js';
 
 export { defineThresholds, defineTolerance, type Thresholds, type ThresholdsInput, type Tolerance } from './thresholds.js';
@@ -17,7 +17,12 @@ export interface CheckOptions {
 export function checkResult(result: RunResult, options: CheckOptions): CheckReport {
   const thresholds = defineThresholds(options.thresholds);
   const tolerance = defineTolerance(options.tolerance);
-  if (options.baseline) assertComparable(result, options.baseline);
+  if (options.baseline) {
+    if (options.baseline.aggregates.length === 0) {
+      throw new InputError('the baseline has no aggregates (no dataset x strategy was replayed), so there is nothing to compare against', 'pass a baseline result of a completed run, or leave --baseline out');
+    }
+    assertComparable(result, options.baseline);
+  }
   const gates = [
     completenessGate(result),
     ...result.aggregates.map(budgetGate),
@@ -111,8 +116,8 @@ function regressionGates(result: RunResult, baseline: RunResult, tolerance: Tole
   const rise = (value: number) => `baseline ${formatNumber(value)} + ${formatNumber(tolerance.cost * 100)}%`;
   return result.aggregates.flatMap((current) => {
     const before = baseline.aggregates.find((a) => a.dataset === current.dataset && a.strategy === current.strategy);
-    if (!before) return [];
     const pair = `${current.dataset}/${current.strategy}`;
+    if (!before) return [skipped('regression', pair, 'upper', `${pair} is not in the baseline, so it is not compared`)];
     const latencyName = `${pair} latencyMs.p95`;
     return [
       ...metricRegressionGates(pair, current, before, tolerance.metric),

@@ -1,10 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { ConfigError, CtxbenchError, didYouMean, MEMORY_URL_ENV, PriceTable, sharedCounter, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
+import { CtxbenchError, MEMORY_URL_ENV, PriceTable, sharedCounter, TECHCORP_SCENARIO } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
-import { writeChunksAtomic, writeFileAtomic } from '../reports/json.js';
+import { writeFileAtomic } from '../reports/json.js';
 import { TurnLog } from '../reports/turn-log.js';
 import { junitXml } from '../reports/junit.js';
 import { markdownSummary } from '../reports/markdown.js';
@@ -16,6 +16,11 @@ import { logProgress, terminalProgress } from './progress.js';
 import { mergeResults } from './runner/merge.js';
 import { formatShownTurn, showTurn } from './show.js';
 import { runBenchmark } from './runner/run.js';
+import { listPlugins } from './list.js';
+import { llmLine, resolveLlmConfig } from './llm-config.js';
+import { checkOutputDirectory, checkOutputFile } from './output-paths.js';
+import { checkFormats, writeReportSet } from './report-set.js';
+import { parseSelection } from './selection-flag.js';
 
 const positiveInteger = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -54,8 +59,8 @@ function runSettings(flags: RunFlags, config: CtxbenchConfig) {
   const withLimit = (entry: Selected) => (limit ? { ...entry, options: { ...entry.options, limit } } : entry);
   const model = flags.model ?? config.model ?? TECHCORP_SCENARIO.model;
   return {
-    datasets: (flags.dataset ? selected(flags.dataset) : selected(config.datasets ?? DEFAULT_DATASETS())).map(withLimit),
-    strategies: flags.strategy ? selected(flags.strategy) : selected(config.strategies ?? strategies.names()),
+    datasets: (flags.dataset ? flags.dataset.map((entry) => parseSelection('-d', entry, datasets)) : selected(config.datasets ?? DEFAULT_DATASETS())).map(withLimit),
+    strategies: flags.strategy ? flags.strategy.map((entry) => parseSelection('-s', entry, strategies)) : selected(config.strategies ?? strategies.names()),
     scenario: { ...TECHCORP_SCENARIO, ...config.scenario, model, ...(flags.conversations ? { conversationsPerMonth: flags.conversations } : {}) },
     prices: new PriceTable(config.prices),
     out: flags.out ?? config.out ?? 'ctxbench-results',
@@ -72,6 +77,10 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
   // --no-turns defaults `turns` to true; only an explicit flag may override the config file.
   const settings = runSettings({ ...flags, turns: command.getOptionValueSource('turns') === 'cli' ? flags.turns : undefined }, config);
   settings.prices.get(settings.scenario.model);
+  checkFormats(settings.formats);
+  checkOutputDirectory(settings.out);
+  const llm = resolveLlmConfig(config);
+  process.stderr.write(`${llmLine(llm)}\n`);
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nstopping after the episodes in flight; press Ctrl-C again to quit now\n');
@@ -86,35 +95,16 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
       registries: { datasets, strategies },
       shard: flags.shard,
       signal: controller.signal,
+      ...(llm ? { llm } : {}),
       onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
       ...(log ? { onTurns: (rows) => log.append(rows) } : {}),
     });
-    const written = writeReports(result, settings.out, settings.formats, log);
+    const written = writeReportSet(result, settings.out, settings.formats, true, log);
     process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
     if (result.interrupted) process.exitCode = 130;
   } finally {
     log?.remove();
   }
-}
-
-/** Writes the chosen report formats into `dir`, the per-turn rows from `log` when given; returns the paths written. */
-function writeReports(result: RunResult, dir: string, formats: string[], log?: TurnLog): string[] {
-  const known = REPORT_WRITERS.map((w) => w.name);
-  for (const format of formats) {
-    if (!known.includes(format)) throw new ConfigError(`unknown report format "${format}"`, didYouMean(format, known));
-  }
-  return REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((writer) => {
-    if (log && writer.writeWithLog) {
-      return Object.entries(writer.writeWithLog(result, log)).map(([file, content]) => {
-        writeChunksAtomic(join(dir, file), content);
-        return join(dir, file);
-      });
-    }
-    return Object.entries(writer.write(result)).map(([file, content]) => {
-      writeFileAtomic(join(dir, file), content);
-      return join(dir, file);
-    });
-  });
 }
 
 const metricFloor = (value: string, floors: Record<string, number> = {}) => {
@@ -135,6 +125,7 @@ interface CheckFlags {
 
 async function checkCommand(resultPath: string, flags: CheckFlags): Promise<void> {
   const gate = (await loadConfig(flags.config)).config.check ?? {};
+  if (flags.junit) checkOutputFile(flags.junit, '--junit');
   const baseline = flags.baseline ?? gate.baseline;
   const latency = flags.latencyTolerance ?? gate.latencyTolerance;
   const report = checkResult(readResult(resultPath), {
@@ -158,8 +149,8 @@ export function buildCli(): Command {
     .command('run')
     .description('replay recorded conversations through context strategies and write the result and a summary')
     .option('--config <file>', 'configuration file (default: ctxbench.config.{ts,mjs,js,json} in the working directory)')
-    .option('-d, --dataset <names...>', `datasets to replay (default: ${DEFAULT_DATASETS().join(', ')})`)
-    .option('-s, --strategy <names...>', `strategies to compare (default: all: ${strategies.names().join(', ')})`)
+    .option('-d, --dataset <names...>', `datasets to replay, each name[:key=value,...] (default: ${DEFAULT_DATASETS().join(', ')})`)
+    .option('-s, --strategy <names...>', `strategies to compare, each name[:key=value,...] such as token-buffer:maxTokens=2000 (default: all: ${strategies.names().join(', ')})`)
     .option('-m, --model <model>', `model whose prices and tokenizer apply (default: ${TECHCORP_SCENARIO.model})`)
     .option('--conversations <n>', `conversations a month, for the monthly projection (default: ${TECHCORP_SCENARIO.conversationsPerMonth})`, positiveInteger('--conversations'))
     .option('-o, --out <dir>', 'output directory (default: ctxbench-results)')
@@ -177,7 +168,9 @@ export function buildCli(): Command {
     .option('-o, --out <dir>', 'output directory', 'ctxbench-results')
     .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name).filter((n) => n !== 'json'))
     .action((resultPath: string, flags: { out: string; format: string[] }) => {
-      process.stdout.write(`wrote ${writeReports(readResult(resultPath), flags.out, flags.format).join(', ')}\n`);
+      checkFormats(flags.format);
+      checkOutputDirectory(flags.out);
+      process.stdout.write(`wrote ${writeReportSet(readResult(resultPath), flags.out, flags.format, false).join(', ')}\n`);
     });
   program
     .command('merge')
@@ -186,8 +179,10 @@ export function buildCli(): Command {
     .option('-o, --out <dir>', 'output directory', 'ctxbench-results')
     .option('-f, --format <formats...>', `report formats (${REPORT_WRITERS.map((w) => w.name).join(', ')})`, REPORT_WRITERS.map((w) => w.name))
     .action((paths: string[], flags: { out: string; format: string[] }) => {
-      const merged = mergeResults(paths.map((path) => readResult(path)));
-      process.stdout.write(`${markdownSummary(merged)}\nwrote ${writeReports(merged, flags.out, flags.format).join(', ')}\n`);
+      checkFormats(flags.format);
+      checkOutputDirectory(flags.out);
+      const merged = mergeResults(paths.map((path) => readResult(path)), paths);
+      process.stdout.write(`${markdownSummary(merged)}\nwrote ${writeReportSet(merged, flags.out, flags.format, true).join(', ')}\n`);
     });
   program
     .command('check')
@@ -220,10 +215,9 @@ export function buildCli(): Command {
     });
   program
     .command('list')
-    .description('list the registered datasets, strategies and priced models')
+    .description('list the registered datasets and strategies with their options and defaults, and the priced models')
     .action(() => {
-      const section = (title: string, rows: Array<{ name: string; description: string }>) => `${title}\n${rows.map((r) => `  ${r.name.padEnd(18)} ${r.description}`).join('\n')}\n`;
-      process.stdout.write(`${section('datasets', datasets.list())}\n${section('strategies', strategies.list())}\npriced models\n  ${new PriceTable().models().join(', ')}\n`);
+      process.stdout.write(`${listPlugins('datasets', datasets.list())}\n${listPlugins('strategies', strategies.list())}\npriced models\n  ${new PriceTable().models().join(', ')}\n`);
     });
   program
     .command('demo')

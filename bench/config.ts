@@ -56,6 +56,17 @@ export const configSchema = z
       .discriminatedUnion('store', [z.object({ store: z.literal('in-process') }).strict(), z.object({ store: z.literal('postgres'), url: z.string().min(1, 'must be a postgres:// connection URL') }).strict()])
       .optional()
       .describe("where strategies that keep long-term memory keep it: { store: 'postgres', url } (PostgreSQL with pgvector), else in process (default; or set CTXBENCH_MEMORY_URL)"),
+    llm: z
+      .object({
+        baseURL: z.string().regex(/^https?:\/\//, 'must be an http(s) URL such as https://api.openai.com/v1'),
+        model: z.string().min(1),
+        apiKeyEnv: z.string().min(1).optional().describe('environment variable holding the API key (default CTXBENCH_LLM_API_KEY, then OPENAI_API_KEY); keys never go in the file'),
+        timeoutMs: positiveInteger.optional(),
+        maxRetries: z.number().int().min(0).optional(),
+      })
+      .strict()
+      .optional()
+      .describe('the OpenAI-compatible endpoint of the LLM-backed parts (router classifier, compaction summarizer); without it (and without CTXBENCH_LLM_BASE_URL) they run offline'),
     check: z
       .object({
         baseline: z.string().min(1).optional(),
@@ -97,14 +108,23 @@ export async function loadConfig(path: string | undefined, cwd = process.cwd()):
   if (!existsSync(file)) throw new ConfigError(`config file ${file} does not exist`, 'pass an existing path to --config, or leave it out to use ctxbench.config.* in the working directory');
   let content: unknown;
   try {
-    content = file.endsWith('.json') ? JSON.parse(readFileSync(file, 'utf8')) : ((await import(pathToFileURL(file).href)) as { default?: unknown }).default;
+    content = file.endsWith('.json') ? JSON.parse(readFileSync(file, 'utf8')) : await defaultExport(file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`config file ${file} could not be read: ${(error as Error).message}`, file.endsWith('.json') ? 'fix the JSON syntax' : 'make the module export the configuration as its default export (export default defineConfig({...}))');
   }
   return { file, config: validateConfig(content, file) };
 }
 
-/** The JSON Schema of the configuration file, for editors and CI linters. */
-export function configJsonSchema(): Record<string, unknown> {
-  return { $id: 'https://ctxbench.dev/ctxbench.schema.json', title: 'ctxbench configuration', ...z.toJSONSchema(configSchema, { io: 'input' }) };
+/** The default export of a config module; a module without one is named with what to export. */
+async function defaultExport(file: string): Promise<unknown> {
+  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  if (!('default' in module) || module.default === undefined) {
+    const named = Object.keys(module);
+    throw new ConfigError(
+      `config file ${file} has no default export${named.length ? ` (it exports ${named.join(', ')})` : ''}`,
+      'export the configuration as the default export: export default defineConfig({ ... }) (import { defineConfig } from \'ctxbench/config\')',
+    );
+  }
+  return module.default;
 }

@@ -56,9 +56,10 @@ export class DataError extends CtxbenchError {
     readonly field: string,
     readonly expected: string,
     got?: unknown,
+    hint = 'correct or remove that record, or set the dataset option lenient to true to skip malformed records (config: { name, options: { lenient: true } }; command line: -d <dataset>:lenient=true)',
   ) {
     const seen = got === undefined ? '' : `, got ${describeValue(got)}`;
-    super('E_DATA', `${file}: ${record}: ${field} ${expected}${seen}`, 'correct or remove that record, or pass --lenient to skip malformed records');
+    super('E_DATA', `${file}: ${record}: ${field} ${expected}${seen}`, hint);
   }
 }
 

@@ -1,5 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import { z } from 'zod';
+import { defineDataset } from '../core/harness/dataset.js';
+import { inputFile } from '../core/harness/options.js';
 import type { Episode, KnowledgeDocument, Probe, Turn } from '../core/harness/episode.js';
 import { factProbesFromToolCalls } from '../core/harness/facts.js';
 import { containsNormalized, normalizeForMatch } from '../core/harness/match.js';
@@ -7,19 +9,8 @@ import type { ChatMessage, ToolCall } from '../core/messages.js';
 import { abcdGuidelineProfile } from './abcd-intents.js';
 import { retailSnapshot } from './customer-snapshots.js';
 import { availableFromStart } from './chat-messages.js';
-import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile } from './records.js';
+import { collectEpisodes, loadOptionFields, InputRecord, readJsonFile } from './records.js';
 
-/** Options of the ABCD loader: the dialogues plus the three files that describe the agent's world. */
-export interface AbcdOptions extends LoadOptions {
-  /** Dialogues: an array, or the upstream `{ train, dev, test }` object of arrays. @default the bundled abcd_sample.json */
-  dialogues: string;
-  /** Agent guidelines by flow and subflow. @default the bundled guidelines.json */
-  guidelines: string;
-  /** Required action sequence by subflow. @default the bundled kb.json */
-  kb: string;
-  /** Flows, subflows, actions and slot values. @default the bundled ontology.json */
-  ontology: string;
-}
 
 /** What the ontology tells the loader: subflows by flow, action names and slots, enumerable slot values. */
 interface Ontology {
@@ -39,6 +30,20 @@ interface DialogueContext {
 type Scenario = Record<string, Record<string, unknown>>;
 
 const data = (name: string) => fileURLToPath(new URL(`./data/abcd/${name}`, import.meta.url));
+
+/** Options of the ABCD loader: the dialogues plus the three files that describe the agent's world. */
+const abcdOptions = z
+  .object({
+    dialogues: inputFile('dialogues: an array, or the upstream { train, dev, test } object of arrays', data('abcd_sample.json')),
+    guidelines: inputFile('agent guidelines by flow and subflow', data('guidelines.json')),
+    kb: inputFile('required action sequence by subflow', data('kb.json')),
+    ontology: inputFile('flows, subflows, actions and slot values', data('ontology.json')),
+    ...loadOptionFields,
+  })
+  .strict();
+
+/** Options of the ABCD loader. */
+export type AbcdOptions = z.output<typeof abcdOptions>;
 const SYSTEM_PROMPT =
   'You are a customer-support agent for an online clothing retailer. Identify what the customer needs, ' +
   'follow the company guideline for that request step by step, take the required actions, and keep replies short.';
@@ -57,12 +62,11 @@ const FUNCTION_WORDS = new Set(['the', 'up', 'in', 'out']);
  * shared by all episodes. A malformed dialogue, or one whose subflow has no guideline, throws a
  * DataError or under `lenient` is skipped and listed; malformed guidelines, kb or ontology always throw.
  */
-export const abcd = defineDataset<AbcdOptions>({
+export const abcd = defineDataset({
   name: 'abcd',
   description: 'ABCD retail customer service: dialogues with agent actions, per-subflow guidelines and a knowledge base',
-  defaults: () => ({ dialogues: data('abcd_sample.json'), guidelines: data('guidelines.json'), kb: data('kb.json'), ontology: data('ontology.json') }),
+  options: abcdOptions,
   async load(options) {
-    checkLoadOptions(options, ['dialogues', 'guidelines', 'kb', 'ontology']);
     const [dialogues, guidelines, kb, ontologyValue] = await Promise.all(
       [options.dialogues, options.guidelines, options.kb, options.ontology].map(readJsonFile),
     );

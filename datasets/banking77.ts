@@ -1,23 +1,26 @@
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import { z } from 'zod';
+import { defineDataset } from '../core/harness/dataset.js';
+import { inputFile, optionalInputFile } from '../core/harness/options.js';
 import type { Episode } from '../core/harness/episode.js';
-import { ConfigError, DataError } from '../core/errors.js';
+import { DataError } from '../core/errors.js';
 import { intentProfileFromExamples } from '../core/routing/intent-profile.js';
-import { checkLoadOptions, collectEpisodes, InputRecord, readTextFile, type PendingRecord } from './records.js';
+import { collectEpisodes, loadOptionFields, InputRecord, readTextFile, type PendingRecord } from './records.js';
 
 /** A CSV of single-turn banking queries with header `text,category` (the intent label). */
-export interface Banking77Options extends LoadOptions {
-  /** The CSV file whose rows are replayed. @default the bundled train.csv */
-  file: string;
-  /** A CSV of the same shape whose rows train the router; then every row of `file` is replayed. */
-  trainFile?: string;
-  /**
-   * Without `trainFile`, every `holdout`-th row of `file` is replayed and the other rows train
-   * the router, so routing is never scored on its own training data. @default 5
-   */
-  holdout?: number;
-}
+const banking77Options = z
+  .object({
+    file: inputFile('the CSV (header text,category) whose rows are replayed', fileURLToPath(new URL('./data/banking77/train.csv', import.meta.url))),
+    trainFile: optionalInputFile('a CSV of the same shape whose rows train the router; then every row of file is replayed'),
+    // Without trainFile, routing is never scored on its own training data.
+    holdout: z.number().int('must be a whole number').min(2, 'must be 2 or more').default(5).describe('without trainFile: replay every holdout-th row of file, train the router on the others'),
+    ...loadOptionFields,
+  })
+  .strict();
+
+/** Options of the banking77 loader. */
+export type Banking77Options = z.output<typeof banking77Options>;
 
 const DATASET = 'banking77';
 const COLUMNS = ['text', 'category'] as const;
@@ -64,16 +67,12 @@ function toEpisode(at: InputRecord, row: number, record: string[], columns: { te
 }
 
 /** banking77: single-turn banking queries labelled with one of 77 intents, for routing accuracy. */
-export const banking77 = defineDataset<Banking77Options>({
+export const banking77 = defineDataset({
   name: DATASET,
   description: 'banking77: single-turn online-banking queries, each labelled with one of 77 intents (CC BY 4.0, PolyAI)',
-  defaults: () => ({ file: fileURLToPath(new URL('./data/banking77/train.csv', import.meta.url)) }),
+  options: banking77Options,
   async load(options) {
-    checkLoadOptions(options, ['file']);
-    const holdout = options.holdout ?? 5;
-    if (!options.trainFile && !(Number.isInteger(holdout) && holdout >= 2)) {
-      throw new ConfigError(`banking77 holdout = ${String(options.holdout)} must be a whole number of at least 2`, 'replay every n-th row with holdout: n (default 5), or pass a trainFile');
-    }
+    const holdout = options.holdout;
     const rows = await readRows(options.file);
     const isReplayed = (index: number) => options.trainFile !== undefined || (index + 1) % holdout === 0;
     const replayed = collectEpisodes(rows.filter((row) => isReplayed(row.index)).map((row) => row.pending), options);

@@ -1,18 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { DataError } from '../core/errors.js';
-import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import { z } from 'zod';
+import { defineDataset } from '../core/harness/dataset.js';
+import { inputFile } from '../core/harness/options.js';
 import type { Episode, KnowledgeDocument, SkippedRecord } from '../core/harness/episode.js';
-import { checkLoadOptions, InputRecord, readTextFile } from './records.js';
+import { InputRecord, loadOptionFields, readTextFile } from './records.js';
 
-/** Options of the BEIR loader: a corpus, its queries and graded relevance judgements. */
-export interface BeirOptions extends LoadOptions {
-  /** JSON lines `{ _id, title?, text, metadata? }`. @default the bundled beir-airline-policy corpus */
-  corpus: string;
-  /** JSON lines `{ _id, text }`. @default the bundled beir-airline-policy queries */
-  queries: string;
-  /** Tab-separated `query-id corpus-id score` with that header line. @default the bundled qrels/test.tsv */
-  qrels: string;
-}
 
 interface Query {
   id: string;
@@ -35,6 +28,19 @@ const data = (name: string) => fileURLToPath(new URL(`./data/beir-airline-policy
 const QRELS_HEADER = ['query-id', 'corpus-id', 'score'];
 const SYSTEM_PROMPT = 'You are a customer-support agent. Answer the question using the relevant knowledge documents.';
 
+/** Options of the BEIR loader: a corpus, its queries and graded relevance judgements. */
+const beirOptions = z
+  .object({
+    corpus: inputFile('JSON lines { _id, title?, text, metadata? }', data('corpus.jsonl')),
+    queries: inputFile('JSON lines { _id, text }', data('queries.jsonl')),
+    qrels: inputFile('tab-separated query-id, corpus-id, score with that header line', data('qrels/test.tsv')),
+    ...loadOptionFields,
+  })
+  .strict();
+
+/** Options of the BEIR loader. */
+export type BeirOptions = z.output<typeof beirOptions>;
+
 /**
  * BEIR layout (corpus, queries, qrels) for any corpus with relevance judgements. One episode per
  * query with at least one judgement of grade > 0: no recorded messages, one turn posing the query,
@@ -42,12 +48,11 @@ const SYSTEM_PROMPT = 'You are a customer-support agent. Answer the question usi
  * Malformed lines throw a DataError naming the file and line, or under `lenient` are skipped and
  * listed; a bad qrels header always throws, as no row can be read without it.
  */
-export const beir = defineDataset<BeirOptions>({
+export const beir = defineDataset({
   name: 'beir',
   description: 'BEIR-format retrieval set: a corpus, queries and graded relevance judgements',
-  defaults: () => ({ corpus: data('corpus.jsonl'), queries: data('queries.jsonl'), qrels: data('qrels/test.tsv') }),
+  options: beirOptions,
   async load(options) {
-    checkLoadOptions(options, ['corpus', 'queries', 'qrels']);
     const [corpusText, queriesText, qrelsText] = await Promise.all([options.corpus, options.queries, options.qrels].map(readTextFile));
     const sink: LineSink = { lenient: options.lenient ?? false, skipped: [] };
     const knowledge = readCorpus(options.corpus, corpusText!, sink);

@@ -1,19 +1,32 @@
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, DataError } from '../core/errors.js';
-import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import { z } from 'zod';
+import { DataError } from '../core/errors.js';
+import { defineDataset } from '../core/harness/dataset.js';
+import { inputFileList } from '../core/harness/options.js';
 import type { DatasetNote, Episode, SkippedRecord, Turn } from '../core/harness/episode.js';
 import type { ChatMessage } from '../core/messages.js';
-import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile } from './records.js';
-
-/** Options of the LoCoMo loader: one JSON file per conversation. */
-export interface LocomoOptions extends LoadOptions {
-  /** Conversation files, each one LoCoMo conversation object. @default the ten bundled locomo10 files */
-  files: string[];
-}
+import { collectEpisodes, loadOptionFields, InputRecord, readJsonFile } from './records.js';
 
 const DATA_DIR = fileURLToPath(new URL('./data/locomo/', import.meta.url));
+
+/** Options of the LoCoMo loader: one JSON file per conversation. */
+const locomoOptions = z
+  .object({
+    files: inputFileList('conversation files, each one LoCoMo conversation object', () =>
+      readdirSync(DATA_DIR)
+        .filter((name) => name.endsWith('.json'))
+        .sort()
+        .map((name) => join(DATA_DIR, name)),
+      'the ten bundled locomo10 files',
+    ),
+    ...loadOptionFields,
+  })
+  .strict();
+
+/** Options of the LoCoMo loader. */
+export type LocomoOptions = z.output<typeof locomoOptions>;
 const SYSTEM_PROMPT =
   'You are an assistant that remembers a long relationship between two people across many chat sessions. ' +
   'Answer questions about what they said and did, using the dates of the sessions.';
@@ -39,18 +52,11 @@ type FileContents = { file: string; value: unknown } | { file: string; error: Da
  * question left with no evidence is noted as `unscored` (its evidence recall is not scored).
  * Structural errors throw a DataError, or under `lenient` skip the conversation or question and list it in `skipped`.
  */
-export const locomo = defineDataset<LocomoOptions>({
+export const locomo = defineDataset({
   name: 'locomo',
   description: 'LoCoMo long-term conversational memory: 10 multi-session conversations with evidence-annotated questions',
-  defaults: () => ({
-    files: readdirSync(DATA_DIR)
-      .filter((name) => name.endsWith('.json'))
-      .sort()
-      .map((name) => join(DATA_DIR, name)),
-  }),
+  options: locomoOptions,
   async load(options) {
-    checkFiles(options.files);
-    checkLoadOptions(options, []);
     const contents = await Promise.all(options.files.map(readConversationFile));
     const annotationNotes: DatasetNote[] = [];
     const skippedQuestions: SkippedRecord[] = [];
@@ -68,12 +74,6 @@ export const locomo = defineDataset<LocomoOptions>({
     return { name: 'locomo', episodes, skipped: [...skipped, ...skippedQuestions], notes: annotationNotes };
   },
 });
-
-function checkFiles(files: unknown): void {
-  if (!Array.isArray(files) || files.length === 0 || !files.every((file) => typeof file === 'string' && file !== '')) {
-    throw new ConfigError(`option "files" must be a non-empty list of file paths, got ${JSON.stringify(files)}`, "pass files: ['<conversation>.json'] or use the loader's defaults()");
-  }
-}
 
 async function readConversationFile(file: string): Promise<FileContents> {
   try {

@@ -1,15 +1,22 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineDataset, type EpisodeStream, type LoadOptions } from '../core/harness/dataset.js';
+import { z } from 'zod';
+import { defineDataset, type EpisodeStream } from '../core/harness/dataset.js';
+import { inputFile } from '../core/harness/options.js';
 import type { Episode } from '../core/harness/episode.js';
 import { parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
-import { checkLoadOptions, EpisodeCollector, InputRecord, readTextLines } from './records.js';
+import { EpisodeCollector, loadOptionFields, InputRecord, readTextLines } from './records.js';
 
 /** A JSONL file of conversations in the OpenAI fine-tuning chat format, one `{"messages": [...]}` per line. */
-export interface OpenAiJsonlOptions extends LoadOptions {
-  /** The JSONL file. @default the bundled example.jsonl (four synthetic conversations) */
-  file: string;
-}
+const openAiJsonlOptions = z
+  .object({
+    file: inputFile('the JSONL file, one {"messages": [...]} per line', fileURLToPath(new URL('./data/openai-jsonl/example.jsonl', import.meta.url))),
+    ...loadOptionFields,
+  })
+  .strict();
+
+/** Options of the OpenAI chat JSONL loader. */
+export type OpenAiJsonlOptions = z.output<typeof openAiJsonlOptions>;
 
 const DATASET = 'openai-jsonl';
 
@@ -48,7 +55,6 @@ function toEpisode(at: InputRecord, line: string, lineNumber: number): Episode {
 
 /** The conversations of the file, one line at a time. */
 function streamConversations(options: OpenAiJsonlOptions): EpisodeStream {
-  checkLoadOptions(options, ['file']);
   const collector = new EpisodeCollector(options);
   async function* episodes(): AsyncGenerator<Episode> {
     let lineNumber = 0;
@@ -65,10 +71,10 @@ function streamConversations(options: OpenAiJsonlOptions): EpisodeStream {
 }
 
 /** Bring your own logs: conversations in the OpenAI fine-tuning chat format, with tool calls and results. */
-export const openAiJsonl = defineDataset<OpenAiJsonlOptions>({
+export const openAiJsonl = defineDataset({
   name: DATASET,
   description: 'your own conversation logs as JSONL in the OpenAI fine-tuning chat format ({"messages": [...]} per line, tool calls included)',
-  defaults: () => ({ file: fileURLToPath(new URL('./data/openai-jsonl/example.jsonl', import.meta.url)) }),
+  options: openAiJsonlOptions,
   async load(options) {
     const { name, episodes, skipped } = streamConversations(options);
     const loaded: Episode[] = [];

@@ -1,7 +1,8 @@
 import { open, readFile } from 'node:fs/promises';
 import type { LoadOptions } from '../core/harness/dataset.js';
 import type { Episode, SkippedRecord } from '../core/harness/episode.js';
-import { ConfigError, DataError } from '../core/errors.js';
+import { z } from 'zod';
+import { DataError } from '../core/errors.js';
 
 /** One record of an input file: where it is, and how to check it and turn it into an episode. */
 export class InputRecord {
@@ -120,18 +121,11 @@ export async function readJsonFile(file: string): Promise<unknown> {
   }
 }
 
-/** Checks the options of a file-based loader: each named option is a path, `limit` a count. */
-export function checkLoadOptions(options: LoadOptions, pathOptions: readonly string[]): void {
-  for (const key of pathOptions) {
-    const value = (options as Record<string, unknown>)[key];
-    if (typeof value !== 'string' || value === '') {
-      throw new ConfigError(`option "${key}" must be a file path, got ${JSON.stringify(value)}`, `pass ${key}: '<path>' or use the loader's defaults()`);
-    }
-  }
-  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 0)) {
-    throw new ConfigError(`option "limit" must be a whole number >= 0, got ${JSON.stringify(options.limit)}`, 'pass limit: 10, or leave it out to load everything');
-  }
-}
+/** The options every loader takes besides its input files. */
+export const loadOptionFields = {
+  lenient: z.boolean().default(false).describe('skip malformed records (listed in the result) instead of failing'),
+  limit: z.number().int('must be a whole number').min(0, 'must be 0 or more').optional().describe('keep at most this many episodes, in file order (--limit sets it)'),
+};
 
 /** A record waiting to be converted: its location, and the conversion that may throw a DataError. */
 export interface PendingRecord {

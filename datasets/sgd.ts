@@ -2,30 +2,36 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DataError } from '../core/errors.js';
-import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import { z } from 'zod';
+import { defineDataset } from '../core/harness/dataset.js';
+import { inputFile } from '../core/harness/options.js';
 import type { Episode, Fact, FactProbe, Probe, Turn } from '../core/harness/episode.js';
 import { factOf, leafValues, ORIGIN_OF_ROLE, type StatedText } from '../core/harness/facts.js';
 import { normalizeForMatch } from '../core/harness/match.js';
 import type { ChatMessage, ToolCall, ToolDefinition } from '../core/messages.js';
 import type { LabelledExample } from '../core/routing/classifier.js';
-import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile, type PendingRecord } from './records.js';
+import { collectEpisodes, InputRecord, loadOptionFields, readJsonFile, type PendingRecord } from './records.js';
 import { sgdIntentProfile } from './sgd-intents.js';
 import { intentLabel, readSchema, schemaTools, toolName, type SgdSchema } from './sgd-schema.js';
 
 /** Options of the SGD loader: a schema file and the dialogues it describes, plus training data for the router. */
-export interface SgdOptions extends LoadOptions {
-  /** The replayed split's `schema.json`. @default the bundled dev/schema.json */
-  schema: string;
-  /** Dialogue files, or folders whose `dialogues_*.json` are read in name order. @default the bundled dev/ folder */
-  dialogues: string | string[];
-  /** The training split's `schema.json` (its descriptions train the router too). @default the bundled train/schema.json */
-  trainSchema?: string;
-  /** Training dialogue files or folders: their user turns train the router; never the replayed ones. @default the bundled train/ folder */
-  trainDialogues?: string | string[];
-}
+const paths = (description: string, bundled: string) =>
+  z.union([z.string().min(1, 'must be a file or folder path'), z.array(z.string().min(1, 'must be a file or folder path')).min(1, 'must list at least one path')]).default(bundled).describe(description);
+
+const sgdOptions = z
+  .object({
+    schema: inputFile("the replayed split's schema.json", fileURLToPath(new URL('./data/sgd/dev/schema.json', import.meta.url))),
+    dialogues: paths('dialogue files, or folders whose dialogues_*.json are read in name order', fileURLToPath(new URL('./data/sgd/dev', import.meta.url))),
+    trainSchema: inputFile("the training split's schema.json (its descriptions train the router too)", fileURLToPath(new URL('./data/sgd/train/schema.json', import.meta.url))),
+    trainDialogues: paths('training dialogue files or folders: their user turns train the router; never the replayed ones', fileURLToPath(new URL('./data/sgd/train', import.meta.url))),
+    ...loadOptionFields,
+  })
+  .strict();
+
+/** Options of the SGD loader. */
+export type SgdOptions = z.output<typeof sgdOptions>;
 
 const DATASET = 'sgd';
-const data = (path: string) => fileURLToPath(new URL(`./data/sgd/${path}`, import.meta.url));
 const SYSTEM_PROMPT =
   'You are a virtual assistant connected to many services (travel, banking, restaurants, media, ...). ' +
   'Find out what the user wants, ask for the details a service needs, call the service with exactly the values the user gave, and report its results briefly.';
@@ -53,12 +59,11 @@ interface Frame {
  * all episodes. A call to a service or method the schema does not define, a missing field or a
  * bad file is a DataError naming the file, dialogue and field; `lenient` skips bad dialogues.
  */
-export const sgd = defineDataset<SgdOptions>({
+export const sgd = defineDataset({
   name: DATASET,
   description: 'Schema-Guided Dialogue: multi-domain conversations with service calls, tool schemas and active intents (Google, CC BY-SA 4.0)',
-  defaults: () => ({ schema: data('dev/schema.json'), dialogues: data('dev'), trainSchema: data('train/schema.json'), trainDialogues: data('train') }),
+  options: sgdOptions,
   async load(options) {
-    checkLoadOptions(options, ['schema', ...(options.trainSchema === undefined ? [] : ['trainSchema'])]);
     const [dialogueFiles, trainFiles] = await Promise.all([dialoguePaths('dialogues', options.dialogues), options.trainDialogues === undefined ? [] : dialoguePaths('trainDialogues', options.trainDialogues)]);
     const replayed = new Set(dialogueFiles.map((file) => resolve(file)));
     const overlap = trainFiles.find((file) => replayed.has(resolve(file)));

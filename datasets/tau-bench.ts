@@ -1,27 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import { z } from 'zod';
+import { defineDataset } from '../core/harness/dataset.js';
+import { inputFile } from '../core/harness/options.js';
 import type { CustomerRecord, Episode, KnowledgeDocument, Turn } from '../core/harness/episode.js';
 import type { ChatMessage, ToolDefinition } from '../core/messages.js';
 import { availableFromStart, parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
 import { airlineSnapshot } from './customer-snapshots.js';
-import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile, readTextFile, type PendingRecord } from './records.js';
-
-/** Paths of a tau-bench airline recording: trajectories plus the airline database and policy they ran against. */
-export interface TauBenchOptions extends LoadOptions {
-  /** JSON array of `{ task_id, reward, info: { task: { user_id } }, traj, trial }`. @default the bundled gpt-4o-airline.json */
-  trajectories: string;
-  /** JSON object of user records keyed by user id, each listing its `reservations` ids. @default the bundled users.json */
-  users: string;
-  /** JSON object of reservation records keyed by reservation id. @default the bundled reservations.json */
-  reservations: string;
-  /**
-   * The agent policy in markdown: the system prompt where a trajectory records none, and the
-   * episodes' knowledge, one document per section (for the policy probe). @default the bundled policy.md
-   */
-  policy: string;
-  /** JSON array of the agent's tool definitions in OpenAI function format. @default the bundled tools.json (see its SOURCE.md) */
-  tools: string;
-}
+import { collectEpisodes, loadOptionFields, InputRecord, readJsonFile, readTextFile, type PendingRecord } from './records.js';
 
 const DATASET = 'tau-bench-airline';
 
@@ -41,6 +26,21 @@ const GOVERNING_SECTIONS: Readonly<Record<string, readonly string[]>> = {
 };
 
 const bundled = (name: string) => fileURLToPath(new URL(`./data/tau-bench-airline/${name}`, import.meta.url));
+
+/** Paths of a tau-bench airline recording: trajectories plus the airline database and policy they ran against. */
+const tauBenchOptions = z
+  .object({
+    trajectories: inputFile('JSON array of { task_id, reward, info: { task: { user_id } }, traj, trial }', bundled('gpt-4o-airline.json')),
+    users: inputFile('JSON object of user records keyed by user id, each listing its reservations', bundled('users.json')),
+    reservations: inputFile('JSON object of reservation records keyed by reservation id', bundled('reservations.json')),
+    policy: inputFile('the agent policy in markdown: the system prompt where a trajectory records none, and the knowledge, one document per section', bundled('policy.md')),
+    tools: inputFile("the agent's tool definitions, a JSON array in OpenAI function format (see the bundled SOURCE.md)", bundled('tools.json')),
+    ...loadOptionFields,
+  })
+  .strict();
+
+/** Options of the tau-bench airline loader. */
+export type TauBenchOptions = z.output<typeof tauBenchOptions>;
 
 /** The policy as knowledge: one document per markdown section, heading included, so no text is lost. */
 function policySections(markdown: string): KnowledgeDocument[] {
@@ -143,18 +143,11 @@ function toEpisode(at: InputRecord, value: unknown, source: TrajectorySource): E
 }
 
 /** tau-bench airline: recorded agent trajectories replayed against the airline policy and database. */
-export const tauBenchAirline = defineDataset<TauBenchOptions>({
+export const tauBenchAirline = defineDataset({
   name: DATASET,
   description: 'tau-bench airline: 200 recorded GPT-4o customer-service trajectories with tool calls, the airline policy and its user/reservation database (MIT, Sierra)',
-  defaults: () => ({
-    trajectories: bundled('gpt-4o-airline.json'),
-    users: bundled('users.json'),
-    reservations: bundled('reservations.json'),
-    policy: bundled('policy.md'),
-    tools: bundled('tools.json'),
-  }),
+  options: tauBenchOptions,
   async load(options) {
-    checkLoadOptions(options, ['trajectories', 'users', 'reservations', 'policy', 'tools']);
     const [trajectories, users, reservations, policy, toolFile] = await Promise.all([
       readJsonFile(options.trajectories),
       readJsonFile(options.users),

@@ -38,6 +38,16 @@ function toCsv<T>(records: readonly T[], columns: ReadonlyArray<Column<T>>): str
   );
 }
 
+/** A run's partial-result mark, on every row of every CSV. */
+const interruptedColumn = <T>(result: RunResult): Column<T> => ({ header: 'interrupted', cell: () => result.interrupted });
+
+/** One row per input file of every dataset: option, path, SHA-256, bytes, records. */
+export function inputsCsv(result: RunResult): string {
+  const rows = result.datasets.flatMap((d) => (d.inputs ?? []).map((input) => ({ dataset: d.name, ...input, invalidUtf8: input.invalidUtf8 ?? 0 })));
+  type Row = (typeof rows)[number];
+  return toCsv(rows, [...fields<Row>('dataset', 'option', 'path', 'sha256', 'bytes', 'records', 'invalidUtf8'), interruptedColumn<Row>(result)]);
+}
+
 /** One row per dataset x strategy: tokens, cache share, cost, latency, budget violations, and each probe metric's mean and 95% CI. */
 export function summaryCsv(result: RunResult): string {
   const metricColumns = metricsPresent(result.aggregates.map((a) => a.metrics)).flatMap((metric): Array<Column<Aggregate>> => [
@@ -45,15 +55,20 @@ export function summaryCsv(result: RunResult): string {
     { header: `${metric}.ciLow`, cell: (a) => a.metrics[metric]?.ci95[0] },
     { header: `${metric}.ciHigh`, cell: (a) => a.metrics[metric]?.ci95[1] },
   ]);
-  return toCsv(result.aggregates, [...SUMMARY_COLUMNS, ...metricColumns]);
+  const loaded: Array<Column<Aggregate>> = [
+    { header: 'datasetEpisodes', cell: (a) => result.datasets.find((d) => d.name === a.dataset)?.episodes },
+    { header: 'datasetTurns', cell: (a) => result.datasets.find((d) => d.name === a.dataset)?.turns },
+  ];
+  return toCsv(result.aggregates, [...SUMMARY_COLUMNS, ...metricColumns, ...loaded, interruptedColumn<Aggregate>(result)]);
 }
 
 /** The columns of turns.csv: the fixed ones, then `section:<name>` (sorted) and `score:<metric>` columns. */
-function turnColumns(sectionNames: readonly string[], metrics: readonly ProbeMetric[]): Array<Column<TurnRow>> {
+function turnColumns(sectionNames: readonly string[], metrics: readonly ProbeMetric[], result: RunResult): Array<Column<TurnRow>> {
   return [
     ...TURN_COLUMNS,
     ...sectionNames.map((name): Column<TurnRow> => ({ header: `section:${name}`, cell: (t) => t.sections[name] })),
     ...metrics.map((metric): Column<TurnRow> => ({ header: `score:${metric}`, cell: (t) => t.scores[metric] })),
+    interruptedColumn<TurnRow>(result),
   ];
 }
 
@@ -61,12 +76,12 @@ function turnColumns(sectionNames: readonly string[], metrics: readonly ProbeMet
 export function turnsCsv(result: RunResult): string {
   if (!result.turns) throw new InputError('the result has no per-turn rows', 'rerun the benchmark without --no-turns to keep them');
   const sectionNames = [...new Set(result.turns.flatMap((t) => Object.keys(t.sections)))].sort();
-  return toCsv(result.turns, turnColumns(sectionNames, metricsPresent(result.turns.map((t) => t.scores))));
+  return toCsv(result.turns, turnColumns(sectionNames, metricsPresent(result.turns.map((t) => t.scores)), result));
 }
 
 /** turns.csv from a turn log, written a row at a time: the same text as `turnsCsv` of the same rows. */
-export function writeTurnsCsv(log: TurnLog, write: (chunk: string) => void): void {
-  const columns = turnColumns(log.sections, log.metrics);
+export function writeTurnsCsv(log: TurnLog, write: (chunk: string) => void, result: RunResult): void {
+  const columns = turnColumns(log.sections, log.metrics, result);
   write(toCsv([], columns));
   log.forEach((row) => write(stringify([columns.map((column) => column.cell(row))], CSV_OPTIONS)));
 }

@@ -1,4 +1,5 @@
 import type { Aggregate, MissionCheck, RunResult } from '../core/index.js';
+import { inputLine, interruptedBanner, replayedSummary } from './run-facts.js';
 import { costFidelityChart, escapeHtml as esc, formatMs, latencyChart, latencyHistogram, mainFidelityMetric, sectionColors, sectionTokensChart, strategyColors } from './html-charts.js';
 
 const number = (value: number, decimals = 0) => value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
@@ -9,9 +10,9 @@ const points = (delta: number) => `${delta >= 0 ? '+' : '−'}${Math.abs(delta *
 /** The aggregates of one dataset, in the run's strategy order. */
 interface DatasetView {
   name: string;
-  episodes: number;
-  turns: number;
-  skipped: number;
+  /** What was replayed, in words (episodes, turns, skipped records; partial counts when interrupted). */
+  facts: string;
+  inputs: string[];
   aggregates: Aggregate[];
   mission: MissionCheck | undefined;
 }
@@ -19,9 +20,8 @@ interface DatasetView {
 function datasetViews(result: RunResult): DatasetView[] {
   return result.datasets.map((d) => ({
     name: d.name,
-    episodes: d.episodes,
-    turns: d.turns,
-    skipped: d.skipped.length,
+    facts: `${replayedSummary(result, d)}${d.skipped.length ? `, ${number(d.skipped.length)} records skipped` : ''}`,
+    inputs: (d.inputs ?? []).map(inputLine),
     aggregates: result.aggregates.filter((a) => a.dataset === d.name),
     mission: result.mission.find((m) => m.dataset === d.name),
   }));
@@ -130,8 +130,8 @@ function datasetTable(v: DatasetView, colors: Map<string, string>): string {
     const cells = [number(a.inputTokens.mean), number(a.inputTokens.p50), number(a.inputTokens.p95), pct(a.cachedShare), usd(a.costPerConversation, 4), `${formatMs(a.latencyMs.p50)} / ${formatMs(a.latencyMs.p95)}`, number(a.budgetViolations)];
     return `<tr class="${roleOf(a.strategy)}">${strategyCell(a.strategy, colors)}${cells.map((c) => `<td class="num">${c}</td>`).join('')}${metricCells.join('')}</tr>`;
   });
-  const facts = `${number(v.episodes)} episodes, ${number(v.turns)} turns${v.skipped ? `, ${number(v.skipped)} records skipped` : ''}`;
-  return `<h3 class="sub">${esc(v.name)} <span class="muted">(${facts})</span></h3>
+  const inputs = v.inputs.length ? `<ul class="muted">${v.inputs.map((line) => `<li>input: ${esc(line)}</li>`).join('')}</ul>` : '';
+  return `<h3 class="sub">${esc(v.name)} <span class="muted">(${esc(v.facts)})</span></h3>${inputs}
 <div class="scroll"><table class="details"><thead><tr>${head.map((h, i) => `<th scope="col"${i ? ' class="num"' : ''}>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
@@ -157,6 +157,7 @@ export function htmlReport(result: RunResult): string {
   const colors = strategyColors([...new Set([...result.config.strategies, ...result.aggregates.map((a) => a.strategy)])]);
   const scenario = result.config.scenario;
   const body = [
+    ...(result.interrupted ? [`<p class="banner"><strong>${esc(interruptedBanner(result))}</strong></p>`] : []),
     verdictSection(result, views, colors),
     chartSections(result, views, colors),
     `<section id="tables"><h2>Per-dataset results</h2>${views.map((v) => datasetTable(v, colors)).join('')}</section>`,

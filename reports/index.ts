@@ -1,5 +1,5 @@
 import type { RunResult } from '../core/index.js';
-import { summaryCsv, turnsCsv, writeTurnsCsv } from './csv.js';
+import { inputsCsv, summaryCsv, turnsCsv, writeTurnsCsv } from './csv.js';
 import { htmlReport } from './html.js';
 import { resultJson, writeResultJson } from './json.js';
 import { markdownSummary } from './markdown.js';
@@ -15,6 +15,8 @@ export const HTML_TURNS_LIMIT = 100_000;
 export interface ReportWriter {
   readonly name: string;
   readonly description: string;
+  /** Every file the writer may write, so a new run can remove the ones an earlier run left. */
+  readonly files: readonly string[];
   /** Files to write, by name; empty when the result lacks what the format needs. */
   write(result: RunResult): Record<string, string>;
   /**
@@ -29,20 +31,23 @@ export const REPORT_WRITERS: readonly ReportWriter[] = [
   {
     name: 'json',
     description: 'the versioned result (result.json)',
+    files: ['result.json'],
     write: (result) => ({ 'result.json': resultJson(result) }),
     writeWithLog: (result, log) => ({ 'result.json': (write) => writeResultJson(result, log, write) }),
   },
-  { name: 'md', description: 'a Markdown summary for pull requests and CI job summaries (summary.md)', write: (result) => ({ 'summary.md': markdownSummary(result) }) },
+  { name: 'md', description: 'a Markdown summary for pull requests and CI job summaries (summary.md)', files: ['summary.md'], write: (result) => ({ 'summary.md': markdownSummary(result) }) },
   {
     name: 'html',
     description: 'a self-contained HTML report with charts that opens offline (report.html)',
+    files: ['report.html'],
     write: (result) => ({ 'report.html': htmlReport(result) }),
     writeWithLog: (result, log) => ({ 'report.html': (write) => write(htmlReport(log.count <= HTML_TURNS_LIMIT ? { ...result, turns: log.all() } : result)) }),
   },
   {
     name: 'csv',
-    description: 'summary.csv, and turns.csv when the result has per-turn rows',
-    write: (result) => ({ 'summary.csv': summaryCsv(result), ...(result.turns ? { 'turns.csv': turnsCsv(result) } : {}) }),
-    writeWithLog: (result, log) => ({ 'summary.csv': (write) => write(summaryCsv(result)), 'turns.csv': (write) => writeTurnsCsv(log, write) }),
+    description: 'summary.csv, inputs.csv (the files replayed), and turns.csv when the result has per-turn rows',
+    files: ['summary.csv', 'inputs.csv', 'turns.csv'],
+    write: (result) => ({ 'summary.csv': summaryCsv(result), 'inputs.csv': inputsCsv(result), ...(result.turns ? { 'turns.csv': turnsCsv(result) } : {}) }),
+    writeWithLog: (result, log) => ({ 'summary.csv': (write) => write(summaryCsv(result)), 'inputs.csv': (write) => write(inputsCsv(result)), 'turns.csv': (write) => writeTurnsCsv(log, write, result) }),
   },
 ];

@@ -1,4 +1,5 @@
 import type { RunResult } from '../core/index.js';
+import { inputLine, interruptedBanner, replayedSummary } from './run-facts.js';
 
 const usd = (value: number) => `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
@@ -7,6 +8,7 @@ const estimate = (e: { mean: number; ci95: [number, number] } | undefined) => (e
 /** A Markdown summary sized for a pull-request comment: the mission verdict first, then a table per dataset. */
 export function markdownSummary(result: RunResult): string {
   const lines = [`# ctxbench: ${result.config.scenario.name} scenario, ${result.config.model}`, ''];
+  if (result.interrupted) lines.push(`**${interruptedBanner(result)}**`, '');
   const rules = result.mission[0];
   const target = rules ? `production at most ${rules.costTarget * 100}% of naive's cost, every fidelity metric non-inferior (paired 95% interval of the difference above -${rules.tolerance * 100} pts)` : 'production against naive';
   lines.push(`${result.config.scenario.conversationsPerMonth.toLocaleString('en-US')} conversations a month; cost target: ${target}.`, '');
@@ -20,7 +22,8 @@ export function markdownSummary(result: RunResult): string {
   for (const dataset of result.datasets) {
     const rows = result.aggregates.filter((a) => a.dataset === dataset.name);
     const metricNames = [...new Set(rows.flatMap((a) => Object.keys(a.metrics)))] as Array<keyof (typeof rows)[number]['metrics']>;
-    lines.push('', `## ${dataset.name} (${dataset.episodes} episodes, ${dataset.turns} turns${datasetCounts(dataset)})`, '');
+    lines.push('', `## ${dataset.name} (${replayedSummary(result, dataset)}${datasetCounts(dataset)})`, '');
+    if (dataset.inputs?.length) lines.push(...dataset.inputs.map((input) => `- input: ${inputLine(input)}`), '');
     const header = ['strategy', 'tokens/call (p50 / p95)', 'cached', '$/conversation', 'latency p50 / p95', 'over budget', ...metricNames];
     lines.push(`| ${header.join(' | ')} |`, `| --- |${header.slice(1).map(() => ' ---: |').join('')}`);
     for (const a of rows) {
@@ -35,6 +38,10 @@ export function markdownSummary(result: RunResult): string {
       ];
       lines.push(`| ${cells.join(' | ')} |`);
     }
+  }
+  if (result.llm) {
+    const parts = result.llm.parts.map((p) => `${p.strategy} ${p.part}: ${p.mode === 'llm' ? `LLM, ${p.calls} calls, ${p.fallbacks} fell back${p.lastFallbackReason ? ` (last: ${p.lastFallbackReason})` : ''}` : `offline (${p.reason})`}`);
+    lines.push('', `LLM endpoint: ${result.llm.endpoint ? `${result.llm.endpoint} (${result.llm.model})` : 'none'}.${parts.length ? ` ${parts.join('; ')}.` : ''}`);
   }
   lines.push('', `Replayed ${result.aggregates.reduce((sum, a) => sum + a.turns, 0)} turns in ${(result.timing.durationMs / 1000).toFixed(1)} s (${result.timing.turnsPerSecond} turns/s) on ${result.machine.cpu}, ${result.machine.cores} cores.`);
   return `${lines.join('\n')}\n`;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineStrategy, type ChatMessage } from '../core/index.js';
 import { episodeTools, messageSections, queryMessages, renderCustomer, renderKnowledge, withTools } from './shared.js';
 
@@ -5,7 +6,7 @@ import { episodeTools, messageSections, queryMessages, renderCustomer, renderKno
 export const naive = defineStrategy({
   name: 'naive',
   description: 'every tool + system prompt + every knowledge document + the full customer record + the complete history; no budget',
-  defaults: {},
+  options: z.object({}).strict(),
   create: (_options, { counter }) => ({
     budget: null,
     startEpisode: (episode) => {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineStrategy, messageToText, normalizeForMatch, type ChatMessage, type Probe, type ToolDefinition, type TurnInput } from '../core/index.js';
 import { messageSections, queryMessages } from './shared.js';
 
@@ -50,7 +51,7 @@ function calledTools(input: TurnInput): ToolDefinition[] {
 export const oracle = defineStrategy({
   name: 'oracle',
   description: 'reference that knows the answers: system prompt, the tools called, exactly what the probes need, the query',
-  defaults: {},
+  options: z.object({}).strict(),
   reference: true,
   create: (_options, { counter }) => ({
     budget: null,

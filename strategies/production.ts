@@ -21,21 +21,26 @@ import {
   type Episode,
   type IntentProfile,
   type MemoryRetrieval,
+  type Summarizer,
   type TokenCounter,
   type TurnInput,
 } from '../core/index.js';
-import { userTextNewestFirst } from './shared.js';
+import { z } from 'zod';
+import { compactionSummarizer, declareParts, routerClassifier } from './llm-parts.js';
+import { countOption, userTextNewestFirst } from './shared.js';
 
 /** Options of the production strategy. */
-export interface ProductionOptions {
-  /** Lowest confidence routed to one intent alone. @default 0.5 */
-  routerThreshold: number;
-  /** Below the threshold: load the top two intents' context, or fall back to general context. @default 'top-two' */
-  lowConfidence: 'top-two' | 'fallback';
-  /** Working memory: messages and tokens kept verbatim before compaction. @default 40, 2000 */
-  workingMessages: number;
-  workingTokens: number;
-}
+const productionOptions = z
+  .object({
+    routerThreshold: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5).describe('lowest confidence routed to one intent alone'),
+    lowConfidence: z.enum(['top-two', 'fallback']).default('top-two').describe("below the threshold: load the top two intents' context, or fall back to general context"),
+    workingMessages: countOption('working memory: messages kept verbatim before compaction', 40),
+    workingTokens: countOption('working memory: tokens kept verbatim before compaction', 2000),
+  })
+  .strict();
+
+/** Options of the production strategy. */
+export type ProductionOptions = z.output<typeof productionOptions>;
 
 /** Words of customer text the router reads: the query first, then earlier user messages, newest first. */
 const ROUTED_WORDS = 120;
@@ -50,11 +55,12 @@ class StickyIntents {
   private current: string[] | undefined;
   private confidence = 0;
 
-  constructor(private readonly router: IntentRouter | undefined) {}
+  constructor(private readonly routerPromise: Promise<IntentRouter | undefined>) {}
 
   async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; label?: string; confidence?: number }> {
-    if (!this.router || query.trim() === '') return { intents: this.current };
-    const trace = await this.router.route(userTextNewestFirst(query, history, ROUTED_WORDS));
+    const router = await this.routerPromise;
+    if (!router || query.trim() === '') return { intents: this.current };
+    const trace = await router.route(userTextNewestFirst(query, history, ROUTED_WORDS));
     if (!this.current || trace.decision === 'confident' || trace.confidence > this.confidence) {
       this.current = trace.intents;
       this.confidence = trace.confidence;
@@ -89,24 +95,31 @@ function memoryRetrieval(pipeline: MemoryRetrievalPipeline): MemoryRetrieval {
 }
 
 /** The production assembler as it stands: routing and loaders, working and long-term memory, budgeted sections. */
-export const production = defineStrategy<ProductionOptions>({
+export const production = defineStrategy({
   name: 'production',
   description: 'the production assembler: intent routing and context loaders, working memory with compaction, long-term memory retrieval, budgeted cache-friendly sections',
-  defaults: { routerThreshold: 0.5, lowConfidence: 'top-two', workingMessages: 40, workingTokens: 2000 },
-  create: (options, { counter, memory }) => {
+  options: productionOptions,
+  create: (options, { counter, llm, memory }) => {
+    declareParts(llm, {
+      classifier: null,
+      summarizer: null,
+      embedder: 'long-term memory embeds with the offline HashingEmbedder: remote embeddings cannot fall back mid-run (the vector spaces differ)',
+      extractor: 'production stores evicted turns verbatim as memories; it runs no extraction step',
+    });
     // One store (one connection pool) for every episode; without one, each episode keeps its memory in process.
     const store = memoryStoreFor(memory, identityOf(new HashingEmbedder()));
     const knowledgeBases = new KnowledgeBaseCache(counter);
-    const classifiers = new WeakMap<IntentProfile, LinearIntentClassifier>();
-    const routerFor = (profile: IntentProfile | undefined) => {
+    // Trained once per profile, in slices (trainAsync), so Ctrl-C is handled during a long training.
+    const classifiers = new WeakMap<IntentProfile, Promise<LinearIntentClassifier>>();
+    const routerFor = async (profile: IntentProfile | undefined) => {
       if (!profile) return undefined;
       let classifier = classifiers.get(profile);
       if (!classifier) {
-        classifier = LinearIntentClassifier.train(profileExamples(profile));
+        classifier = LinearIntentClassifier.trainAsync(profileExamples(profile));
         classifiers.set(profile, classifier);
       }
       const fallback = options.lowConfidence === 'fallback' ? (profile.fallbackIntent ?? profile.intents[0]!.name) : undefined;
-      return new IntentRouter({ classifier, threshold: options.routerThreshold, lowConfidence: options.lowConfidence, ...(fallback ? { fallbackIntent: fallback } : {}) });
+      return new IntentRouter({ classifier: routerClassifier(llm, profile, await classifier), threshold: options.routerThreshold, lowConfidence: options.lowConfidence, ...(fallback ? { fallbackIntent: fallback } : {}) });
     };
     // One tool router per catalog and profile: the episodes of a dataset share both.
     const toolRouters = new WeakMap<object, ToolRouter>();
@@ -124,7 +137,8 @@ export const production = defineStrategy<ProductionOptions>({
       budget: ASSEMBLER_PROFILE.total,
       startEpisode: (episode) => {
         const router = routerFor(episode.intentProfile);
-        return new ProductionSession(episode, counter, options, knowledgeBases, router, toolRouterFor(episode, router), store);
+        const tools = router.then((trained) => toolRouterFor(episode, trained));
+        return new ProductionSession(episode, counter, options, knowledgeBases, router, tools, compactionSummarizer(llm, counter), store);
       },
     };
   },
@@ -133,7 +147,7 @@ export const production = defineStrategy<ProductionOptions>({
 class ProductionSession {
   private readonly working: WorkingMemory;
   private readonly longTerm: LongTermMemory;
-  private readonly assembler: ProductionContextAssembler;
+  private readonly assembler: Promise<ProductionContextAssembler>;
   private readonly intents: StickyIntents;
   private readonly knowledge: KnowledgeBase;
   private clock = new Date(0);
@@ -146,22 +160,19 @@ class ProductionSession {
     counter: TokenCounter,
     options: ProductionOptions,
     knowledgeBases: KnowledgeBaseCache,
-    router: IntentRouter | undefined,
-    tools: ToolRouter | undefined,
+    router: Promise<IntentRouter | undefined>,
+    tools: Promise<ToolRouter | undefined>,
+    summarizer: Summarizer,
     store: MemoryStore | undefined,
   ) {
-    this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter });
+    this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter, summarizer });
     this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock, ...(store ? { store } : {}) });
     this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
-    this.assembler = new ProductionContextAssembler({
-      systemPrompt: episode.systemPrompt,
-      customers: new InMemoryCustomerData(episode.dataset, new Map([[episode.userId, snapshot]])),
-      knowledge: this.knowledge,
-      memory: memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter })),
-      counter,
-      ...(tools ? { tools } : {}),
-    });
+    const memory = memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter }));
+    const customers = new InMemoryCustomerData(episode.dataset, new Map([[episode.userId, snapshot]]));
+    // The tool router needs the trained intent router; the assembler is built once both are there.
+    this.assembler = tools.then((toolRouter) => new ProductionContextAssembler({ systemPrompt: episode.systemPrompt, customers, knowledge: this.knowledge, memory, counter, ...(toolRouter ? { tools: toolRouter } : {}) }));
     this.intents = new StickyIntents(router);
   }
 
@@ -169,7 +180,7 @@ class ProductionSession {
     if (input.now) this.clock = new Date(input.now);
     await this.feed(input.history);
     const routed = await this.intents.next(input.query, input.history);
-    const assembly = await this.assembler.assemble({
+    const assembly = await (await this.assembler).assemble({
       userId: this.episode.userId,
       query: input.query,
       history: this.working.messages,

@@ -1,7 +1,7 @@
-import { defineStrategy, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
-import { ToolIndexCache } from './retrieval.js';
-import { fuseRanks, HistoryIndex } from './retrieval.js';
-import { renderUnits, withTools } from './shared.js';
+import { defineStrategy, fitFixedParts, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
+import { fuseRanks, HistoryIndex, ToolIndexCache } from './retrieval.js';
+import { z } from 'zod';
+import { countOption, renderUnits, withTools } from './shared.js';
 
 /** Upper bound of the tokens of a "# Retrieved ..." header and its separators. */
 const HEADER_TOKENS = 8;
@@ -22,7 +22,13 @@ interface Candidate {
 export const rag = defineStrategy({
   name: 'rag',
   description: 'the top retrieved tools + system prompt + the top retrieved history turns and knowledge chunks for the current query, within a token budget',
-  defaults: { maxTokens: 3000, candidates: 30, tools: 4 },
+  options: z
+    .object({
+      maxTokens: countOption('token budget of every context (prompt tokens as billed)', 3000),
+      candidates: countOption('candidates retrieved from knowledge and from history before fusion', 30),
+      tools: countOption('tools retrieved by BM25 over their names and descriptions (0 sends none)', 4, 0),
+    })
+    .strict(),
   create: ({ maxTokens, candidates, tools: toolCount }, { counter }) => {
     const knowledgeBases = new KnowledgeBaseCache(counter);
     const toolIndexes = new ToolIndexCache(counter);
@@ -36,7 +42,9 @@ export const rag = defineStrategy({
           assemble: (input) => {
             const units = toolExchangeUnits(input.history);
             history.sync(units);
-            const queryMessage: ChatMessage = { role: 'user', content: input.query };
+            // The query and system prompt alone may be over the budget (a 20,000-character message): fit them first.
+            const fixed = fitFixedParts({ system: input.episode.systemPrompt, query: input.query }, maxTokens, counter, HEADER_TOKENS * 2);
+            const queryMessage: ChatMessage = { role: 'user', content: fixed.query! };
             const fromKnowledge: Candidate[] = knowledge
               .search(input.query, candidates)
               .map((chunk) => ({ id: chunk.id, kind: 'knowledge', text: chunk.text, documentId: chunk.documentId }));
@@ -49,7 +57,7 @@ export const rag = defineStrategy({
             const render = (kept: Candidate[]): ChatMessage[] => {
               const docs = kept.filter((c) => c.kind === 'knowledge').map((c) => c.text);
               const turns = kept.filter((c) => c.kind === 'history').sort((a, b) => a.unit! - b.unit!).map((c) => c.text);
-              const parts = [input.episode.systemPrompt, docs.length ? `# Retrieved knowledge\n${docs.join('\n\n')}` : '', turns.length ? `# Retrieved conversation\n${turns.join('\n')}` : ''];
+              const parts = [fixed.system, docs.length ? `# Retrieved knowledge\n${docs.join('\n\n')}` : '', turns.length ? `# Retrieved conversation\n${turns.join('\n')}` : ''];
               return [{ role: 'system', content: parts.filter(Boolean).join('\n\n') }, queryMessage];
             };
             const tools = toolIndex.search(input.history, input.query, toolCount, maxTokens - counter.countMessages(render([])) - HEADER_TOKENS * 2);

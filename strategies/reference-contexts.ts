@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineStrategy, type AssembledContext, type ChatMessage, type Episode, type StrategyPlugin, type TurnInput } from '../core/index.js';
 import { messageSections, queryMessages, renderCustomer, renderKnowledge } from './shared.js';
 
@@ -6,11 +7,11 @@ import { messageSections, queryMessages, renderCustomer, renderKnowledge } from 
  * so each must score far below naive on the headline metrics, or the probes cannot tell good
  * contexts from bad ones. They are references: replayed and shown for scale, never judged.
  */
-function referenceContext(name: string, description: string, build: (input: TurnInput, peer: Readonly<Episode> | undefined) => ChatMessage[]): StrategyPlugin<Record<string, never>> {
+function referenceContext(name: string, description: string, build: (input: TurnInput, peer: Readonly<Episode> | undefined) => ChatMessage[]): StrategyPlugin<Record<string, unknown>> {
   return defineStrategy({
     name,
     description,
-    defaults: {},
+    options: z.object({}).strict(),
     reference: true,
     create: (_options, { counter }) => ({
       budget: null,

@@ -1,4 +1,10 @@
-import { messageToText, TOOL_TOKENS, type AssembledContext, type ChatMessage, type CustomerRecord, type Episode, type KnowledgeDocument, type TokenCounter, type ToolDefinition, type TurnInput } from '../core/index.js';
+import { z } from 'zod';
+import { fitFixedParts, messageToText, TOOL_TOKENS, type AssembledContext, type ChatMessage, type CustomerRecord, type Episode, type KnowledgeDocument, type TokenCounter, type ToolDefinition, type TurnInput } from '../core/index.js';
+
+/** A whole-number count option of at least `min`, with its default and description. */
+export function countOption(description: string, fallback: number, min = 1) {
+  return z.number().int('must be a whole number').min(min, `must be ${min} or more`).default(fallback).describe(description);
+}
 
 /** The turn's own query as a user message, when the turn poses one (LoCoMo questions, single-turn queries). */
 export function queryMessages(input: TurnInput): ChatMessage[] {
@@ -9,6 +15,15 @@ export function queryMessages(input: TurnInput): ChatMessage[] {
 export function userTextNewestFirst(query: string, history: readonly ChatMessage[], words: number): string {
   const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
   return [query, ...said.reverse()].join(' ').split(/\s+/).slice(0, words).join(' ');
+}
+
+/**
+ * The system prompt and the turn's query as messages, shrunk to leave `reserve` tokens of `budget`
+ * when they alone would not (see fitFixedParts), so a budgeted strategy never exceeds its budget.
+ */
+export function fixedMessages(input: TurnInput, budget: number, counter: TokenCounter, reserve = 0): { system: ChatMessage[]; query: ChatMessage[] } {
+  const fitted = fitFixedParts({ system: input.episode.systemPrompt, ...(input.turn.query === undefined ? {} : { query: input.turn.query }) }, budget, counter, reserve);
+  return { system: [{ role: 'system', content: fitted.system }], query: fitted.query === undefined ? [] : [{ role: 'user', content: fitted.query }] };
 }
 
 /** Every knowledge document, in full, under its title. */

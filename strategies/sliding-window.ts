@@ -1,11 +1,12 @@
 import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
-import { episodeTools, messageSections, queryMessages, withTools } from './shared.js';
+import { z } from 'zod';
+import { countOption, episodeTools, messageSections, queryMessages, withTools } from './shared.js';
 
 /** Every tool, the system prompt and the last N messages, widened so no tool result loses its call. */
 export const slidingWindow = defineStrategy({
   name: 'sliding-window',
   description: 'every tool + system prompt + the last N messages (never splitting a tool call from its result)',
-  defaults: { messages: 12 },
+  options: z.object({ messages: countOption('messages kept, widened so no tool result loses its call', 12) }).strict(),
   create: ({ messages: windowSize }, { counter }) => ({
     budget: null,
     startEpisode: (episode) => {

@@ -1,18 +1,18 @@
-import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
-import { episodeTools, messageSections, queryMessages, recentUnitsStart, withTools } from './shared.js';
+import { defineStrategy, toolExchangeUnits } from '../core/index.js';
+import { z } from 'zod';
+import { countOption, episodeTools, fixedMessages, messageSections, recentUnitsStart, withTools } from './shared.js';
 
 /** Every tool (as many as fit), the system prompt and as many recent messages as fit the token limit. */
 export const tokenBuffer = defineStrategy({
   name: 'token-buffer',
   description: 'every tool + system prompt + as many recent messages as fit a token limit (tools included)',
-  defaults: { maxTokens: 3000 },
+  options: z.object({ maxTokens: countOption('token budget of every context (prompt tokens as billed)', 3000) }).strict(),
   create: ({ maxTokens }, { counter }) => ({
     budget: maxTokens,
-    startEpisode: (episode) => {
-      const system: ChatMessage[] = [{ role: 'system', content: episode.systemPrompt }];
+    startEpisode: () => {
       return {
         assemble: (input) => {
-          const query = queryMessages(input);
+          const { system, query } = fixedMessages(input, maxTokens, counter);
           const fixed = counter.countMessages([...system, ...query]);
           const tools = episodeTools(input.episode, counter, maxTokens - fixed);
           const units = toolExchangeUnits(input.history);

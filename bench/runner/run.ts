@@ -4,6 +4,7 @@ import {
   sharedCounter,
   type DatasetLoader,
   type Episode,
+  type LlmConfig,
   type MemoryStoreConfig,
   RESULT_SCHEMA_VERSION,
   TECHCORP_SCENARIO,
@@ -20,6 +21,8 @@ import { missionChecks } from './verdict.js';
 import { datasetPasses, type DatasetSummary } from './source.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
 import { type Peers, type ReplayContext } from './episode.js';
+import { LlmUsage } from './llm-usage.js';
+import { planRun } from './plan.js';
 import { inProcessReplayer, workerReplayer } from './pool.js';
 import { inOrder } from './schedule.js';
 import { strategies as bundledStrategies } from '../../strategies/index.js';
@@ -83,11 +86,11 @@ export interface RunOptions {
   memory?: MemoryStoreConfig;
   /** Stops starting new episodes; what finished is kept. */
   signal?: AbortSignal;
+  /** The endpoint of the strategies' LLM-backed parts; with one, the replay runs in this thread. @default none: every part runs offline */
+  llm?: LlmConfig;
   onProgress?: (progress: Progress) => void;
 }
 
-/** Most worker threads a run may start. */
-const MAX_CONCURRENCY = 64;
 /** Turns a batch of episodes aims at: enough that posting it to a worker costs little next to replaying it. */
 const BATCH_TURNS = 24;
 /** Batches started and not yet handed on, per thread: keeps every thread busy past a slow episode, and memory bounded. */
@@ -116,11 +119,14 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const prices = options.prices ?? new PriceTable();
   prices.get(scenario.model);
   const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, ...(options.memory ? { memory: options.memory } : {}) };
-  const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), selection: s }));
-  const repeated = options.strategies.map((s) => s.name).find((name, i, names) => names.indexOf(name) !== i);
-  if (repeated) throw new ConfigError(`strategy "${repeated}" is selected twice`, 'compare option variants in separate runs, or register the variant under its own name');
-  validateShard(options.shard);
-  const concurrency = validateConcurrency(options.concurrency ?? 1);
+  // Everything is checked (plug-ins, options, input files, concurrency, shard) before any work is done.
+  const plan = await planRun({ ...options, model: scenario.model, prices });
+  const llm = new LlmUsage(options.llm);
+  // LLM-backed parts keep their usage record in this thread: with an endpoint, the replay stays here.
+  const concurrency = options.llm ? 1 : (options.concurrency ?? 1);
+  const plugins = plan.strategies.map(({ plugin, options: validated }) => ({ plugin, selection: { name: plugin.name, options: validated } }));
+  // Each strategy declares here which of its parts run on the LLM, whichever thread replays it.
+  for (const { plugin, selection } of plugins) plugin.create(selection.options, { counter: context.counter, model: scenario.model, llm: llm.forStrategy(plugin.name) });
   const strategyModule = options.strategyModule ?? (options.registries.strategies === bundledStrategies ? BUNDLED_STRATEGIES : undefined);
   if (concurrency > 1 && !strategyModule) {
     throw new ConfigError('a strategy registry other than the bundled one cannot be replayed in worker threads', 'pass strategyModule (the URL of the module that exports it as `strategies`), or concurrency 1');
@@ -136,9 +142,9 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     return aggregator;
   };
   async function* batches(): AsyncGenerator<Batch> {
-    for (const selection of options.datasets) {
-      const loader = options.registries.datasets.get(selection.name);
-      const passes = await datasetPasses(loader, { ...loader.defaults(), ...selection.options }, options.shard);
+    for (const { loader, options: loadOptions, inputs } of plan.datasets) {
+      const passes = await datasetPasses(loader, loadOptions, options.shard);
+      passes.summary.inputs = inputs;
       summaries.push(passes.summary);
       const peers = await passes.peers();
       for (const { plugin, selection: strategy } of plugins) {
@@ -150,7 +156,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
           peers,
           turnsDone: 0,
           aggregator: aggregatorOf(pass.name, strategy.name),
-          create: () => plugin.create({ ...plugin.defaults, ...strategy.options }, { counter: context.counter, model: scenario.model, ...(options.memory ? { memory: options.memory } : {}) }),
+          create: () => plugin.create(strategy.options ?? {}, { counter: context.counter, model: scenario.model, llm: llm.forStrategy(plugin.name), ...(options.memory ? { memory: options.memory } : {}) }),
         };
         yield* batchesOf(pair, pass.episodes, concurrency > 1 ? BATCH_TURNS : 0);
       }
@@ -194,14 +200,15 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       scenario,
       seed,
       shard: options.shard ?? null,
-      datasetOptions: Object.fromEntries(options.datasets.map((d) => [d.name, d.options ?? {}])),
-      strategyOptions: Object.fromEntries(options.strategies.map((s) => [s.name, s.options ?? {}])),
+      datasetOptions: plan.recordedOptions.datasets,
+      strategyOptions: plan.recordedOptions.strategies,
     },
     machine: machineInfo(),
     timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(turns / Math.max(durationMs / 1000, 1e-3), 1) },
     datasets: summaries,
     aggregates,
     mission: missionChecks(aggregates, scores, scenario, seed),
+    llm: llm.toRecord(),
     ...(keep ? { turns: kept } : {}),
     interrupted: options.signal?.aborted ?? false,
   };
@@ -221,17 +228,4 @@ async function* batchesOf(pair: Pair, episodes: AsyncIterable<Episode>, turns: n
     }
   }
   if (batch.length > 0) yield { pair, episodes: batch };
-}
-
-function validateConcurrency(concurrency: number): number {
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-    throw new ConfigError(`invalid concurrency ${concurrency}`, `use a whole number from 1 to ${MAX_CONCURRENCY} (worker threads; the default is the number of cores)`);
-  }
-  return concurrency;
-}
-
-function validateShard(shard: RunOptions['shard']): void {
-  if (shard && !(Number.isInteger(shard.index) && Number.isInteger(shard.count) && shard.count >= 1 && shard.index >= 1 && shard.index <= shard.count)) {
-    throw new ConfigError(`invalid shard ${shard.index}/${shard.count}`, 'use --shard i/n with 1 <= i <= n, for example --shard 1/3');
-  }
 }

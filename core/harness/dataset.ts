@@ -1,5 +1,7 @@
+import type { z } from 'zod';
 import type { Named } from '../registry.js';
 import type { DatasetNote, Episode, LoadedDataset, SkippedRecord } from './episode.js';
+import { defaultOptions, parseOptions, type OptionsSchema } from './options.js';
 
 /** Options every loader accepts. */
 export interface LoadOptions {
@@ -11,14 +13,18 @@ export interface LoadOptions {
 
 /** A dataset loader plug-in: reads one recorded-data format from paths given as options. */
 export interface DatasetLoader<TOptions extends LoadOptions = LoadOptions> extends Named {
-  /** Paths of the bundled copy, used when the caller gives none. */
+  /** The options' schema: type, range, default and description of each (see describeOptions). */
+  readonly options: OptionsSchema;
+  /** The options used when the caller gives none: the bundled copy's paths. */
   defaults(): TOptions;
-  load(options: TOptions): Promise<LoadedDataset>;
+  /** Loads the dataset; the options are validated first (a typo or a wrong value is a ConfigError). */
+  load(options?: Partial<TOptions>): Promise<LoadedDataset>;
   /**
    * Reads the episodes one at a time, so that a replay holds one episode (not the whole input)
-   * at a time; each call reads the input anew. Loaders of small fixed data may leave it out.
+   * at a time; each call reads the input anew; options are validated as for `load`. Loaders of
+   * small fixed data leave it out.
    */
-  stream?(options: TOptions): EpisodeStream;
+  stream?(options?: Partial<TOptions>): EpisodeStream;
 }
 
 /** Episodes read one at a time; `skipped` fills as they are read (under `lenient`). */
@@ -30,7 +36,23 @@ export interface EpisodeStream {
   notes?: DatasetNote[];
 }
 
-/** Types a loader definition; does nothing at run time. */
-export function defineDataset<TOptions extends LoadOptions>(loader: DatasetLoader<TOptions>): DatasetLoader<TOptions> {
-  return loader;
+/** What a loader file declares: its name, its options' schema, and how to load (and stream) from valid options. */
+export interface DatasetDefinition<S extends OptionsSchema> extends Named {
+  options: S;
+  load(options: z.output<S>): Promise<LoadedDataset>;
+  stream?(options: z.output<S>): EpisodeStream;
+}
+
+/** Turns a definition into a loader whose `load` and `stream` validate their options and fill in the defaults. */
+export function defineDataset<S extends OptionsSchema>(definition: DatasetDefinition<S>): DatasetLoader<z.output<S> & LoadOptions> {
+  const parse = (options: object | undefined) => parseOptions('dataset', definition.name, definition.options, options ?? {});
+  const stream = definition.stream;
+  return {
+    name: definition.name,
+    description: definition.description,
+    options: definition.options,
+    defaults: () => defaultOptions(definition.options),
+    load: async (options) => definition.load(parse(options)),
+    ...(stream ? { stream: (options?: object) => stream.call(definition, parse(options)) } : {}),
+  };
 }

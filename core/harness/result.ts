@@ -163,6 +163,40 @@ export interface MissionCheck {
   pass: boolean;
 }
 
+/** An input file a dataset was read from, as replayed. */
+export interface InputFileRecord {
+  /** The loader option that named it. */
+  option: string;
+  /** Relative to the working directory when inside it, else absolute. */
+  path: string;
+  sha256: string;
+  bytes: number;
+  /** Records the file holds (JSONL lines, CSV/TSV rows, top-level JSON entries), or null for plain text. */
+  records: number | null;
+  /** Invalid UTF-8 sequences read as U+FFFD (only under the dataset's lenient option). */
+  invalidUtf8?: number;
+}
+
+/** One LLM-backed part of one strategy: whether it ran on the endpoint or offline, and why. */
+export interface LlmPartRecord {
+  strategy: string;
+  part: 'summarizer' | 'extractor' | 'classifier' | 'embedder';
+  mode: 'llm' | 'offline';
+  /** Why the part ran offline. */
+  reason?: string;
+  calls: number;
+  /** Calls the endpoint failed, answered by the offline counterpart. */
+  fallbacks: number;
+  lastFallbackReason?: string;
+}
+
+/** Which LLM endpoint the run used (null: none configured) and what each part did. */
+export interface LlmRecord {
+  endpoint: string | null;
+  model: string | null;
+  parts: LlmPartRecord[];
+}
+
 /** The whole result file. */
 export interface RunResult {
   schemaVersion: number;
@@ -175,18 +209,20 @@ export interface RunResult {
     scenario: Scenario;
     seed: number;
     shard: { index: number; count: number } | null;
-    /** The options each dataset was loaded with, by name (beyond its defaults), so any turn can be re-assembled. */
+    /** The options each dataset was loaded with, by name, as resolved (defaults filled in), so any turn can be re-assembled. */
     datasetOptions?: Record<string, Record<string, unknown>>;
-    /** The options each strategy ran with, by name (beyond its defaults). */
+    /** The options each strategy ran with, by name, as resolved (defaults filled in). */
     strategyOptions?: Record<string, Record<string, unknown>>;
   };
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   /** Wall-clock facts; the only part (with latencies) that differs between identical runs. */
   timing: { startedAt: string; durationMs: number; turnsPerSecond: number };
-  datasets: Array<{ name: string; episodes: number; turns: number; skipped: SkippedRecord[]; notes?: DatasetNote[] }>;
+  datasets: Array<{ name: string; episodes: number; turns: number; skipped: SkippedRecord[]; notes?: DatasetNote[]; inputs?: InputFileRecord[] }>;
   aggregates: Aggregate[];
   mission: MissionCheck[];
   turns?: TurnRow[];
   /** True when the run was stopped (Ctrl-C) before every episode was replayed. */
   interrupted: boolean;
+  /** The LLM endpoint and which parts ran offline and why (absent in results of older versions). */
+  llm?: LlmRecord;
 }

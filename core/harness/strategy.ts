@@ -1,8 +1,11 @@
+import type { z } from 'zod';
+import type { LlmConfig } from '../llm/client.js';
 import type { ChatMessage, ToolDefinition } from '../messages.js';
 import type { MemoryStoreConfig } from '../memory/memory-store.js';
 import type { Named } from '../registry.js';
 import type { TokenCounter } from '../tokens/counter.js';
 import type { Episode, Turn } from './episode.js';
+import { defaultOptions, parseOptions, type OptionsSchema } from './options.js';
 
 /** What a strategy sees at one turn: only what came before it. */
 export interface TurnInput {
@@ -42,6 +45,19 @@ export interface StrategySession {
   assemble(input: TurnInput): Promise<AssembledContext> | AssembledContext;
 }
 
+/** The LLM-backed parts a strategy may use. */
+export type LlmPart = 'summarizer' | 'extractor' | 'classifier' | 'embedder';
+
+/** The LLM endpoint as a strategy sees it, and where it records which parts ran offline and why. */
+export interface StrategyLlm {
+  /** The endpoint, when one is configured; without it every part runs offline. */
+  readonly config?: LlmConfig;
+  /** Records that a part runs on the LLM (no reason) or offline, and why. */
+  declare(part: LlmPart, offlineReason?: string): void;
+  /** Records one call of an LLM part, with the reason when it fell back to its offline counterpart. */
+  called(part: LlmPart, fallbackReason?: string): void;
+}
+
 /** Shared, read-only services a strategy may use. */
 export interface StrategyEnv {
   counter: TokenCounter;
@@ -49,6 +65,8 @@ export interface StrategyEnv {
   model: string;
   /** Where strategies that keep long-term memory keep it. @default in process, per episode */
   memory?: MemoryStoreConfig;
+  /** The LLM endpoint and the record of its use. @default none: every part offline */
+  llm?: StrategyLlm;
 }
 
 /** A configured strategy. */
@@ -65,6 +83,8 @@ export interface Strategy {
 
 /** A strategy plug-in: one file, one line of registration. */
 export interface StrategyPlugin<TOptions extends object = Record<string, unknown>> extends Named {
+  /** The options' schema: type, range, default and description of each (see describeOptions). */
+  readonly options: OptionsSchema;
   /** The options used when the caller gives none. */
   readonly defaults: TOptions;
   /**
@@ -72,12 +92,28 @@ export interface StrategyPlugin<TOptions extends object = Record<string, unknown
    * reported for scale, never judged by the mission check. @default false
    */
   readonly reference?: boolean;
-  create(options: TOptions, env: StrategyEnv): Strategy;
+  /** Creates the strategy; the options are validated first (a typo or a wrong value is a ConfigError). */
+  create(options: Partial<TOptions>, env: StrategyEnv): Strategy;
 }
 
-/** Types a strategy definition; does nothing at run time. */
-export function defineStrategy<TOptions extends object>(plugin: StrategyPlugin<TOptions>): StrategyPlugin<TOptions> {
-  return plugin;
+/** What a strategy file declares: its name, its options' schema, and how to create it from valid options. */
+export interface StrategyDefinition<S extends OptionsSchema> extends Named {
+  options: S;
+  /** See {@link StrategyPlugin.reference}. @default false */
+  reference?: boolean;
+  create(options: z.output<S>, env: StrategyEnv): Strategy;
+}
+
+/** Turns a definition into a plug-in whose `create` validates its options and fills in the defaults. */
+export function defineStrategy<S extends OptionsSchema>(definition: StrategyDefinition<S>): StrategyPlugin<z.output<S>> {
+  return {
+    name: definition.name,
+    description: definition.description,
+    options: definition.options,
+    ...(definition.reference ? { reference: true } : {}),
+    defaults: defaultOptions(definition.options),
+    create: (options, env) => definition.create(parseOptions('strategy', definition.name, definition.options, options), env),
+  };
 }
 
 /** The query of a turn: its own query, else the last user message before it. */

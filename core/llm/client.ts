@@ -8,9 +8,14 @@ export interface LlmConfig {
   apiKey: string;
   /** The chat or embedding model to use. */
   model: string;
-  /** @default 30000 */
+  /**
+   * Bound of one attempt, from sending the request to the last byte of the body: an endpoint that
+   * sends headers and then stalls is cut off too. A whole call takes at most
+   * (maxRetries + 1) x timeoutMs plus the backoff between attempts (about 21 s at the defaults).
+   * @default 10000
+   */
   timeoutMs?: number;
-  /** Retries with backoff on 429, 5xx and timeouts (handled by the openai package). @default 2 */
+  /** Retries with backoff on 429, 5xx and timeouts (handled by the openai package). @default 1 */
   maxRetries?: number;
 }
 
@@ -26,10 +31,27 @@ export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env, defaultMo
   return { baseURL: baseURL ?? 'https://api.openai.com/v1', apiKey: apiKey ?? 'not-needed', model: env.CTXBENCH_LLM_MODEL ?? defaultModel };
 }
 
+/** Default bound of one attempt, body included. */
+export const LLM_TIMEOUT_MS = 10_000;
+/** Default retries after a failed attempt. */
+export const LLM_MAX_RETRIES = 1;
+
+/**
+ * fetch whose every attempt is aborted `timeoutMs` after it starts, body included: the openai
+ * package's own timeout stops at the headers, so a stalled body would otherwise hang forever.
+ */
+function boundedFetch(timeoutMs: number): typeof fetch {
+  return (input, init = {}) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    return fetch(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+  };
+}
+
 /** An openai client for a configured endpoint. */
 export function createLlmClient(config: LlmConfig): OpenAI {
   if (!config.baseURL || !/^https?:\/\//.test(config.baseURL)) {
     throw new ConfigError(`LLM baseURL "${config.baseURL}" is not an http(s) URL`, 'set it to the endpoint root, for example https://api.openai.com/v1');
   }
-  return new OpenAI({ baseURL: config.baseURL, apiKey: config.apiKey, timeout: config.timeoutMs ?? 30_000, maxRetries: config.maxRetries ?? 2 });
+  const timeout = config.timeoutMs ?? LLM_TIMEOUT_MS;
+  return new OpenAI({ baseURL: config.baseURL, apiKey: config.apiKey, timeout, maxRetries: config.maxRetries ?? LLM_MAX_RETRIES, fetch: boundedFetch(timeout) });
 }

@@ -86,15 +86,37 @@ export class LinearIntentClassifier implements IntentClassifier {
 
   /** Trains on labelled examples; the same examples and options always give the same model. */
   static train(examples: readonly LabelledExample[], options: Partial<LinearClassifierOptions> = {}): LinearIntentClassifier {
+    const steps = LinearIntentClassifier.training(examples, options);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * {@link train} in slices, giving the event loop a turn after each label's model, so a long
+   * training (banking77: seconds) never blocks signal handlers such as Ctrl-C. Same model as train.
+   */
+  static async trainAsync(examples: readonly LabelledExample[], options: Partial<LinearClassifierOptions> = {}): Promise<LinearIntentClassifier> {
+    const steps = LinearIntentClassifier.training(examples, options);
+    for (;;) {
+      const step = steps.next();
+      if (step.done) return step.value;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /** The training, as steps: it yields after each one-vs-rest model and returns the classifier. */
+  private static *training(examples: readonly LabelledExample[], options: Partial<LinearClassifierOptions>): Generator<void, LinearIntentClassifier> {
     const resolved = resolveOptions(options);
     const labels = checkExamples(examples);
     const { fit, held } = calibrationSplit(examples, resolved);
     let temperature = 1;
     if (held.length > 0) {
-      const draft = LinearIntentClassifier.fit(fit, labels, resolved, 1);
+      const draft = yield* LinearIntentClassifier.fit(fit, labels, resolved, 1);
       temperature = fitTemperature(held.map((example) => draft.scores(example.text)), held.map((example) => labels.indexOf(example.label)));
     }
-    return LinearIntentClassifier.fit(examples, labels, resolved, temperature);
+    return yield* LinearIntentClassifier.fit(examples, labels, resolved, temperature);
   }
 
   /** Loads a model saved with {@link save}; a missing, corrupt or mismatched file is a ModelFileError. */
@@ -134,21 +156,25 @@ export class LinearIntentClassifier implements IntentClassifier {
   }
 
   /** Fits features and one linear model per label on `examples`, with a given softmax temperature. */
-  private static fit(examples: readonly LabelledExample[], labels: readonly string[], options: LinearClassifierOptions, temperature: number): LinearIntentClassifier {
+  private static *fit(examples: readonly LabelledExample[], labels: readonly string[], options: LinearClassifierOptions, temperature: number): Generator<void, LinearIntentClassifier> {
     const features = { minDf: examples.length >= 1000 ? 2 : 1, ...options.features };
     const vectorizer = TfidfVectorizer.fit(examples.map((example) => example.text), features);
     const index = new Map(labels.map((label, i) => [label, i]));
-    const set: TrainingSet = {
-      vectors: examples.map((example) => vectorizer.transform(example.text)),
-      targets: Int32Array.from(examples, (example) => index.get(example.label)!),
-    };
+    yield;
+    const vectors: SparseVector[] = [];
+    for (const example of examples) {
+      vectors.push(vectorizer.transform(example.text));
+      if (vectors.length % 500 === 0) yield;
+    }
+    const set: TrainingSet = { vectors, targets: Int32Array.from(examples, (example) => index.get(example.label)!) };
     const dimension = vectorizer.dimension;
     const weights = new Float32Array((dimension + 1) * labels.length);
     const random = seededRandom(options.seed);
-    labels.forEach((_, label) => {
+    for (let label = 0; label < labels.length; label++) {
       const w = trainBinary(set, label, dimension, random, options);
       for (let f = 0; f <= dimension; f++) weights[f * labels.length + label] = w[f]!;
-    });
+      yield;
+    }
     return new LinearIntentClassifier(labels, vectorizer, weights, temperature);
   }
 }

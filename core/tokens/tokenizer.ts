@@ -33,16 +33,21 @@ function loadGptTokenizer(encoding: EncodingName): Tokenizer {
   // gpt-tokenizer decodes through one module-wide streaming TextDecoder, so the bytes of a
   // character cut in half by one decode() leak into the next call as U+FFFD; flush after each.
   const { decoder } = require('gpt-tokenizer/cjs/BytePairEncodingCore') as { decoder: { decode(): string } };
+  // gpt-tokenizer keys its ranks by decoding each token's bytes with a TextDecoder that drops a
+  // leading byte-order mark, so every token containing U+FEFF (EF BB BF) is lost: U+FEFF comes out
+  // as [5416, 123] in o200k_base where tiktoken, the reference, and js-tiktoken give [5574]. Text
+  // with U+FEFF goes to js-tiktoken (loaded only then), so both backends give tiktoken's ids.
+  const exact = (text: string) => (text.includes('\uFEFF') ? getTokenizer(encoding, 'js-tiktoken') : undefined);
   return {
     encoding,
     backend: 'gpt-tokenizer',
-    encode: (text) => api.encode(text, PLAIN_TEXT),
+    encode: (text) => exact(text)?.encode(text) ?? api.encode(text, PLAIN_TEXT),
     decode: (tokens) => {
       const text = api.decode(tokens);
       decoder.decode();
       return text;
     },
-    count: (text) => api.countTokens(text, PLAIN_TEXT),
+    count: (text) => exact(text)?.count(text) ?? api.countTokens(text, PLAIN_TEXT),
   };
 }
 

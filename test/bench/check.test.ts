@@ -29,8 +29,8 @@ describe('checkResult', () => {
   });
 
   it('fails the budget gate of a strategy whose contexts exceed its declared budget', async () => {
-    const result = await replaySynthetic([{ name: 'token-buffer', options: { maxTokens: 20 } }]);
-    const budget = gate(checkResult(result, { thresholds: {} }), 'budget', 'synthetic/token-buffer');
+    const result = await replaySynthetic([{ name: 'over-budget', options: { budget: 20 } }]);
+    const budget = gate(checkResult(result, { thresholds: {} }), 'budget', 'synthetic/over-budget');
     expect(budget).toMatchObject({ status: 'fail', value: result.aggregates[0]!.budgetViolations, limit: 0 });
     expect(budget.message).toMatch(/over the 20-token budget/);
   });

@@ -113,7 +113,7 @@ describe('ctxbench merge', () => {
     ctxbench('run', '--dataset', 'abcd', '--shard', '2/2', '--seed', '5', '-f', 'json', '-o', other);
     const refused = ctxbench('merge', dirs[0]!, join(other, 'result.json'), '-o', out);
     expect(refused.status).toBe(2);
-    expect(refused.stderr).toContain('differs from shard 1 in config');
+    expect(refused.stderr).toContain(`${join(other, 'result.json')} differs from ${dirs[0]} in config.seed: 1 vs 5`);
   });
 });
 

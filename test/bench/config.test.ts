@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { configJsonSchema, defineConfig, loadConfig, validateConfig } from '../../bench/config.js';
+import { defineConfig, loadConfig, validateConfig } from '../../bench/config.js';
+import { configJsonSchema } from '../../bench/config-schema.js';
 
 const bin = new URL('../../bin/ctxbench.js', import.meta.url).pathname;
 const configModule = new URL('../../bench/config.ts', import.meta.url).pathname;

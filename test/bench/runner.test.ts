@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,17 +9,24 @@ import { datasets as bundledDatasets } from '../../datasets/index.js';
 import { runBenchmark } from '../../bench/runner/run.js';
 import { retrievalScores } from '../../bench/runner/probes.js';
 import { bootstrapMean, percentile } from '../../core/stats.js';
-import { strategies } from '../../strategies/index.js';
 import { syntheticEpisode } from '../strategies/fixtures.js';
+import { strategies } from '../../strategies/index.js';
+import { testStrategies } from './results.js';
 
 const synthetic = (episodes: Episode[]) =>
-  defineDataset({ name: 'synthetic', description: 'test episodes', defaults: () => ({}), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
+  defineDataset({ name: 'synthetic', description: 'test episodes', options: z.object({}).strict(), load: async () => ({ name: 'synthetic', episodes, skipped: [] }) });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const registries = (episodes: Episode[]) => ({ datasets: new Registry<DatasetLoader<any>>('dataset').register(synthetic(episodes)), strategies });
+const registries = (episodes: Episode[]) => ({ datasets: new Registry<DatasetLoader<any>>('dataset').register(synthetic(episodes)), strategies: testStrategies });
 const episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 20), syntheticEpisode('carol', 'CCC333', 6)];
 const run = (extra: Partial<Parameters<typeof runBenchmark>[0]> = {}) =>
-  runBenchmark({ datasets: [{ name: 'synthetic' }], strategies: [{ name: 'naive' }, { name: 'token-buffer' }, { name: 'production' }], registries: registries(episodes), ...extra });
+  runBenchmark({
+    datasets: [{ name: 'synthetic' }],
+    strategies: [{ name: 'naive' }, { name: 'token-buffer' }, { name: 'production' }],
+    registries: registries(episodes),
+    strategyModule: new URL('../support/test-strategies.ts', import.meta.url).href,
+    ...extra,
+  });
 
 const withoutTimings = (result: Awaited<ReturnType<typeof run>>) =>
   JSON.stringify({ ...result, timing: null, aggregates: result.aggregates.map((a) => ({ ...a, latencyMs: null })), turns: result.turns?.map((t) => ({ ...t, latencyMs: null })) });
@@ -33,7 +41,7 @@ describe('replay runner', () => {
       ['token-buffer', turns, 3],
       ['production', turns, 3],
     ]);
-    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [], notes: [] }]);
+    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [], notes: [], inputs: [] }]);
   });
 
   it('gives byte-identical results apart from timings', async () => {
@@ -60,13 +68,13 @@ describe('replay runner', () => {
   });
 
   it('refuses a concurrency it cannot run, naming the range', async () => {
-    await expect(run({ concurrency: 0 })).rejects.toThrow(/invalid concurrency 0[\s\S]*from 1 to 64/);
-    await expect(run({ concurrency: 1e9 })).rejects.toThrow(/invalid concurrency 1000000000/);
+    await expect(run({ concurrency: 0 })).rejects.toThrow(/concurrency 0 is out of range[\s\S]*from 1 to 64/);
+    await expect(run({ concurrency: 1e9 })).rejects.toThrow(/concurrency 1000000000 is out of range/);
   });
 
   it('refuses to replay a strategy registry in worker threads without the module that exports it', async () => {
     const own = new Registry<StrategyPlugin<any>>('strategy').register(strategies.get('naive')); // eslint-disable-line @typescript-eslint/no-explicit-any
-    await expect(run({ strategies: [{ name: 'naive' }], registries: { datasets: registries(episodes).datasets, strategies: own }, concurrency: 2 })).rejects.toThrow(/strategyModule/);
+    await expect(run({ strategies: [{ name: 'naive' }], registries: { datasets: registries(episodes).datasets, strategies: own }, concurrency: 2, strategyModule: undefined })).rejects.toThrow(/strategyModule/);
   });
 
   it('bills the prefix shared with the previous turn at the cached price, in 128-token steps from 1,024', async () => {
@@ -85,7 +93,7 @@ describe('replay runner', () => {
   });
 
   it('flags turns over the declared budget', async () => {
-    const result = await run({ strategies: [{ name: 'token-buffer', options: { maxTokens: 20 } }] });
+    const result = await run({ strategies: [{ name: 'over-budget', options: { budget: 20 } }] });
     expect(result.aggregates[0]!.budgetViolations).toBeGreaterThan(0);
     expect(result.turns!.every((t) => t.overBudget === t.inputTokens > 20)).toBe(true);
   });
@@ -196,7 +204,7 @@ describe('merging shards', () => {
     const { mergeResults } = await import('../../bench/runner/merge.js');
     const a = await run({ shard: { index: 1, count: 2 } });
     const b = await run({ shard: { index: 2, count: 2 }, seed: 9 });
-    expect(() => mergeResults([a, b])).toThrow(/shard 2 differs from shard 1 in config/);
+    expect(() => mergeResults([a, b])).toThrow(/result 2 differs from result 1 in config.seed: 1 vs 9/);
     expect(() => mergeResults([a, a])).toThrow(/shard 1\/2 is given twice/);
     expect(() => mergeResults([{ ...a, turns: undefined }])).toThrow(/no per-turn rows/);
     expect(() => mergeResults([])).toThrow(/nothing to merge/);

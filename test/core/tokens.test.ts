@@ -42,6 +42,13 @@ describe('tokenizer backends', () => {
       for (const text of samples) expect(fast.encode(text)).toEqual(reference.encode(text));
     });
 
+    it(`encodes a piece the vocabulary holds whole as that one token, as tiktoken does, for ${encoding}`, () => {
+      const text = 'Hello\uFEFFworld \uFEFF order';
+      const fast = getTokenizer(encoding, 'gpt-tokenizer');
+      expect(fast.encode(text)).toEqual(getTokenizer(encoding, 'js-tiktoken').encode(text));
+      expect(fast.encode(text)).toHaveLength(fast.count(text));
+    });
+
     it(`decodes what it encodes for ${encoding}`, () => {
       const tokenizer = getTokenizer(encoding);
       for (const text of samples) expect(tokenizer.decode(tokenizer.encode(text))).toBe(text);

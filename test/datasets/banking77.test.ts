@@ -29,7 +29,7 @@ describe('banking77 loader on the bundled data', () => {
   });
 
   it('rejects a holdout below 2', async () => {
-    await expect(banking77.load({ ...banking77.defaults(), holdout: 1 })).rejects.toThrow(/holdout = 1 must be a whole number of at least 2/);
+    await expect(banking77.load({ ...banking77.defaults(), holdout: 1 })).rejects.toThrow(/option holdout = 1 is invalid: must be 2 or more/);
   });
 
   it('turns a row into a query with its intent as the probe', async () => {

@@ -134,7 +134,7 @@ describe('sgd options', () => {
   });
 
   it('rejects an empty list of dialogue paths', async () => {
-    await expect(sgd.load({ schema: defaults.schema, dialogues: [] })).rejects.toThrow(/option "dialogues"/);
+    await expect(sgd.load({ schema: defaults.schema, dialogues: [] })).rejects.toThrow(/option dialogues = \[\]/);
   });
 
   it('names a folder without dialogue files', async () => {

@@ -143,7 +143,7 @@ const conversation = (userId: string): object[] => [
 const trajectory = (taskId: number, userId = 'ana_1', traj: object[] = conversation(userId)) => ({ task_id: taskId, reward: 1, info: { task: { user_id: userId } }, traj, trial: 0 });
 
 /** Writes a small airline recording: the given trajectories against a two-user database. */
-function airline(trajectories: unknown, overrides: Partial<Record<'trajectories' | 'users' | 'reservations' | 'policy' | 'tools', string>> = {}): TauBenchOptions {
+function airline(trajectories: unknown, overrides: Partial<Record<'trajectories' | 'users' | 'reservations' | 'policy' | 'tools', string>> = {}): Omit<TauBenchOptions, 'lenient'> {
   const n = ++written;
   return {
     trajectories: fixtures.write(`trajectories-${n}.json`, trajectories as string | object),
@@ -241,7 +241,7 @@ describe('tau-bench airline loader on malformed input', () => {
   });
 
   it('rejects options without a path before reading anything', async () => {
-    await expect(tauBenchAirline.load({ ...airline([]), policy: '' })).rejects.toThrow(/option "policy" must be a file path/);
+    await expect(tauBenchAirline.load({ ...airline([]), policy: '' })).rejects.toThrow(/option policy = "" is invalid: must be a file path/);
   });
 });
 

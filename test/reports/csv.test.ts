@@ -20,6 +20,7 @@ describe('summaryCsv', () => {
       'latencyMs.p50', 'latencyMs.p95', 'budgetViolations',
       'factRetention.mean', 'factRetention.ciLow', 'factRetention.ciHigh',
       'customerFactRetention.mean', 'customerFactRetention.ciLow', 'customerFactRetention.ciHigh',
+      'datasetEpisodes', 'datasetTurns', 'interrupted',
     ]);
   });
 

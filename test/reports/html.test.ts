@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ const STRATEGIES = ['naive', 'token-buffer', EVIL, 'production'];
 const DATASETS = ['synthetic-a', 'synthetic-b'];
 
 const synthetic = (name: string, users: string[]) =>
-  defineDataset({ name, description: 'test episodes', defaults: () => ({}), load: async () => ({ name, episodes: users.map((u, i) => syntheticEpisode(u, `${u.toUpperCase()}${i}99`, 6 + i * 4)), skipped: [] }) });
+  defineDataset({ name, description: 'test episodes', options: z.object({}).strict(), load: async () => ({ name, episodes: users.map((u, i) => syntheticEpisode(u, `${u.toUpperCase()}${i}99`, 6 + i * 4)), skipped: [] }) });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const strategyRegistry = new Registry<StrategyPlugin<any>>('strategy').register(bundled.get('naive')).register(bundled.get('token-buffer')).register(bundled.get('production')).register({ ...naive, name: EVIL });

@@ -44,7 +44,7 @@ describe('reports from a turn log', () => {
   });
 
   it('writes the same turns.csv as the rows in memory', () => {
-    expect(chunks((write) => writeTurnsCsv(log, write))).toBe(turnsCsv(result));
+    expect(chunks((write) => writeTurnsCsv(log, write, result))).toBe(turnsCsv(result));
   });
 
   it('writes every format with a log as without one', () => {

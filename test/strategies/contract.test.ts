@@ -3,7 +3,7 @@ import { sharedCounter, type AssembledContext, type ChatMessage, type Episode } 
 import { sgd } from '../../datasets/sgd.js';
 import { tauBenchAirline } from '../../datasets/tau-bench.js';
 import { strategies } from '../../strategies/index.js';
-import { syntheticEpisode, withTools } from './fixtures.js';
+import { oversizedEpisodes, syntheticEpisode, withTools } from './fixtures.js';
 
 const counter = sharedCounter('gpt-4o');
 let episodes: Episode[] = [];
@@ -50,6 +50,15 @@ describe.each(strategies.names())('strategy contract: %s', (name) => {
       const tools = counter.countTools(context.tools);
       if (budget !== null) expect(counter.countMessages(context.messages) + tools).toBeLessThanOrEqual(budget);
       if (context.tools?.length) expect(context.sections.tools).toBe(tools);
+    }
+  });
+
+  it('stays within its budget when the query, a tool result or the system prompt alone is over it', async () => {
+    const plugin = strategies.get(name);
+    const { budget } = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
+    if (budget === null) return;
+    for (const episode of oversizedEpisodes()) {
+      for (const context of await replay(name, episode)) expect(counter.countRequest(context.messages, context.tools), episode.id).toBeLessThanOrEqual(budget);
     }
   });
 

@@ -44,3 +44,32 @@ export function withTools(episode: Episode, count: number): Episode {
   }));
   return { ...episode, tools };
 }
+
+/** Words of ordinary prose, `characters` long: hostile in length, not in tokenization. */
+export function longText(characters: number, seed = 1): string {
+  const words = ['refund', 'order', 'ORD-12345', 'shipping', 'the', 'customer', 'asked', 'about', 'delivery', 'on', '2024-05-01', 'and', 'payment', 'card', 'was', 'charged', 'twice', 'please', 'help'];
+  let text = '';
+  let state = seed;
+  while (text.length < characters) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    text += `${words[state % words.length]} `;
+  }
+  return text.slice(0, characters);
+}
+
+/** Episodes whose query, tool results or system prompt alone are far over any strategy's budget. */
+export function oversizedEpisodes(): Episode[] {
+  const base = syntheticEpisode('olga', 'OOO999', 3);
+  const huge = longText(20_000);
+  const lastUser = base.messages.map((m) => m.role).lastIndexOf('user');
+  return [
+    { ...base, id: 'oversized/query', turns: [...base.turns.slice(0, 2), { at: base.messages.length, query: huge, probes: [] }] },
+    {
+      ...base,
+      id: 'oversized/user-message',
+      messages: base.messages.map((m, i) => (i === lastUser ? { ...m, content: huge } : m)),
+    },
+    { ...base, id: 'oversized/tool-result', messages: base.messages.map((m) => (m.role === 'tool' ? { ...m, content: longText(30_000, 7) } : m)) },
+    { ...base, id: 'oversized/system-prompt', systemPrompt: longText(20_000, 3) },
+  ];
+}

@@ -1,4 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../../../core/errors.js';
 import { ModelFileError } from '../../../core/routing/classifier.js';
@@ -137,5 +139,23 @@ describe('input checks', () => {
   it('trains a ridge model as well as the default squared-hinge one', () => {
     const ridge = LinearIntentClassifier.train(profileExamples(TECHCORP_INTENTS), { loss: 'squared' });
     expect(top(ridge, 'Where is my order?')).toBe('order_inquiry');
+  });
+});
+
+describe('training in slices', () => {
+  it('gives the same model as the blocking training', async () => {
+    const examples = profileExamples(TECHCORP_INTENTS);
+    const dir = mkdtempSync(join(tmpdir(), 'ctxbench-linear-async-'));
+    LinearIntentClassifier.train(examples).save(`${dir}/sync.json`);
+    (await LinearIntentClassifier.trainAsync(examples)).save(`${dir}/async.json`);
+    expect(readFileSync(`${dir}/async.json`, 'utf8')).toBe(readFileSync(`${dir}/sync.json`, 'utf8'));
+  });
+
+  it('lets the event loop run while it trains', async () => {
+    let turns = 0;
+    const timer = setInterval(() => turns++, 0);
+    await LinearIntentClassifier.trainAsync(profileExamples(TECHCORP_INTENTS));
+    clearInterval(timer);
+    expect(turns).toBeGreaterThan(0);
   });
 });

@@ -1,0 +1,109 @@
+import { ConfigError, inputFileOptions, inputFilesOf, parseOptions, PriceTable, type DatasetLoader, type InputFileRecord, type Registry, type StrategyPlugin } from '../../core/index.js';
+import { describeInputFile, recordedPath } from './inputs.js';
+import type { Selection } from './run.js';
+
+/** Most episodes replayed at once; more only multiplies memory (each episode in flight keeps its state). */
+export const MAX_CONCURRENCY = 64;
+
+
+/** What a run needs checked before the first episode is replayed. */
+export interface PlanInput {
+  datasets: Selection[];
+  strategies: Selection[];
+  registries: {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plug-ins have their own option types
+    datasets: Registry<DatasetLoader<any>>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    strategies: Registry<StrategyPlugin<any>>;
+  };
+  model: string;
+  prices: PriceTable;
+  concurrency?: number;
+  shard?: { index: number; count: number };
+}
+
+/** A dataset ready to load: its loader, its validated options and its input files, hashed. */
+export interface PlannedDataset {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  loader: DatasetLoader<any>;
+  options: Record<string, unknown>;
+  inputs: InputFileRecord[];
+}
+
+/** A strategy ready to create: its plug-in and validated options. */
+export interface PlannedStrategy {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  plugin: StrategyPlugin<any>;
+  options: Record<string, unknown>;
+}
+
+/** The validated run: every plug-in found, every option checked, every input file read once. */
+export interface RunPlan {
+  datasets: PlannedDataset[];
+  strategies: PlannedStrategy[];
+  /** The resolved options as recorded in the result (input paths as recorded). */
+  recordedOptions: { datasets: Record<string, Record<string, unknown>>; strategies: Record<string, Record<string, unknown>> };
+}
+
+function refuseDuplicates(kind: string, selections: readonly Selection[]): void {
+  const repeated = selections.map((s) => s.name).find((name, i, names) => names.indexOf(name) !== i);
+  if (repeated) {
+    throw new ConfigError(`${kind} "${repeated}" is selected twice`, kind === 'strategy' ? 'compare option variants in separate runs, or register the variant under its own name' : `name each ${kind} once`);
+  }
+}
+
+function checkConcurrency(concurrency: number | undefined): void {
+  if (concurrency === undefined) return;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new ConfigError(`concurrency ${concurrency} is out of range`, `use a whole number from 1 to ${MAX_CONCURRENCY} (episodes replayed at once; more only helps strategies that wait on a remote endpoint)`);
+  }
+}
+
+function checkShard(shard: PlanInput['shard']): void {
+  if (shard && !(Number.isInteger(shard.index) && Number.isInteger(shard.count) && shard.count >= 1 && shard.index >= 1 && shard.index <= shard.count)) {
+    throw new ConfigError(`invalid shard ${shard.index}/${shard.count}`, 'use --shard i/n with 1 <= i <= n, for example --shard 1/3');
+  }
+}
+
+/**
+ * Checks everything a run can get wrong before any episode is replayed: plug-in names (each once),
+ * their options, the model's price, concurrency, shard, and every input file (readable, not empty,
+ * UTF-8), whose hashes and record counts the result records.
+ * @throws ConfigError or DataError naming what is wrong and the fix
+ */
+export async function planRun(input: PlanInput): Promise<RunPlan> {
+  refuseDuplicates('dataset', input.datasets);
+  refuseDuplicates('strategy', input.strategies);
+  checkConcurrency(input.concurrency);
+  checkShard(input.shard);
+  input.prices.get(input.model);
+  const strategies = input.strategies.map(({ name, options }) => {
+    const plugin = input.registries.strategies.get(name);
+    return { plugin, options: parseOptions('strategy', name, plugin.options, options ?? {}) as Record<string, unknown> };
+  });
+  const resolved = input.datasets.map(({ name, options }) => {
+    const loader = input.registries.datasets.get(name);
+    return { loader, options: parseOptions('dataset', name, loader.options, options ?? {}) as Record<string, unknown> };
+  });
+  const datasets: PlannedDataset[] = [];
+  for (const { loader, options } of resolved) {
+    const inputs: InputFileRecord[] = [];
+    for (const { option, file } of inputFilesOf(loader.options, options)) inputs.push(await describeInputFile(option, file, options.lenient === true));
+    datasets.push({ loader, options, inputs });
+  }
+  const recorded = ({ loader, options }: PlannedDataset) =>
+    Object.fromEntries(
+      Object.entries(options).map(([key, value]) => {
+        if (!inputFileOptions.has(loader.options.shape[key]!)) return [key, value];
+        return [key, Array.isArray(value) ? value.map((v) => recordedPath(String(v))) : recordedPath(String(value))];
+      }),
+    );
+  return {
+    datasets,
+    strategies,
+    recordedOptions: {
+      datasets: Object.fromEntries(datasets.map((d) => [d.loader.name, recorded(d)])),
+      strategies: Object.fromEntries(strategies.map((s) => [s.plugin.name, s.options])),
+    },
+  };
+}

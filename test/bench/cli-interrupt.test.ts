@@ -1,0 +1,46 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+
+const bin = new URL('../../bin/ctxbench.js', import.meta.url).pathname;
+
+function start(args: string[]) {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true' } });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { child, closed, stderr: () => stderr };
+}
+
+describe('Ctrl-C', () => {
+  it('marks summary.md and the CSVs interrupted and reports the episodes that ran, not the dataset total', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ctxbench-sigint-'));
+    const run = start(['run', '--dataset', 'banking77', '-s', 'naive', '-f', 'json', 'md', 'csv', '-o', out]);
+    while (!run.stderr().includes('progress:')) await sleep(20);
+    run.child.kill('SIGINT');
+    expect(await run.closed).toBe(130);
+    const summary = readFileSync(join(out, 'summary.md'), 'utf8');
+    const replayed = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).aggregates[0].episodes as number;
+    expect(summary).toContain('INTERRUPTED');
+    expect(summary).toContain(`## banking77 (interrupted: ${replayed.toLocaleString('en-US')} of 2,000 episodes`);
+    expect(readFileSync(join(out, 'summary.csv'), 'utf8').split('\n')[1]).toMatch(/,2000,2000,true$/);
+    expect(readFileSync(join(out, 'turns.csv'), 'utf8').split('\n')[1]).toMatch(/,true$/);
+  }, 180_000);
+
+  it('quits at once on a second Ctrl-C during router training', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ctxbench-sigint2-'));
+    const run = start(['run', '--dataset', 'banking77', '-s', 'production', '-f', 'json', '-o', out]);
+    // banking77's router trains for seconds before the first episode finishes.
+    await sleep(8_000);
+    run.child.kill('SIGINT');
+    await sleep(3_000);
+    run.child.kill('SIGINT');
+    expect(await run.closed).toBe(130);
+    expect(run.stderr()).toContain('press Ctrl-C again to quit now');
+    expect(run.stderr()).not.toContain('progress:');
+    expect(existsSync(join(out, 'result.json'))).toBe(false);
+  }, 180_000);
+});
