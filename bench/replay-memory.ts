@@ -16,12 +16,12 @@ import { machine } from './micro/print.js';
 export function variedConversation(line: string, variant: number): string {
   const shifted = new Map<string, string>();
   return line
-    .replace(/"metadata": \{"id": "([^"]+)"/, `"metadata": {"id": "$1-${variant}"`)
-    .replace(/"user_id": "([^"]+)"/, `"user_id": "$1-${variant}"`)
     .replace(/\b\d{4,}\b/g, (digits) => {
       if (!shifted.has(digits)) shifted.set(digits, String((Number(digits) + variant * 7919) % 10 ** digits.length).padStart(digits.length, '0'));
       return shifted.get(digits)!;
-    });
+    })
+    .replace(/"metadata": \{"id": "([^"]+)"/, `"metadata": {"id": "$1-v${variant}"`)
+    .replace(/"user_id": "([^"]+)"/, `"user_id": "$1-v${variant}"`);
 }
 
 /** Writes a JSONL chat log of at least `bytes` bytes; returns the number of conversations. */
