@@ -1,13 +1,14 @@
 // Peak memory of `ctxbench run` on a long chat log:
 //   npx tsx bench/replay-memory.ts [--megabytes 50] [--strategies production] [--bin bin/ctxbench.js]
 // Writes a chat log of about the given size to a temporary directory (the four conversations of
-// datasets/data/openai-jsonl/example.jsonl, repeated with their ids and numbers varied, so that no
-// two conversations are the same), replays it through the CLI with every report format, and
+// datasets/data/openai-jsonl/example.jsonl, repeated with their ids, user ids and numbers of 4+
+// digits varied: every conversation is its own episode of its own user), replays it through the CLI with every report format, and
 // prints the child's peak resident memory (VmHWM, sampled from /proc), wall time and turns.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openAiJsonl } from '../datasets/openai-jsonl.js';
 import { machine } from './micro/print.js';
@@ -80,4 +81,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run as a script, not when a test imports the log writer.
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) await main();
