@@ -10,6 +10,10 @@ export function terminalProgress(stream: NodeJS.WriteStream): (progress: Progres
       pair = key;
       pairStarted = Date.now();
     }
+    if (turnsTotal === undefined) {
+      stream.write(`\r${key}: ${turnsDone} turns (reading the dataset for the first time)\u001b[K`);
+      return;
+    }
     const share = turnsTotal === 0 ? 1 : turnsDone / turnsTotal;
     const elapsed = (Date.now() - pairStarted) / 1000;
     const eta = share > 0 ? Math.max(0, elapsed / share - elapsed) : 0;
@@ -27,6 +31,6 @@ export function logProgress(write: (line: string) => void, intervalMs = 5000): (
     const now = Date.now();
     if (turnsDone !== turnsTotal && now - last < intervalMs) return;
     last = now;
-    write(`progress: ${dataset} × ${strategy}: ${turnsDone}/${turnsTotal} turns`);
+    write(`progress: ${dataset} × ${strategy}: ${turnsDone}/${turnsTotal ?? '?'} turns`);
   };
 }

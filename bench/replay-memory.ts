@@ -1,13 +1,14 @@
 // Peak memory of `ctxbench run` on a long chat log:
 //   npx tsx bench/replay-memory.ts [--megabytes 50] [--strategies production] [--bin bin/ctxbench.js]
 // Writes a chat log of about the given size to a temporary directory (the four conversations of
-// datasets/data/openai-jsonl/example.jsonl, repeated with their ids and numbers varied, so that no
-// two conversations are the same), replays it through the CLI with every report format, and
+// datasets/data/openai-jsonl/example.jsonl, repeated with their ids, user ids and numbers of 4+
+// digits varied: every conversation is its own episode of its own user), replays it through the CLI with every report format, and
 // prints the child's peak resident memory (VmHWM, sampled from /proc), wall time and turns.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openAiJsonl } from '../datasets/openai-jsonl.js';
 import { machine } from './micro/print.js';
@@ -16,12 +17,12 @@ import { machine } from './micro/print.js';
 export function variedConversation(line: string, variant: number): string {
   const shifted = new Map<string, string>();
   return line
-    .replace(/"metadata": \{"id": "([^"]+)"/, `"metadata": {"id": "$1-${variant}"`)
-    .replace(/"user_id": "([^"]+)"/, `"user_id": "$1-${variant}"`)
     .replace(/\b\d{4,}\b/g, (digits) => {
       if (!shifted.has(digits)) shifted.set(digits, String((Number(digits) + variant * 7919) % 10 ** digits.length).padStart(digits.length, '0'));
       return shifted.get(digits)!;
-    });
+    })
+    .replace(/"metadata": \{"id": "([^"]+)"/, `"metadata": {"id": "$1-v${variant}"`)
+    .replace(/"user_id": "([^"]+)"/, `"user_id": "$1-v${variant}"`);
 }
 
 /** Writes a JSONL chat log of at least `bytes` bytes; returns the number of conversations. */
@@ -80,4 +81,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Run as a script, not when a test imports the log writer.
+if (import.meta.url === pathToFileURL(process.argv[1]!).href) await main();

@@ -43,8 +43,8 @@ export interface Progress {
   dataset: string;
   strategy: string;
   turnsDone: number;
-  /** The pair's turns; while a streamed dataset is read for the first time, the turns read so far. */
-  turnsTotal: number;
+  /** The pair's turns; undefined while a streamed dataset is read for the first time. */
+  turnsTotal: number | undefined;
 }
 
 /** Everything a replay needs. */
@@ -103,8 +103,8 @@ interface Pair {
   create: () => Strategy;
   /** Two episodes of the pair's dataset that stand for other conversations. */
   peers: Peers;
-  /** Its dataset's summary: the turns of the pair, or those read so far on a first streamed pass. */
-  summary: DatasetSummary;
+  /** Its dataset's summary, complete once the dataset was read once. */
+  summary: DatasetSummary & { complete: boolean };
   turnsDone: number;
   aggregator: Aggregator;
 }
@@ -132,7 +132,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     throw new ConfigError('a strategy registry other than the bundled one cannot be replayed in worker threads', 'pass strategyModule (the URL of the module that exports it as `strategies`), or concurrency 1');
   }
 
-  const summaries: DatasetSummary[] = [];
+  const summaries: Array<DatasetSummary & { complete: boolean }> = [];
   // Keyed by dataset and strategy, in first-seen order: the order of the result's aggregates.
   const aggregators = new Map<string, Aggregator>();
   const aggregatorOf = (dataset: string, strategy: string) => {
@@ -178,7 +178,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
         pair.turnsDone += rows.length;
         turns += rows.length;
       }
-      options.onProgress?.({ dataset: pair.dataset, strategy: pair.strategy.name, turnsDone: pair.turnsDone, turnsTotal: pair.summary.turns });
+      options.onProgress?.({ dataset: pair.dataset, strategy: pair.strategy.name, turnsDone: pair.turnsDone, turnsTotal: pair.summary.complete ? pair.summary.turns : undefined });
     }
   } finally {
     await replayer.close();
@@ -205,7 +205,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     },
     machine: machineInfo(),
     timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(turns / Math.max(durationMs / 1000, 1e-3), 1) },
-    datasets: summaries,
+    datasets: summaries.map(({ complete: _complete, ...summary }) => summary),
     aggregates,
     mission: missionChecks(aggregates, scores, scenario, seed),
     llm: llm.toRecord(),

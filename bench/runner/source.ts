@@ -12,7 +12,8 @@ export interface Pass {
 
 /** A dataset's episodes pass after pass, and its summary (complete once the first pass is read). */
 export interface DatasetPasses {
-  summary: DatasetSummary;
+  /** `complete` once the first pass was read to its end. */
+  summary: DatasetSummary & { complete: boolean };
   next(): Pass;
   /** The dataset's first two episodes, before sharding: the other conversations every episode is compared with. */
   peers(): Promise<Peers>;
@@ -28,12 +29,12 @@ export async function datasetPasses(loader: DatasetLoader<LoadOptions>, options:
   if (!loader.stream) {
     const dataset = await loader.load(options);
     const episodes = dataset.episodes.filter((_, i) => inShard(i));
-    const summary = { name: dataset.name, episodes: episodes.length, turns: episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: dataset.skipped, notes: dataset.notes ?? [] };
+    const summary = { name: dataset.name, episodes: episodes.length, turns: episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: dataset.skipped, notes: dataset.notes ?? [], complete: true };
     const peers: Peers = { first: dataset.episodes[0], second: dataset.episodes[1] };
     return { summary, next: () => ({ name: dataset.name, episodes: fromArray(episodes) }), peers: async () => peers };
   }
   const stream = loader.stream.bind(loader);
-  const summary: DatasetSummary = { name: loader.name, episodes: 0, turns: 0, skipped: [], notes: [] };
+  const summary = { name: loader.name, episodes: 0, turns: 0, skipped: [] as DatasetSummary['skipped'], notes: [] as NonNullable<DatasetSummary['notes']>, complete: false };
   let passes = 0;
   return {
     summary,
@@ -62,7 +63,7 @@ async function* fromArray(episodes: readonly Episode[]): AsyncGenerator<Episode>
   yield* episodes;
 }
 
-async function* inShardOf(episodes: AsyncIterable<Episode>, inShard: (i: number) => boolean, summary: DatasetSummary | undefined): AsyncGenerator<Episode> {
+async function* inShardOf(episodes: AsyncIterable<Episode>, inShard: (i: number) => boolean, summary: (DatasetSummary & { complete: boolean }) | undefined): AsyncGenerator<Episode> {
   let index = 0;
   for await (const episode of episodes) {
     if (!inShard(index++)) continue;
@@ -72,4 +73,5 @@ async function* inShardOf(episodes: AsyncIterable<Episode>, inShard: (i: number)
     }
     yield episode;
   }
+  if (summary) summary.complete = true;
 }

@@ -114,14 +114,14 @@ describe('ctxbench merge', () => {
     const refused = ctxbench('merge', dirs[0]!, join(other, 'result.json'), '-o', out);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain(`${join(other, 'result.json')} differs from ${dirs[0]} in config.seed: 1 vs 5`);
-  });
+  }, 300_000); // five CLI runs, each starting its worker threads: a hang guard sized for a busy 2-core machine
 });
 
 describe('ctxbench run interrupted', () => {
-  it('stops cleanly on Ctrl-C and keeps what finished', async () => {
+  it('stops cleanly on Ctrl-C in worker threads and keeps what finished', async () => {
     const { spawn } = await import('node:child_process');
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-sigint-'));
-    const child = spawn(process.execPath, [bin, 'run', '--dataset', 'banking77', '--concurrency', '1', '-f', 'json', '-o', out], { env: { ...process.env, CI: 'true' } });
+    const child = spawn(process.execPath, [bin, 'run', '--dataset', 'banking77', '--concurrency', '2', '-f', 'json', '-o', out], { env: { ...process.env, CI: 'true' } });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();

@@ -19,4 +19,16 @@ describe('progress output', () => {
     report({ dataset: 'abcd', strategy: 'naive', turnsDone: 41, turnsTotal: 41 });
     expect(lines).toEqual(['progress: abcd × naive: 1/41 turns', 'progress: abcd × naive: 41/41 turns']);
   });
+
+  it('shows turns done without a total or an end while a streamed dataset is read for the first time', () => {
+    let written = '';
+    const terminal = terminalProgress({ write: (text: string) => ((written += text), true) } as unknown as NodeJS.WriteStream);
+    terminal({ dataset: 'openai-jsonl', strategy: 'naive', turnsDone: 30, turnsTotal: undefined });
+    expect(written).toBe('\ropenai-jsonl × naive: 30 turns (reading the dataset for the first time)\u001b[K');
+    const lines: string[] = [];
+    const log = logProgress((line) => lines.push(line), 60_000);
+    log({ dataset: 'openai-jsonl', strategy: 'naive', turnsDone: 30, turnsTotal: undefined });
+    log({ dataset: 'openai-jsonl', strategy: 'naive', turnsDone: 60, turnsTotal: undefined });
+    expect(lines).toEqual(['progress: openai-jsonl × naive: 30/? turns']);
+  });
 });
