@@ -13,8 +13,9 @@ export interface LexicalHit {
 }
 
 /**
- * BM25 search over a small in-memory collection (minisearch): prefix matching for the last
- * word, light fuzziness for typos. Scores are comparable only within one query.
+ * BM25 search over an in-memory collection (minisearch): prefix matching for the last word,
+ * light fuzziness for typos. Incremental both ways: a removed document's terms and length leave
+ * the statistics at once, so no rebuild is ever needed. Scores are comparable only within one query.
  */
 export class LexicalIndex {
   private readonly index = new MiniSearch<LexicalDocument>({
@@ -25,6 +26,11 @@ export class LexicalIndex {
 
   add(documents: readonly LexicalDocument[]): void {
     this.index.addAll(documents);
+  }
+
+  /** Removes a document; it must be the one added (same id and text), since minisearch un-counts its terms. */
+  remove(document: LexicalDocument): void {
+    this.index.remove(document);
   }
 
   get size(): number {
