@@ -1,4 +1,5 @@
 import { LexicalIndex } from '../retrieval/lexical.js';
+import { QueryCache } from './query-cache.js';
 import type { VectorFilter, VectorStore } from './types.js';
 
 /** English function words dropped before lexical matching. Negations stay: "never call me" must not read as "call me". */
@@ -31,6 +32,13 @@ export function stem(word: string): string {
 // "stopped" -> "stopp" -> "stop"; "called" -> "call" keeps its ll.
 function undouble(word: string): string {
   return /([^aeiouls])\1$/.test(word) ? word.slice(0, -1) : word;
+}
+
+const lexicalQueries = new QueryCache<string>();
+
+/** {@link lexicalText} of a query, remembered for the next searches of the same text (memory, sessions, knowledge). */
+export function lexicalQuery(query: string): string {
+  return lexicalQueries.get(query, lexicalText);
 }
 
 /** The text as lexical search sees it: lowercase words without stopwords, stemmed, space-separated. */
@@ -190,7 +198,7 @@ export class HybridIndex {
       .search(query.vector, Math.min(depth, this.vectors.size), vectorFilter)
       .filter((hit) => hit.similarity > 0)
       .map((hit) => ({ id: hit.id, score: hit.similarity }));
-    const sparse = this.lexicalIndex().search(lexicalText(query.text), depth, filter);
+    const sparse = this.lexicalIndex().search(lexicalQuery(query.text), depth, filter);
     const similarity = new Map(dense.map((hit) => [hit.id, hit.score]));
     return fuseRankings([sparse, dense], this.fusion)
       .slice(0, query.k)

@@ -39,9 +39,13 @@ export class LexicalIndex {
 
   /** The best `k` documents for `query`, best first; ties broken by id for determinism. */
   search(query: string, k = 10, filter?: (id: string) => boolean): LexicalHit[] {
-    if (query.trim() === '') return [];
-    return this.index
-      .search(query, filter ? { filter: (result) => filter(String(result.id)) } : undefined)
+    if (query.trim() === '' || k <= 0) return [];
+    const results = this.index.search(query, filter ? { filter: (result) => filter(String(result.id)) } : undefined);
+    // minisearch sorts by score: only the first k and whatever ties the k-th need the id order.
+    let end = Math.min(k, results.length);
+    while (end < results.length && results[end]!.score === results[k - 1]!.score) end++;
+    return results
+      .slice(0, end)
       .map((hit) => ({ id: String(hit.id), score: hit.score }))
       .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, k);
