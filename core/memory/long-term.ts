@@ -223,14 +223,11 @@ export class LongTermMemory {
     // A small partition is scored whole: a recent or important memory may surface without sharing a word with the query.
     const pool = partition.memories.size <= EXHAUSTIVE_LIMIT ? [...partition.memories.values()].filter(accept) : hits.map((hit) => partition.memories.get(hit.id)!);
     const now = options.now ?? this.now();
-    return pool
-      .map((memory) => {
-        const hit = matched.get(memory.id);
-        return { memory, ...this.scorer.score(memory, hit?.relevance ?? 0, now), ...(hit?.similarity === undefined ? {} : { similarity: hit.similarity }) };
-      })
-      .sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
-      .slice(0, k)
-      .map((hit) => ({ ...hit, memory: copyOf(hit.memory) }));
+    const best = bestOf(pool, k, (memory) => this.scorer.score(memory, matched.get(memory.id)?.relevance ?? 0, now).score);
+    return best.map((memory) => {
+      const hit = matched.get(memory.id);
+      return { memory: copyOf(memory), ...this.scorer.score(memory, hit?.relevance ?? 0, now), ...(hit?.similarity === undefined ? {} : { similarity: hit.similarity }) };
+    });
   }
 
   /** Changes a memory; a new content is re-embedded. @throws InputError for an unknown id or a malformed patch. */
@@ -394,6 +391,23 @@ export class LongTermMemory {
     const store = new HnswVectorStore({ ...identityOf(this.embedder), efConstruction: MEMORY_EF_CONSTRUCTION, initialCapacity: Math.max(1024, memories.length) });
     partition.index.moveVectors(store, memories.map((m) => ({ id: m.id, vector: current.vectorOf!(m.id)! })));
   }
+}
+
+/** The `k` memories of highest score, best first, ties by id: a bounded insertion instead of sorting the whole pool. */
+function bestOf(pool: readonly Memory[], k: number, scoreOf: (memory: Memory) => number): Memory[] {
+  const kept: Array<{ memory: Memory; score: number }> = [];
+  const before = (a: { memory: Memory; score: number }, b: { memory: Memory; score: number }) => a.score > b.score || (a.score === b.score && a.memory.id < b.memory.id);
+  for (const memory of pool) {
+    const entry = { memory, score: scoreOf(memory) };
+    if (kept.length === k) {
+      if (!before(entry, kept[k - 1]!)) continue;
+      kept.pop();
+    }
+    let at = kept.length;
+    while (at > 0 && before(entry, kept[at - 1]!)) at--;
+    kept.splice(at, 0, entry);
+  }
+  return kept.map((entry) => entry.memory);
 }
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {

@@ -203,6 +203,21 @@ describe('bulk loads', () => {
     });
   }
 
+  it('returns the first k of the full ranking for any k (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(input, { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom(...words), async (inputs, k, query) => {
+        const memory = memoryWith({ dedupThreshold: 1.01 });
+        await memory.storeMany(inputs.map(toMemory));
+        for (const userId of memory.users()) {
+          const all = await memory.search(query, { userId, k: 50 });
+          expect(await memory.search(query, { userId, k })).toEqual(all.slice(0, k));
+          expect(all.map((hit) => hit.score)).toEqual([...all.map((hit) => hit.score)].sort((a, b) => b - a));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('embeds each text once, also when the user moves to HNSW', async () => {
     const texts: string[] = [];
     const counting = { id: embedder.id, dimension: embedder.dimension, embed: (batch: readonly string[]) => (texts.push(...batch), embedder.embed(batch)) };
