@@ -1,9 +1,10 @@
 import type { ChatMessage } from '../messages.js';
 import { ConfigError, CtxbenchError, InputError, didYouMean } from '../errors.js';
 import { sharedCounter, type TokenCounter } from '../tokens/counter.js';
+import { countPieces } from '../tokens/pieces.js';
 import { ExtractiveCompressor, type Compressor } from './compressor.js';
 import { defineProfile, TECHCORP_PROFILE, type BudgetProfile, type BudgetProfileInput, type SectionAllocation } from './profile.js';
-import { renderMessages, renderText, type RenderedSection } from './render.js';
+import { renderMessages, renderText, renderTextPieces, type RenderedSection } from './render.js';
 import { smartTruncate, type KeepEnd } from './truncate.js';
 
 /** A section name that the profile does not allocate. */
@@ -203,7 +204,7 @@ export class ContextBudget {
     return {
       text,
       messages,
-      tokens: this.counter.count(text),
+      tokens: countPieces(this.counter, renderTextPieces(sections)),
       messageTokens: this.countRequest(messages),
       total: this.profile.total,
       sections: this.usage(),
@@ -223,7 +224,7 @@ export class ContextBudget {
 
   /** Exact tokens of the larger of the two rendered forms. */
   private measure(sections = this.ordered()): number {
-    return Math.max(this.counter.count(renderText(sections)), this.countRequest(renderMessages(sections)));
+    return Math.max(countPieces(this.counter, renderTextPieces(sections)), this.countRequest(renderMessages(sections)));
   }
 
   /** Billed prompt tokens of the message form; an empty context is no request at all. */

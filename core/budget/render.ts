@@ -17,10 +17,13 @@ export function sectionHeader(name: string): string {
 
 /** One string with a header per non-empty section, in profile order. */
 export function renderText(sections: readonly RenderedSection[]): string {
-  return sections
-    .filter((section) => section.content.length > 0)
-    .map((section) => sectionHeader(section.allocation.name) + section.content)
-    .join(SECTION_SEPARATOR);
+  return renderTextPieces(sections).join('');
+}
+
+/** {@link renderText} as pieces, one per section (with its separator), whose counts add up exactly: see countPieces. */
+export function renderTextPieces(sections: readonly RenderedSection[]): string[] {
+  const shown = sections.filter((section) => section.content.length > 0);
+  return shown.map((section, i) => sectionHeader(section.allocation.name) + section.content + (i < shown.length - 1 ? SECTION_SEPARATOR : ''));
 }
 
 /**

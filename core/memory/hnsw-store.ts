@@ -125,6 +125,10 @@ export class HnswVectorStore implements VectorStore {
     return this.table.has(id);
   }
 
+  vectorOf(id: string): Float32Array | undefined {
+    return this.table.vectorOf(id);
+  }
+
   /** The `k` nearest vectors among those passing `filter`, best first, ties by id. */
   search(vector: Float32Array, k: number, filter?: VectorFilter): VectorHit[] {
     checkQuery(vector, k, this);
@@ -140,6 +144,16 @@ export class HnswVectorStore implements VectorStore {
           });
     guard.rethrow();
     return hits;
+  }
+
+  /** {@link search} at breadth `ef` for this call only: write-time dedup needs only the nearest vector, not ef 200. */
+  searchAt(ef: number, vector: Float32Array, k: number, filter?: VectorFilter): VectorHit[] {
+    this.index.setEf(Math.max(1, Math.floor(ef)));
+    try {
+      return this.search(vector, k, filter);
+    } finally {
+      this.index.setEf(this.options.ef);
+    }
   }
 
   save(directory: string): void {

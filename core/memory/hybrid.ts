@@ -1,4 +1,5 @@
 import { LexicalIndex } from '../retrieval/lexical.js';
+import { QueryCache } from './query-cache.js';
 import type { VectorFilter, VectorStore } from './types.js';
 
 /** English function words dropped before lexical matching. Negations stay: "never call me" must not read as "call me". */
@@ -31,6 +32,13 @@ export function stem(word: string): string {
 // "stopped" -> "stopp" -> "stop"; "called" -> "call" keeps its ll.
 function undouble(word: string): string {
   return /([^aeiouls])\1$/.test(word) ? word.slice(0, -1) : word;
+}
+
+const lexicalQueries = new QueryCache<string>();
+
+/** {@link lexicalText} of a query, remembered for the next searches of the same text (memory, sessions, knowledge). */
+export function lexicalQuery(query: string): string {
+  return lexicalQueries.get(query, lexicalText);
 }
 
 /** The text as lexical search sees it: lowercase words without stopwords, stemmed, space-separated. */
@@ -126,13 +134,17 @@ export interface HybridHit extends FusedHit {
 
 /**
  * A vector store and a BM25 index over the same entries, searched together and fused. The
- * lexical side sees {@link lexicalText}; it is rebuilt lazily after a delete, since BM25
- * statistics cannot be un-counted. Vector metadata is `{ entryId }`, so filters see the id.
+ * lexical side sees {@link lexicalText} and never needs a rebuild: a delete un-counts the entry's
+ * indexed text, and added texts wait in a queue that the next search indexes in one pass, so a
+ * bulk load pays one lexical update however many entries it adds. Vectors go into the store at
+ * once (write-time dedup searches them). Vector metadata is `{ entryId }`, so filters see the id.
  */
 export class HybridIndex {
-  private readonly texts = new Map<string, string>();
-  private lexical = new LexicalIndex();
-  private stale = false;
+  /** id -> the lexical text the BM25 index holds for it. */
+  private readonly indexed = new Map<string, string>();
+  /** id -> raw text added since the last search, not yet in the BM25 index. */
+  private readonly pending = new Map<string, string>();
+  private readonly lexical = new LexicalIndex();
 
   /** @param vectors an empty store, or one already holding the vectors of `documents` (a reopened index) */
   constructor(
@@ -140,11 +152,15 @@ export class HybridIndex {
     private readonly fusion: FusionOptions = {},
     documents: ReadonlyArray<{ id: string; text: string }> = [],
   ) {
-    this.addText(documents);
+    for (const doc of documents) this.pending.set(doc.id, doc.text);
   }
 
   get vectorStore(): VectorStore {
     return this.vectors;
+  }
+
+  get size(): number {
+    return this.indexed.size + this.pending.size;
   }
 
   /** Moves to another (empty) store, given every entry's vector: exact search to HNSW as a collection grows. */
@@ -155,21 +171,26 @@ export class HybridIndex {
 
   /** Adds entries; an id already present is replaced. */
   add(entries: readonly HybridEntry[]): void {
-    for (const entry of entries) if (this.texts.has(entry.id)) this.delete(entry.id);
+    for (const entry of entries) this.delete(entry.id);
     this.vectors.add(entries.map(({ id, vector }) => ({ id, vector, metadata: { entryId: id } })));
-    this.addText(entries);
+    for (const entry of entries) this.pending.set(entry.id, entry.text);
   }
 
   delete(id: string): boolean {
-    if (!this.texts.delete(id)) return false;
+    const text = this.indexed.get(id);
+    if (text !== undefined) {
+      this.indexed.delete(id);
+      this.lexical.remove({ id, text });
+    } else if (!this.pending.delete(id)) {
+      return false;
+    }
     this.vectors.delete(id);
-    this.stale = true;
     return true;
   }
 
   /** Lexical and dense hits fused, best first; dense hits sharing no feature with the query (similarity <= 0) are left out. */
   search(query: HybridQuery): HybridHit[] {
-    if (this.texts.size === 0 || query.k <= 0) return [];
+    if (this.size === 0 || query.k <= 0) return [];
     const depth = Math.max(query.depth ?? 50, query.k);
     const filter = query.filter;
     const vectorFilter: VectorFilter | undefined = filter && ((metadata) => filter(String(metadata.entryId)));
@@ -177,24 +198,20 @@ export class HybridIndex {
       .search(query.vector, Math.min(depth, this.vectors.size), vectorFilter)
       .filter((hit) => hit.similarity > 0)
       .map((hit) => ({ id: hit.id, score: hit.similarity }));
-    const sparse = this.lexicalIndex().search(lexicalText(query.text), depth, filter);
+    const sparse = this.lexicalIndex().search(lexicalQuery(query.text), depth, filter);
     const similarity = new Map(dense.map((hit) => [hit.id, hit.score]));
     return fuseRankings([sparse, dense], this.fusion)
       .slice(0, query.k)
       .map((hit) => ({ ...hit, similarity: similarity.get(hit.id) }));
   }
 
-  private addText(documents: ReadonlyArray<{ id: string; text: string }>): void {
-    const fresh = documents.map((doc) => ({ id: doc.id, text: lexicalText(doc.text) }));
-    for (const doc of fresh) this.texts.set(doc.id, doc.text);
-    if (!this.stale && fresh.length > 0) this.lexical.add(fresh);
-  }
-
+  /** The BM25 index with every pending text added. */
   private lexicalIndex(): LexicalIndex {
-    if (this.stale) {
-      this.lexical = new LexicalIndex();
-      this.lexical.add([...this.texts].map(([id, text]) => ({ id, text })));
-      this.stale = false;
+    if (this.pending.size > 0) {
+      const fresh = [...this.pending].map(([id, text]) => ({ id, text: lexicalText(text) }));
+      this.pending.clear();
+      for (const doc of fresh) this.indexed.set(doc.id, doc.text);
+      this.lexical.add(fresh);
     }
     return this.lexical;
   }

@@ -1,7 +1,7 @@
 import { smartTruncate } from '../budget/truncate.js';
 import { ConfigError, InputError } from '../errors.js';
 import type { TokenCounter } from '../tokens/counter.js';
-import { lexicalText } from './hybrid.js';
+import { lexicalQuery, lexicalText } from './hybrid.js';
 import type { LongTermMemory } from './long-term.js';
 import type { ShortTermMemory } from './short-term.js';
 import type { Memory, MemoryType } from './types.js';
@@ -178,7 +178,7 @@ export class MemoryRetrievalPipeline {
 
   private sessionCandidates(query: string, userId: string, now: Date): RerankCandidate[] {
     if (!this.shortTerm || this.settings.sessions === 0) return [];
-    const queryWords = new Set(lexicalText(query).split(' ').filter(Boolean));
+    const queryWords = new Set(lexicalQuery(query).split(' ').filter(Boolean));
     return this.shortTerm.recent(userId, { query, k: this.settings.sessions }).map((record) => {
       const content = [record.summary, ...record.facts].filter((part) => part.trim() !== '').join(' ');
       const words = new Set(lexicalText(content).split(' '));

@@ -85,13 +85,24 @@ export class MemoryScorer {
 
   /** The memory's score for a query it matches with `relevance` (0..1), at `now` (default the clock). */
   score(memory: Pick<Memory, 'createdAt' | 'importance'>, relevance: number, now: Date = this.now()): ScoreParts {
-    const recency = recencyDecay(now.getTime() - Date.parse(memory.createdAt), this.halfLifeDays);
+    const recency = recencyDecay(now.getTime() - timeOf(memory), this.halfLifeDays);
     const importance = clamp01(memory.importance);
     const clampedRelevance = clamp01(relevance);
     const { similarity, recency: recencyWeight, importance: importanceWeight } = this.weights;
     const score = (similarity * clampedRelevance + recencyWeight * recency + importanceWeight * importance) / this.total;
     return { score, relevance: clampedRelevance, recency, importance };
   }
+}
+
+const parsedTimes = new WeakMap<object, { iso: string; ms: number }>();
+
+/** Date.parse of a memory's createdAt, remembered per memory object: a search scores up to 1,000 memories of a user. */
+function timeOf(memory: Pick<Memory, 'createdAt'>): number {
+  const parsed = parsedTimes.get(memory);
+  if (parsed?.iso === memory.createdAt) return parsed.ms;
+  const ms = Date.parse(memory.createdAt);
+  parsedTimes.set(memory, { iso: memory.createdAt, ms });
+  return ms;
 }
 
 function clamp01(value: number): number {

@@ -49,6 +49,8 @@ export interface VectorStore {
   delete(id: string): boolean;
   has(id: string): boolean;
   search(vector: Float32Array, k: number, filter?: VectorFilter): VectorHit[];
+  /** The stored (unit-length) vector of an id, for stores that keep one; lets a collection move stores without re-embedding. */
+  vectorOf?(id: string): Float32Array | undefined;
   /** Writes the store to a directory atomically (temp files + rename). */
   save(directory: string): void;
 }

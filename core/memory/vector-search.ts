@@ -26,13 +26,20 @@ export class TopHits {
 
   constructor(private readonly k: number) {}
 
+  /** Whether a hit of this similarity could be kept: false only when it is worse than every kept hit of a full heap. */
+  admits(similarity: number): boolean {
+    return this.heap.length < this.k || (this.k > 0 && similarity >= this.heap[0]!.similarity);
+  }
+
   offer(id: string, similarity: number): void {
     const heap = this.heap;
     if (heap.length < this.k) {
       heap.push({ id, similarity });
       this.siftUp(heap.length - 1);
-    } else if (this.k > 0 && compareHits({ id, similarity }, heap[0]!) < 0) {
-      heap[0] = { id, similarity };
+    } else if (this.admits(similarity)) {
+      const hit = { id, similarity };
+      if (compareHits(hit, heap[0]!) >= 0) return;
+      heap[0] = hit;
       this.siftDown(0);
     }
   }

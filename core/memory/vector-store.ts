@@ -47,6 +47,10 @@ export class ExactVectorStore implements VectorStore {
     return this.table.has(id);
   }
 
+  vectorOf(id: string): Float32Array | undefined {
+    return this.table.vectorOf(id);
+  }
+
   /** The `k` most similar vectors among those passing `filter`, best first, ties by id. */
   search(vector: Float32Array, k: number, filter?: VectorFilter): VectorHit[] {
     checkQuery(vector, k, this);

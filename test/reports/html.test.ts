@@ -122,5 +122,5 @@ describe('HTML report in headless Chromium', () => {
     expect(existsSync(png)).toBe(true);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
     expect(statSync(png).size).toBeGreaterThan(20 * 1024);
-  }, 180_000);
+  }, 600_000);
 });

@@ -174,6 +174,81 @@ describe('deduplication on write', () => {
   });
 });
 
+describe('bulk loads', () => {
+  const words = ['order', 'refund', 'late', 'router', 'email', 'Lisbon', 'premium', 'card'];
+  const input = fc.record({
+    userId: fc.constantFrom('alice', 'bob'),
+    content: fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 4 }).map((parts) => parts.join(' ')),
+    importance: fc.constantFrom(0.2, 0.5, 0.9),
+    day: fc.integer({ min: 1, max: 28 }),
+  });
+  const toMemory = ({ userId, content, importance, day }: { userId: string; content: string; importance: number; day: number }) =>
+    fact(userId, content, { importance, createdAt: `2024-01-${String(day).padStart(2, '0')}T00:00:00Z`, metadata: { day } });
+  const snapshot = async (memory: LongTermMemory) => Promise.all((await memory.users()).map((userId) => memory.list(userId)));
+
+  for (const hnswThreshold of [2000, 6]) {
+    it(`ends in the same memories as one store() call per input, merges included (property, hnswThreshold ${hnswThreshold})`, async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(input, { minLength: 1, maxLength: 30 }), async (inputs) => {
+          const bulk = memoryWith({ hnswThreshold });
+          const bulkResults = await bulk.storeMany(inputs.map(toMemory));
+          const oneByOne = memoryWith({ hnswThreshold });
+          const results = [];
+          for (const each of inputs) results.push(await oneByOne.store(toMemory(each)));
+          expect(bulkResults).toEqual(results);
+          expect(await snapshot(bulk)).toEqual(await snapshot(oneByOne));
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+
+  it('returns the first k of the full ranking for any k (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(input, { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom(...words), async (inputs, k, query) => {
+        const memory = memoryWith({ dedupThreshold: 1.01 });
+        await memory.storeMany(inputs.map(toMemory));
+        for (const userId of await memory.users()) {
+          const all = await memory.search(query, { userId, k: 50 });
+          expect(await memory.search(query, { userId, k })).toEqual(all.slice(0, k));
+          expect(all.map((hit) => hit.score)).toEqual([...all.map((hit) => hit.score)].sort((a, b) => b - a));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('embeds each text once, also when the user moves to HNSW', async () => {
+    const texts: string[] = [];
+    const counting = { id: embedder.id, dimension: embedder.dimension, embed: (batch: readonly string[]) => (texts.push(...batch), embedder.embed(batch)) };
+    const memory = new LongTermMemory({ embedder: counting, now: () => NOW, hnswThreshold: 5 });
+    const topics = ['tea', 'coffee', 'jazz', 'hiking', 'Lisbon', 'Porto', 'chess', 'sailing'];
+    await memory.storeMany(topics.slice(0, 4).map((topic) => fact('u1', `User likes ${topic} a lot, every single day.`)));
+    for (const topic of topics.slice(4)) await memory.store(fact('u1', `User likes ${topic} a lot, every single day.`));
+    expect(texts).toHaveLength(topics.length);
+    expect((await memory.search('chess', { userId: 'u1' }))[0]!.memory.content).toContain('chess');
+  });
+
+  it('searches the same after deletes as a memory that never held the deleted ones (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(input, { minLength: 2, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom(...words), async (inputs, picks, query) => {
+        const full = memoryWith({ dedupThreshold: 1.01 });
+        const stored = await full.storeMany(inputs.map(toMemory));
+        await full.search(query, { userId: 'alice' });
+        const gone = new Set(picks.map((pick) => stored[pick % stored.length]!.memory.id));
+        for (const id of gone) await full.delete(id);
+        const kept = memoryWith({ dedupThreshold: 1.01 });
+        for (const userId of await full.users()) for (const memory of await full.list(userId)) await kept.store(memory);
+        for (const userId of await kept.users()) {
+          const relevance = async (memory: LongTermMemory) => (await memory.search(query, { userId, k: 50 })).map((hit) => [hit.memory.content, hit.relevance.toFixed(9)]).sort();
+          expect(await relevance(full)).toEqual(await relevance(kept));
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
 describe('scoring', () => {
   it('halves recency after one half-life of the injected clock', () => {
     expect(recencyDecay(30 * DAY, 30)).toBeCloseTo(0.5);
