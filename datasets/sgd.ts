@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, DataError } from '../core/errors.js';
 import { z } from 'zod';
 import { defineDataset } from '../core/harness/dataset.js';
-import { inputFile } from '../core/harness/options.js';
+import { inputFile, shownDefaults } from '../core/harness/options.js';
 import type { Episode, Fact, FactProbe, Probe, Turn } from '../core/harness/episode.js';
 import { factOf, leafValues, ORIGIN_OF_ROLE, type StatedText } from '../core/harness/facts.js';
 import { normalizeForMatch } from '../core/harness/match.js';
@@ -15,15 +15,21 @@ import { sgdIntentProfile } from './sgd-intents.js';
 import { intentLabel, readSchema, schemaTools, toolName, type SgdSchema } from './sgd-schema.js';
 
 /** Options of the SGD loader: a schema file and the dialogues it describes, plus training data for the router. */
-const paths = (description: string, bundled: string) =>
-  z.union([z.string().min(1, 'must be a file or folder path'), z.array(z.string().min(1, 'must be a file or folder path')).min(1, 'must list at least one path')]).default(bundled).describe(description);
+const paths = (description: string, bundled: string, shown: string) => {
+  const field = z
+    .union([z.string().min(1, 'must be a file or folder path'), z.array(z.string().min(1, 'must be a file or folder path')).min(1, 'must list at least one path')])
+    .default(bundled)
+    .describe(description);
+  shownDefaults.add(field, { shown });
+  return field;
+};
 
 const sgdOptions = z
   .object({
     schema: inputFile("the replayed split's schema.json", fileURLToPath(new URL('./data/sgd/dev/schema.json', import.meta.url))),
-    dialogues: paths('dialogue files, or folders whose dialogues_*.json are read in name order', fileURLToPath(new URL('./data/sgd/dev', import.meta.url))),
+    dialogues: paths('dialogue files, or folders whose dialogues_*.json are read in name order', fileURLToPath(new URL('./data/sgd/dev', import.meta.url)), 'the bundled dev/ folder'),
     trainSchema: inputFile("the training split's schema.json (its descriptions train the router too)", fileURLToPath(new URL('./data/sgd/train/schema.json', import.meta.url))),
-    trainDialogues: paths('training dialogue files or folders: their user turns train the router; never the replayed ones', fileURLToPath(new URL('./data/sgd/train', import.meta.url))),
+    trainDialogues: paths('training dialogue files or folders: their user turns train the router; never the replayed ones', fileURLToPath(new URL('./data/sgd/train', import.meta.url)), 'the bundled train/ folder'),
     ...loadOptionFields,
   })
   .strict();

@@ -39,6 +39,9 @@ export function inputFilesOf(schema: OptionsSchema, options: Record<string, unkn
   });
 }
 
+/** How an option's machine-specific default (a bundled folder) is shown in documentation. */
+export const shownDefaults = z.registry<{ shown: string }>();
+
 /** One option as documentation: key, accepted values, default and what it does. */
 export interface OptionDoc {
   key: string;
@@ -52,7 +55,7 @@ export function describeOptions(schema: OptionsSchema): OptionDoc[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, Record<string, unknown>> };
   return Object.entries(schema.shape).map(([key, field]) => {
     const property = json.properties?.[key] ?? {};
-    const bundled = inputFileOptions.get(field)?.bundled;
+    const bundled = inputFileOptions.get(field)?.bundled ?? shownDefaults.get(field)?.shown;
     return {
       key,
       type: typeOf(property),
@@ -63,6 +66,7 @@ export function describeOptions(schema: OptionsSchema): OptionDoc[] {
 }
 
 function typeOf(property: Record<string, unknown>): string {
+  if (Array.isArray(property.anyOf)) return (property.anyOf as Array<Record<string, unknown>>).map(typeOf).join(' | ');
   if (Array.isArray(property.enum)) return property.enum.map((value) => JSON.stringify(value)).join(' | ');
   if (property.type === 'array') return `${typeOf((property.items ?? {}) as Record<string, unknown>)}[]`;
   const bounds = [
