@@ -13,6 +13,7 @@ import { ctxbenchVersion } from './runner/environment.js';
 import { logProgress, terminalProgress } from './progress.js';
 import { mergeResults } from './runner/merge.js';
 import { runBenchmark } from './runner/run.js';
+import { addAnswerOptions, answerEvaluator, type AnswerFlags } from './answer/settings.js';
 
 const positiveInteger = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -26,7 +27,7 @@ const shardOption = (value: string) => {
   return { index: Number(match[1]), count: Number(match[2]) };
 };
 
-interface RunFlags {
+interface RunFlags extends AnswerFlags {
   config?: string;
   dataset?: string[];
   strategy?: string[];
@@ -68,6 +69,7 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
   // --no-turns defaults `turns` to true; only an explicit flag may override the config file.
   const settings = runSettings({ ...flags, turns: command.getOptionValueSource('turns') === 'cli' ? flags.turns : undefined }, config);
   settings.prices.get(settings.scenario.model);
+  const evaluator = answerEvaluator(flags, config.answer, settings.prices, (text) => (flags.dryRun ? process.stdout : process.stderr).write(text));
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nstopping after the episodes in flight; press Ctrl-C again to quit now\n');
@@ -79,8 +81,10 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
     registries: { datasets, strategies },
     shard: flags.shard,
     signal: controller.signal,
+    evaluator,
     onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
   });
+  if (flags.dryRun) return;
   const written = writeReports(result, settings.out, settings.formats);
   process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
   if (result.interrupted) process.exitCode = 130;
@@ -153,6 +157,7 @@ export function buildCli(): Command {
     .option('--no-turns', 'leave per-turn rows out of result.json')
     .option('-f, --format <formats...>', `report formats (default: all: ${REPORT_WRITERS.map((w) => w.name).join(', ')})`)
     .action(runCommand);
+  addAnswerOptions(program.commands.find((command) => command.name() === 'run')!);
   program
     .command('report')
     .description('write report formats from an existing result.json')

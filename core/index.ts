@@ -22,6 +22,7 @@ export * from './retrieval/lexical.js';
 export * from './cost/pricing.js';
 export * from './memory/running-summary.js';
 export * from './harness/result.js';
+export * from './harness/evaluation.js';
 export * from './harness/check-types.js';
 export * from './llm/client.js';
 export * from './llm/retry.js';

@@ -25,6 +25,7 @@ import {
 import { aggregate, groupRows, missionChecks } from './aggregate.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
 import { scoreProbes } from './probes.js';
+import type { TurnEvaluator } from '../answer/targets.js';
 
 import { round } from '../../core/stats.js';
 
@@ -70,12 +71,15 @@ export interface RunOptions {
   /** Stops starting new episodes; what finished is kept. */
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
+  /** Scores every replayed turn's context with a model (ctxbench run --answer-model). */
+  evaluator?: TurnEvaluator;
 }
 
 interface ReplayContext {
   counter: TokenCounter;
   prices: PriceTable;
   scenario: Scenario;
+  evaluator?: TurnEvaluator;
 }
 
 /** Replays every selected dataset through every selected strategy and returns the versioned result. */
@@ -85,7 +89,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const seed = options.seed ?? 1;
   const prices = options.prices ?? new PriceTable();
   prices.get(scenario.model);
-  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario };
+  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, evaluator: options.evaluator };
   const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), options: s.options }));
   const repeated = options.strategies.map((s) => s.name).find((name, i, names) => names.indexOf(name) !== i);
   if (repeated) throw new ConfigError(`strategy "${repeated}" is selected twice`, 'compare option variants in separate runs, or register the variant under its own name');
@@ -104,6 +108,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     }
   }
 
+  const evaluation = await options.evaluator?.finish(options.signal);
   const aggregates = groupRows(rows).map((group) => aggregate(group, seed));
   const durationMs = Date.now() - started;
   return {
@@ -124,6 +129,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     aggregates,
     mission: missionChecks(aggregates, scenario),
     ...(options.perTurn === false ? {} : { turns: rows }),
+    ...(evaluation ? { evaluation } : {}),
     interrupted: options.signal?.aborted ?? false,
   };
 }
@@ -152,7 +158,7 @@ async function replayStrategy(dataset: string, strategyName: string, strategy: S
   return perEpisode.filter(Boolean).flat();
 }
 
-async function replayEpisode(dataset: string, strategyName: string, strategy: Strategy, episode: Episode, { counter, prices, scenario }: ReplayContext): Promise<TurnRow[]> {
+async function replayEpisode(dataset: string, strategyName: string, strategy: Strategy, episode: Episode, { counter, prices, scenario, evaluator }: ReplayContext): Promise<TurnRow[]> {
   const session = strategy.startEpisode(episode);
   const price = prices.get(scenario.model);
   const rule = prices.cacheRule(scenario.model);
@@ -169,7 +175,7 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
     const inputTokens = counter.countRequest(assembled.messages, assembled.tools);
     const cachedTokens = Math.min(inputTokens, cachedPrefixTokens(sharedPrefixTokens(previous, assembled.messages, counter), rule));
     const outputTokens = outputTokensOf(episode.messages[turn.at], scenario, counter);
-    rows.push({
+    const row: TurnRow = {
       dataset,
       strategy: strategyName,
       episode: episode.id,
@@ -183,7 +189,9 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
       overBudget: strategy.budget !== null && inputTokens > strategy.budget,
       sections: assembled.sections,
       scores: scoreProbes(assembled, turn.probes, episode),
-    });
+    };
+    rows.push(row);
+    evaluator?.observe({ row, context: assembled, episode, turn });
     previous = assembled.messages;
   }
   return rows;

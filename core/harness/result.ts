@@ -1,11 +1,15 @@
 import type { SkippedRecord } from './episode.js';
+import type { AnswerEvaluation, TurnAnswer } from './evaluation.js';
 
-/** The higher-is-better probe metrics a turn can be scored on. */
-export const PROBE_METRICS = ['factRetention', 'evidenceRecall', 'answerPresence', 'routingAccuracy', 'guidelinePresence', 'recallAt10', 'mrrAt10', 'ndcgAt10'] as const;
+/** Metrics scored on a model's reply, present only in runs with --answer-model (see bench/answer). */
+export const ANSWER_METRICS = ['answerJudge', 'answerF1', 'nextActionTool', 'nextActionExact', 'nextActionArguments'] as const;
+
+/** The higher-is-better metrics a turn can be scored on: offline probes, then the answer metrics. */
+export const PROBE_METRICS = ['factRetention', 'evidenceRecall', 'answerPresence', 'routingAccuracy', 'guidelinePresence', 'recallAt10', 'mrrAt10', 'ndcgAt10', ...ANSWER_METRICS] as const;
 export type ProbeMetric = (typeof PROBE_METRICS)[number];
 
 /** Metrics that measure whether the facts the agent needs are still there (the mission's fidelity check). */
-export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'recallAt10'];
+export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'recallAt10', 'answerJudge', 'answerF1', 'nextActionExact'];
 
 /** Mean, median and 95th percentile of a sample. */
 export interface Distribution {
@@ -60,6 +64,8 @@ export interface TurnRow {
   overBudget: boolean;
   sections: Record<string, number>;
   scores: Partial<Record<ProbeMetric, number>>;
+  /** The answer model's reply (runs with --answer-model). */
+  answer?: TurnAnswer;
 }
 
 /** What one strategy did on one dataset. */
@@ -112,6 +118,8 @@ export interface RunResult {
   aggregates: Aggregate[];
   mission: MissionCheck[];
   turns?: TurnRow[];
+  /** The model-in-the-loop evaluation, when the run had --answer-model; its cost is not in the aggregates. */
+  evaluation?: AnswerEvaluation;
   /** True when the run was stopped (Ctrl-C) before every episode was replayed. */
   interrupted: boolean;
 }
