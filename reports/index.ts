@@ -1,5 +1,6 @@
 import type { RunResult } from '../core/index.js';
 import { summaryCsv, turnsCsv } from './csv.js';
+import { evaluationCsv } from './evaluation.js';
 import { htmlReport } from './html.js';
 import { resultJson } from './json.js';
 import { markdownSummary } from './markdown.js';
@@ -19,7 +20,11 @@ export const REPORT_WRITERS: readonly ReportWriter[] = [
   { name: 'html', description: 'a self-contained HTML report with charts that opens offline (report.html)', write: (result) => ({ 'report.html': htmlReport(result) }) },
   {
     name: 'csv',
-    description: 'summary.csv, and turns.csv when the result has per-turn rows',
-    write: (result) => ({ 'summary.csv': summaryCsv(result), ...(result.turns ? { 'turns.csv': turnsCsv(result) } : {}) }),
+    description: 'summary.csv, turns.csv when the result has per-turn rows, evaluation.csv when it has an answer evaluation',
+    write: (result) => ({
+      'summary.csv': summaryCsv(result),
+      ...(result.turns ? { 'turns.csv': turnsCsv(result) } : {}),
+      ...(result.evaluation && !result.evaluation.dryRun ? { 'evaluation.csv': evaluationCsv(result.evaluation) } : {}),
+    }),
   },
 ];

@@ -1,4 +1,5 @@
 import type { RunResult } from '../core/index.js';
+import { evaluationMarkdown } from './evaluation.js';
 
 const usd = (value: number) => `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
@@ -32,6 +33,7 @@ export function markdownSummary(result: RunResult): string {
       lines.push(`| ${cells.join(' | ')} |`);
     }
   }
+  if (result.evaluation) lines.push(evaluationMarkdown(result.evaluation).trimEnd());
   lines.push('', `Replayed ${result.aggregates.reduce((sum, a) => sum + a.turns, 0)} turns in ${(result.timing.durationMs / 1000).toFixed(1)} s (${result.timing.turnsPerSecond} turns/s) on ${result.machine.cpu}, ${result.machine.cores} cores.`);
   return `${lines.join('\n')}\n`;
 }

@@ -181,18 +181,20 @@ export class AnswerEvaluator {
         throw error;
       }
       guard.settle(reserved, reply.cached ? 0 : (dollars(price, billed(reply, estimate.input)) ?? 0));
-      if (reply.cached) run.fromCache++;
-      else run.sent++;
       return reply;
     };
     const answers = new Map<string, Promise<ChatReply>>();
     const answerOf = (answer: AnswerRequest) => {
-      let pending = answers.get(answer.key);
-      if (!pending) {
-        pending = call(answer.request, { input: answer.inputTokens, output: answer.outputTokens });
-        answers.set(answer.key, pending);
-      }
-      return pending;
+      const pending = answers.get(answer.key);
+      if (pending) return pending.then((reply) => ({ ...reply, cached: true }));
+      const sent = call(answer.request, { input: answer.inputTokens, output: answer.outputTokens });
+      answers.set(answer.key, sent);
+      return sent;
+    };
+    const counted = (reply: ChatReply) => {
+      if (reply.cached) run.fromCache++;
+      else run.sent++;
+      return reply;
     };
     const failed = (turn: EvaluatedTurn, stage: 'answer' | 'judge', error: unknown) => {
       if (error instanceof SpendLimitReached || combined.aborted) return;
@@ -212,7 +214,7 @@ export class AnswerEvaluator {
       this.turns.map(async (turn) => {
         let reply: ChatReply;
         try {
-          reply = await answerOf(turn.answer);
+          reply = counted(await answerOf(turn.answer));
         } catch (error) {
           return failed(turn, 'answer', error);
         }
@@ -221,7 +223,7 @@ export class AnswerEvaluator {
         const judge = judgeModel && turn.targets.gold ? this.judgeRequest(turn, reply.message.content ?? '') : undefined;
         if (!judge) return;
         try {
-          const verdict = await call(judge.request, { input: judge.inputTokens, output: JUDGE_MAX_TOKENS });
+          const verdict = counted(await call(judge.request, { input: judge.inputTokens, output: JUDGE_MAX_TOKENS }));
           book.add(turn.row, 'judge', billed(verdict, judge.inputTokens));
           this.scoreVerdict(turn, verdict, failures);
         } catch (error) {

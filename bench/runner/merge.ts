@@ -1,6 +1,7 @@
 import { ConfigError, type RunResult, type TurnRow } from '../../core/index.js';
 import { aggregate, byCodePoint, groupRows, missionChecks } from './aggregate.js';
 import { round } from '../../core/stats.js';
+import { mergeEvaluations } from '../answer/merge.js';
 
 /** What must be equal for shard results to be merged (everything but the shard itself). */
 function identity(result: RunResult): Record<string, string> {
@@ -45,6 +46,7 @@ export function mergeResults(shards: readonly RunResult[]): RunResult {
     aggregates,
     mission: missionChecks(aggregates, first.config.scenario),
     turns,
+    evaluation: mergeEvaluations(shards.map((shard) => shard.evaluation)),
     interrupted: shards.some((shard) => shard.interrupted),
   };
 }
