@@ -138,8 +138,8 @@ export class CachedChatClient {
     if (error instanceof APIConnectionTimeoutError) return { retry: true, reason: 'an attempt timed out' };
     if (error instanceof APIUserAbortError) return { retry: true, reason: 'the attempt was aborted' };
     if (error instanceof APIConnectionError) {
-      const code = causeCode(error);
-      if (code && UNREACHABLE_CODES.has(code)) {
+      const code = causeCode(error) ?? (causeMessages(error).some((m) => /bad port/i.test(m)) ? 'a port fetch refuses to use' : undefined);
+      if (code && (UNREACHABLE_CODES.has(code) || code.startsWith('a port'))) {
         return {
           retry: false,
           error: new LlmError('E_LLM_UNREACHABLE', `cannot reach the LLM endpoint ${this.baseURL}: ${code}`, 'start the server, or point CTXBENCH_LLM_BASE_URL (or OPENAI_BASE_URL, or answer.baseURL in the config file) at a running OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 for Ollama'),
@@ -203,6 +203,13 @@ function replyOf(response: unknown): CachedChatReply | undefined {
     usage: { promptTokens: body.usage?.prompt_tokens ?? 0, completionTokens: body.usage?.completion_tokens ?? 0, cachedTokens: body.usage?.prompt_tokens_details?.cached_tokens ?? 0 },
   });
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The messages along an error's cause chain. */
+function causeMessages(error: unknown): string[] {
+  const messages: string[] = [];
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth++) messages.push(String((current as { message?: unknown }).message ?? ''));
+  return messages;
 }
 
 /** The system error code (ECONNREFUSED, ...) somewhere in an error's cause chain. */
