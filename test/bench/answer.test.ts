@@ -127,6 +127,8 @@ describe('answer evaluation', () => {
     expect(city!.answer).toEqual({ content: null, error: 'E_LLM_FAILED' });
     expect(result.evaluation!.failures).toMatchObject([{ episode: 'answer/mel', turn: 1, stage: 'answer', code: 'E_LLM_FAILED' }]);
     expect(result.evaluation!.usage[0]).toMatchObject({ turns: 2, failed: 1 });
+    const gate = checkResult(result, { thresholds: {} }).gates.find((g) => g.name === 'answer evaluation complete')!;
+    expect(gate).toMatchObject({ status: 'pass', value: 1, message: expect.stringContaining('1 calls failed') });
   });
 
   it('stops the whole run with a clear error when the endpoint does not know the model', async () => {

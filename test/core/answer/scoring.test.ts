@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { judgeMessages, JUDGE_PROMPT, matchAction, parseJudgeVerdict, tokenF1, type ToolCall } from '../../../core/index.js';
@@ -112,5 +113,11 @@ describe('the judge', () => {
     expect(parseJudgeVerdict('{"label": "MAYBE"}')).toBeUndefined();
     expect(parseJudgeVerdict('INCORRECT')).toBeUndefined();
     expect(parseJudgeVerdict(null)).toBeUndefined();
+  });
+});
+
+describe('the published judge prompt', () => {
+  it('is the one the README shows', () => {
+    expect(readFileSync(new URL('../../../README.md', import.meta.url), 'utf8')).toContain(`\`\`\`text\n${JUDGE_PROMPT}\n\`\`\``);
   });
 });
