@@ -1,10 +1,9 @@
 import {
-  CachedChatClient,
   chatBody,
   ConfigError,
   judgeMessages,
   JUDGE_PROMPT_VERSION,
-  LlmError,
+  type LlmError,
   matchAction,
   parseJudgeVerdict,
   requestKey,
@@ -18,14 +17,13 @@ import {
   type ChatReply,
   type ChatRequest,
   type EvaluationEstimate,
-  type EvaluationFailure,
   type LlmConfig,
   type PriceTable,
   type TokenCounter,
   type TurnRow,
 } from '../../core/index.js';
-import { byCodePoint } from '../runner/aggregate.js';
-import { assertWithinBudget, dollars, priceOf, SpendGuard } from './spend.js';
+import { billed, EvaluationCalls } from './calls.js';
+import { assertWithinBudget, dollars, priceOf } from './spend.js';
 import { targetsOf, type ReplayedTurn, type Targets } from './targets.js';
 import { UsageBook } from './usage.js';
 
@@ -70,9 +68,6 @@ interface EvaluatedTurn {
   targets: Targets;
   answer: AnswerRequest;
 }
-
-/** Stops a call that --max-spend does not allow. */
-class SpendLimitReached extends Error {}
 
 /**
  * Sends each replayed turn's context to an answer model and scores its reply: token F1 and an LLM
@@ -159,81 +154,36 @@ export class AnswerEvaluator {
         'set OPENAI_API_KEY (OpenAI), or CTXBENCH_LLM_BASE_URL / OPENAI_BASE_URL (e.g. http://127.0.0.1:11434/v1 for Ollama), or answer.baseURL in ctxbench.config; --dry-run needs none',
       );
     }
-    const client = new CachedChatClient(endpoint, { ...this.options.client, cacheDir: this.options.cacheDir, concurrency: this.options.concurrency ?? 4 });
-    const stop = new AbortController();
-    const combined = signal ? AbortSignal.any([signal, stop.signal]) : stop.signal;
-    const guard = new SpendGuard(maxSpendUsd);
-    const run = { sent: 0, fromCache: 0 };
-    const failures: EvaluationFailure[] = [];
-    let fatal: LlmError | undefined;
+    const calls = new EvaluationCalls({ endpoint, cache: this.cache, prices, concurrency: this.options.concurrency ?? 4, ...(maxSpendUsd !== undefined ? { maxSpendUsd } : {}), ...(this.options.client ? { client: this.options.client } : {}) }, signal);
     for (const turn of this.turns) book.entry(turn.row);
+    await Promise.all(this.turns.map((turn) => this.evaluateTurn(turn, calls, book)));
+    return { ...base, usage: book.entries(), ...calls.summary(book.priced) };
+  }
 
-    const call = async (request: ChatRequest, estimate: { input: number; output: number }): Promise<ChatReply> => {
-      const price = priceOf(prices, request.model);
-      const cached = this.cache.get(requestKey(request.model, chatBody(request)));
-      const reserved = cached ? 0 : (dollars(price, { input: estimate.input, cached: 0, output: estimate.output }) ?? 0);
-      if (!cached && !guard.reserve(reserved)) throw new SpendLimitReached();
-      let reply: ChatReply;
-      try {
-        reply = await client.complete(request, combined);
-      } catch (error) {
-        guard.settle(reserved, 0);
-        throw error;
-      }
-      guard.settle(reserved, reply.cached ? 0 : (dollars(price, billed(reply, estimate.input)) ?? 0));
-      return reply;
-    };
-    const answers = new Map<string, Promise<ChatReply>>();
-    const answerOf = (answer: AnswerRequest) => {
-      const pending = answers.get(answer.key);
-      if (pending) return pending.then((reply) => ({ ...reply, cached: true }));
-      const sent = call(answer.request, { input: answer.inputTokens, output: answer.outputTokens });
-      answers.set(answer.key, sent);
-      return sent;
-    };
-    const counted = (reply: ChatReply) => {
-      if (reply.cached) run.fromCache++;
-      else run.sent++;
-      return reply;
-    };
-    const failed = (turn: EvaluatedTurn, stage: 'answer' | 'judge', error: unknown) => {
-      if (error instanceof SpendLimitReached || combined.aborted) return;
-      if (!(error instanceof LlmError)) throw error;
-      if (error.fatal) {
-        fatal ??= error;
-        stop.abort(error);
-        return;
-      }
-      const { dataset, strategy, episode, turn: index } = turn.row;
-      failures.push({ dataset, strategy, episode, turn: index, stage, code: error.code, message: error.message.split('\n')[0]! });
-      turn.row.answer = { ...turn.row.answer, content: turn.row.answer?.content ?? null, error: error.code };
+  /** Sends one turn's context (once per distinct request), scores the reply, and has it judged when the turn has a gold answer. */
+  private async evaluateTurn(turn: EvaluatedTurn, calls: EvaluationCalls, book: UsageBook): Promise<void> {
+    const failed = (stage: 'answer' | 'judge', error: unknown) => {
+      if (!calls.failed(turn.row, stage, error)) return;
+      turn.row.answer = { ...turn.row.answer, content: turn.row.answer?.content ?? null, error: (error as LlmError).code };
       book.failed(turn.row);
     };
-
-    await Promise.all(
-      this.turns.map(async (turn) => {
-        let reply: ChatReply;
-        try {
-          reply = counted(await answerOf(turn.answer));
-        } catch (error) {
-          return failed(turn, 'answer', error);
-        }
-        this.scoreReply(turn, reply);
-        book.add(turn.row, 'answer', billed(reply, turn.answer.inputTokens));
-        const judge = judgeModel && turn.targets.gold ? this.judgeRequest(turn, reply.message.content ?? '') : undefined;
-        if (!judge) return;
-        try {
-          const verdict = counted(await call(judge.request, { input: judge.inputTokens, output: JUDGE_MAX_TOKENS }));
-          book.add(turn.row, 'judge', billed(verdict, judge.inputTokens));
-          this.scoreVerdict(turn, verdict, failures);
-        } catch (error) {
-          failed(turn, 'judge', error);
-        }
-      }),
-    );
-    if (fatal) throw fatal;
-    failures.sort((a, b) => byCodePoint(a.dataset, b.dataset) || byCodePoint(a.strategy, b.strategy) || byCodePoint(a.episode, b.episode) || a.turn - b.turn || byCodePoint(a.stage, b.stage));
-    return { ...base, usage: book.entries(), run: { ...run, spentUsd: book.priced ? round(guard.spentUsd, 6) : null }, stoppedBySpendLimit: guard.stopped, failures };
+    let reply: ChatReply;
+    try {
+      reply = await calls.sendOnce(turn.answer.key, turn.answer.request, { input: turn.answer.inputTokens, cached: 0, output: turn.answer.outputTokens });
+    } catch (error) {
+      return failed('answer', error);
+    }
+    this.scoreReply(turn, reply);
+    book.add(turn.row, 'answer', billed(reply, turn.answer.inputTokens));
+    const judge = this.options.judgeModel && turn.targets.gold ? this.judgeRequest(turn, reply.message.content ?? '') : undefined;
+    if (!judge) return;
+    try {
+      const verdict = await calls.send(judge.request, { input: judge.inputTokens, cached: 0, output: JUDGE_MAX_TOKENS });
+      book.add(turn.row, 'judge', billed(verdict, judge.inputTokens));
+      this.scoreVerdict(turn, verdict, calls);
+    } catch (error) {
+      failed('judge', error);
+    }
   }
 
   /** The judge request of a turn; without the answer yet, its size is estimated from the answer's expected length. */
@@ -257,16 +207,15 @@ export class AnswerEvaluator {
     }
   }
 
-  private scoreVerdict(turn: EvaluatedTurn, reply: ChatReply, failures: EvaluationFailure[]): void {
+  private scoreVerdict(turn: EvaluatedTurn, reply: ChatReply, calls: EvaluationCalls): void {
     const verdict = parseJudgeVerdict(reply.message.content);
     if (verdict) {
       turn.row.scores.answerJudge = verdict === 'CORRECT' ? 1 : 0;
       turn.row.answer = { ...turn.row.answer!, verdict };
       return;
     }
-    const { dataset, strategy, episode, turn: index } = turn.row;
     const shown = JSON.stringify(reply.message.content ?? null).slice(0, 120);
-    failures.push({ dataset, strategy, episode, turn: index, stage: 'judge', code: 'E_JUDGE_VERDICT', message: `the judge's reply has no single CORRECT or WRONG label: ${shown}` });
+    calls.record(turn.row, 'judge', 'E_JUDGE_VERDICT', `the judge's reply has no single CORRECT or WRONG label: ${shown}`);
     turn.row.answer = { ...turn.row.answer!, error: 'E_JUDGE_VERDICT' };
   }
 }
@@ -278,10 +227,4 @@ function encodingOf(model: string): string {
   } catch {
     return 'o200k_base';
   }
-}
-
-/** What a reply was billed; counted prompt tokens stand in when the endpoint reports no usage. */
-function billed(reply: ChatReply, countedInput: number): { input: number; cached: number; output: number } {
-  const input = reply.usage.promptTokens > 0 ? reply.usage.promptTokens : countedInput;
-  return { input, cached: Math.min(reply.usage.cachedTokens, input), output: reply.usage.completionTokens };
 }
