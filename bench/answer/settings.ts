@@ -79,7 +79,7 @@ export function answerEvaluator(flags: AnswerFlags, config: AnswerConfig, prices
     dryRun,
     prices,
     ...(config?.maxRetries !== undefined ? { client: { maxRetries: config.maxRetries } } : {}),
-    onEstimate: (estimate) => write(formatEstimate(estimate, answerModel, judgeModel, dryRun)),
+    onEstimate: (estimate) => write(formatEstimate(estimate, answerModel, judgeModel, dryRun, flags.maxSpend ?? config?.maxSpendUsd)),
   });
 }
 
@@ -95,7 +95,7 @@ function endpointOf(model: string, config: AnswerConfig, env: NodeJS.ProcessEnv)
 const thousands = (n: number) => n.toLocaleString('en-US');
 
 /** The estimate as a few lines a person reads before anything is spent. */
-export function formatEstimate(estimate: EvaluationEstimate, answerModel: string, judgeModel: string | undefined, dryRun: boolean): string {
+export function formatEstimate(estimate: EvaluationEstimate, answerModel: string, judgeModel: string | undefined, dryRun: boolean, maxSpendUsd?: number): string {
   const judge = judgeModel
     ? `; judge ${judgeModel}: ${thousands(estimate.judgeRequests)} requests (${thousands(estimate.judgeRequestsCached)} cached)`
     : '; no judge (token F1 only; add --judge-model for the LLM judge)';
@@ -104,6 +104,7 @@ export function formatEstimate(estimate: EvaluationEstimate, answerModel: string
     `answer evaluation${dryRun ? ' (dry run: nothing is sent)' : ''}: ${thousands(estimate.turns)} turns to score`,
     `  answer ${answerModel}: ${thousands(estimate.answerRequests)} distinct requests (${thousands(estimate.answerRequestsCached)} cached)${judge}`,
     `  to send: ${thousands(estimate.inputTokens)} input tokens (${estimate.encoding}), ~${thousands(estimate.outputTokens)} output tokens (answers at the recorded reply's length, judge at its ${JUDGE_MAX_TOKENS}-token cap): ${cost}`,
+    ...(maxSpendUsd === undefined || estimate.costUsd === null ? [] : [`  --max-spend $${maxSpendUsd}: ${estimate.costUsd > maxSpendUsd ? 'the estimate exceeds it, a run would not start' : 'within it'}`]),
     '',
   ].join('\n');
 }

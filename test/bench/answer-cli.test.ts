@@ -74,9 +74,9 @@ describe('ctxbench run --answer-model', () => {
   it('prints the estimate of a dry run, sends nothing and writes nothing', async () => {
     const out = join(work, 'dry');
     const before = server.requests.length;
-    const run = await ctxbench(['run', '-d', 'locomo', '--limit', '1', '-s', 'naive', '--answer-model', 'gpt-4o-mini', '--judge-model', 'gpt-4o-mini', '--dry-run', '--answer-cache', join(work, 'dry-cache'), '-o', out]);
+    const run = await ctxbench(['run', '-d', 'locomo', '--limit', '1', '-s', 'naive', '--answer-model', 'gpt-4o-mini', '--judge-model', 'gpt-4o-mini', '--dry-run', '--max-spend', '0.01', '--answer-cache', join(work, 'dry-cache'), '-o', out]);
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/dry run: nothing is sent[\s\S]*about \$\d+\.\d{4} at list price/);
+    expect(run.stdout).toMatch(/dry run: nothing is sent[\s\S]*about \$\d+\.\d{4} at list price\n {2}--max-spend \$0\.01: the estimate exceeds it, a run would not start/);
     expect(existsSync(join(out, 'result.json'))).toBe(false);
     expect(server.requests).toHaveLength(before);
   });
