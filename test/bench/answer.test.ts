@@ -103,6 +103,22 @@ describe('answer evaluation', () => {
     expect(second.evaluation!.usage).toEqual(first.evaluation!.usage);
   });
 
+  it('resumes a run that failed part-way: a re-run sends only what the cache lacks', async () => {
+    const script = scriptedModel();
+    let healthy = false;
+    const server = await endpoint((body) => (!healthy && JSON.stringify(body).includes('Mel live') ? apiError(503, 'overloaded') : script(body)));
+    const cacheDir = tempDir();
+    const first = await evaluate(server.baseURL, { cacheDir, strategies: ['naive'] });
+    expect(first.evaluation!.failures).toHaveLength(1);
+    healthy = true;
+    const before = server.requests.length;
+    const second = await evaluate(server.baseURL, { cacheDir, strategies: ['naive'] });
+    const resent = server.requests.slice(before).map((r) => r.body.model);
+    expect(resent).toEqual(['answerer', 'judge']);
+    expect(second.evaluation!.failures).toEqual([]);
+    expect(naiveRows(second)[1]!.scores).toMatchObject({ answerJudge: 0, answerF1: 0 });
+  });
+
   it('leaves the judge score out and lists the turn when the judge reply is malformed', async () => {
     const server = await endpoint(scriptedModel({ malformedJudge: true }));
     const result = await evaluate(server.baseURL, { strategies: ['naive'] });

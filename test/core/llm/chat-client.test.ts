@@ -70,6 +70,24 @@ describe('CachedChatClient', () => {
     expect(server.requests).toHaveLength(1);
   });
 
+  it('keeps at most `concurrency` requests in flight', async () => {
+    let active = 0;
+    let peak = 0;
+    const server = await startFakeOpenAi({
+      '/v1/chat/completions': async () => {
+        peak = Math.max(peak, ++active);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        active--;
+        return chatCompletion('ok');
+      },
+    });
+    cleanups.push(server.close);
+    const client = new CachedChatClient({ baseURL: server.baseURL, apiKey: 'k', model: 'test-model' }, { concurrency: 2 });
+    await Promise.all(Array.from({ length: 6 }, (_, i) => client.complete({ ...request, messages: [{ role: 'user', content: `question ${i}` }] })));
+    expect(server.requests).toHaveLength(6);
+    expect(peak).toBe(2);
+  });
+
   it('keeps the cache apart per model', async () => {
     const server = await scripted([chatCompletion('from a'), chatCompletion('from b')]);
     const dir = cacheDir();
