@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
-import { ConfigError, CtxbenchError, didYouMean, PriceTable, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
+import { ConfigError, CtxbenchError, didYouMean, PriceTable, sharedCounter, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
 import { writeFileAtomic } from '../reports/json.js';
@@ -12,6 +12,7 @@ import { loadConfig, type CtxbenchConfig } from './config.js';
 import { ctxbenchVersion } from './runner/environment.js';
 import { logProgress, terminalProgress } from './progress.js';
 import { mergeResults } from './runner/merge.js';
+import { formatShownTurn, showTurn } from './show.js';
 import { runBenchmark } from './runner/run.js';
 import { addAnswerOptions, answerEvaluator, type AnswerFlags } from './answer/settings.js';
 
@@ -189,6 +190,23 @@ export function buildCli(): Command {
     .option('-s, --strategy <names...>', 'strategies the thresholds apply to (default: production)')
     .option('--latency-tolerance <share>', 'allowed p95 latency rise over the baseline on a comparable machine (default 0.2)', Number)
     .action(checkCommand);
+  program
+    .command('show')
+    .description('print exactly what a strategy sent at one turn of a replay: messages, tools, sections, cached prefix, probe hits and misses')
+    .argument('<result>', 'a result.json written by ctxbench run')
+    .requiredOption('-d, --dataset <name>', 'the dataset')
+    .requiredOption('-s, --strategy <name>', 'the strategy')
+    .requiredOption('-e, --episode <id>', 'the episode id (as in turns.csv)')
+    .option('-t, --turn <n>', 'the turn index within the episode (default: 0)', (value: string) => {
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`--turn must be a whole number of at least 0, got "${value}"`);
+      return parsed;
+    })
+    .action(async (resultPath: string, flags: { dataset: string; strategy: string; episode: string; turn?: number }) => {
+      const result = readResult(resultPath);
+      const shown = await showTurn(result, { dataset: flags.dataset, strategy: flags.strategy, episode: flags.episode, turn: flags.turn ?? 0, registries: { datasets, strategies } });
+      process.stdout.write(formatShownTurn(shown, sharedCounter(result.config.scenario.model)));
+    });
   program
     .command('list')
     .description('list the registered datasets, strategies and priced models')

@@ -23,12 +23,28 @@ export const configSchema = z
         conversationsPerMonth: positiveInteger.optional(),
         outputTokensPerCall: positiveInteger.optional(),
         overrideRecordedOutput: z.boolean().optional(),
+        callGapSeconds: z.number().nonnegative('must be zero or more seconds').optional(),
+        cacheRetention: z.enum(['default', 'extended']).optional(),
       })
       .strict()
       .optional()
       .describe('the monthly cost projection (default: TechCorp, 100,000 conversations a month)'),
     prices: z
-      .array(z.object({ model: z.string().min(1), provider: z.enum(['openai', 'anthropic']), input: z.number().nonnegative(), cachedInput: z.number().nonnegative(), output: z.number().nonnegative(), cacheWrite: z.number().nonnegative().optional() }).strict())
+      .array(
+        z
+          .object({
+            model: z.string().min(1),
+            provider: z.enum(['openai', 'anthropic', 'google']),
+            input: z.number().nonnegative(),
+            cachedInput: z.number().nonnegative(),
+            output: z.number().nonnegative(),
+            cacheWrite: z.number().nonnegative().optional(),
+            cacheWriteExtended: z.number().nonnegative().optional(),
+            contextWindow: z.number().int().positive().optional(),
+            minCacheTokens: z.number().int().positive().optional(),
+          })
+          .strict(),
+      )
       .optional()
       .describe('models to add to or override in the price table, USD per 1M tokens'),
     out: z.string().min(1).optional().describe('output directory (default ctxbench-results)'),

@@ -31,7 +31,7 @@ const resultShape = z.looseObject({
       metrics: z.record(z.string(), estimate),
     }),
   ),
-  mission: z.array(z.looseObject({ dataset: z.string(), costRatio: z.number() })),
+  mission: z.array(z.looseObject({ dataset: z.string(), costRatio: z.number(), verdict: z.string(), reason: z.string(), floor: z.number() })),
   turns: z.array(z.looseObject({ sections: z.record(z.string(), z.number()), scores: z.record(z.string(), z.number()) })).optional(),
   interrupted: z.boolean(),
 });

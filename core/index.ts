@@ -20,6 +20,7 @@ export * from './harness/match.js';
 export * from './harness/facts.js';
 export * from './retrieval/lexical.js';
 export * from './cost/pricing.js';
+export * from './cost/cache-rules.js';
 export * from './memory/running-summary.js';
 export * from './harness/result.js';
 export * from './harness/evaluation.js';

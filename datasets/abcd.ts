@@ -6,6 +6,7 @@ import { containsNormalized, normalizeForMatch } from '../core/harness/match.js'
 import type { ChatMessage, ToolCall } from '../core/messages.js';
 import { abcdGuidelineProfile } from './abcd-intents.js';
 import { retailSnapshot } from './customer-snapshots.js';
+import { availableFromStart } from './chat-messages.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile } from './records.js';
 
 /** Options of the ABCD loader: the dialogues plus the three files that describe the agent's world. */
@@ -176,7 +177,8 @@ function dialogueEpisode(at: InputRecord, value: unknown, context: DialogueConte
   const personal = scenario.personal!;
   const userId = [personal.username, personal.customer_name].find((v): v is string => typeof v === 'string' && v.trim() !== '');
   const messages = dialogueMessages(at, dialogue, scenario, context.ontology);
-  const facts = factProbesFromToolCalls(messages);
+  const customer = { profile: personal, records: { order: scenario.order, product: scenario.product }, snapshot: retailSnapshot(personal, scenario.order!, scenario.product!) };
+  const facts = factProbesFromToolCalls(messages, availableFromStart(customer, context.knowledge));
   const shared: Probe[] = [{ kind: 'intent', expected: intent }, { kind: 'document', documentId }];
   const turns: Turn[] = messages.flatMap((message, index) => {
     const fact = facts.get(index);
@@ -189,7 +191,7 @@ function dialogueEpisode(at: InputRecord, value: unknown, context: DialogueConte
     systemPrompt: SYSTEM_PROMPT,
     messages,
     knowledge: context.knowledge,
-    customer: { profile: personal, records: { order: scenario.order, product: scenario.product }, snapshot: retailSnapshot(personal, scenario.order!, scenario.product!) },
+    customer,
     turns,
     metadata: { flow, subflow, scenarioSubflow: raw.subflow },
   };

@@ -1,6 +1,6 @@
-import type { Turn } from '../core/harness/episode.js';
+import type { CustomerRecord, KnowledgeDocument, Turn } from '../core/harness/episode.js';
 import { factProbesFromToolCalls } from '../core/harness/facts.js';
-import { CHAT_ROLES, type ChatMessage, type ChatRole, type ToolCall } from '../core/messages.js';
+import { CHAT_ROLES, type ChatMessage, type ChatRole, type ToolCall, type ToolDefinition } from '../core/messages.js';
 import type { InputRecord } from './records.js';
 
 /**
@@ -66,6 +66,28 @@ function parseToolCall(value: unknown, at: InputRecord, field: string): ToolCall
   };
 }
 
+/** Validates tool definitions in the OpenAI `tools` shape: `{ type: 'function', function: { name, description?, parameters? } }`. */
+export function parseToolDefinitions(value: unknown, at: InputRecord, field: string): ToolDefinition[] {
+  const names = new Set<string>();
+  return at.array(value, field).map((entry, index) => {
+    const where = `${field}[${index}]`;
+    const source = at.object(entry, where);
+    if (source.type !== 'function') at.mismatch(`${where}.type`, 'must be "function"', source.type);
+    const fn = at.object(source.function, `${where}.function`);
+    const name = at.nonEmptyString(fn.name, `${where}.function.name`);
+    if (names.has(name)) at.fail(`${where}.function.name`, 'must be unique among the tools', name);
+    names.add(name);
+    const tool: ToolDefinition = { type: 'function', function: { name } };
+    if (fn.description !== undefined) tool.function.description = at.string(fn.description, `${where}.function.description`);
+    if (fn.parameters !== undefined) tool.function.parameters = at.object(fn.parameters, `${where}.function.parameters`);
+    if (fn.strict !== undefined) {
+      if (typeof fn.strict !== 'boolean') at.fail(`${where}.function.strict`, 'must be true or false', fn.strict);
+      tool.function.strict = fn.strict;
+    }
+    return tool;
+  });
+}
+
 /** Splits off the leading system/developer messages: their joined text, and the conversation after them. */
 export function splitInstructions(messages: readonly ChatMessage[]): { instructions: string; conversation: ChatMessage[] } {
   const firstTurn = messages.findIndex((message) => message.role !== 'system' && message.role !== 'developer');
@@ -77,9 +99,14 @@ export function splitInstructions(messages: readonly ChatMessage[]): { instructi
   return { instructions, conversation: messages.slice(cut) };
 }
 
+/** What the agent had from the start, as text for fact origins: the customer record and the knowledge. */
+export function availableFromStart(customer: CustomerRecord | undefined, knowledge: readonly KnowledgeDocument[]): string {
+  return [customer ? JSON.stringify([customer.profile, customer.records]) : '', ...knowledge.map((doc) => doc.text)].join('\n');
+}
+
 /** One turn per recorded assistant message, carrying that message's fact probe when it has one. */
-export function turnsFromMessages(messages: readonly ChatMessage[]): Turn[] {
-  const factProbes = factProbesFromToolCalls(messages);
+export function turnsFromMessages(messages: readonly ChatMessage[], available = ''): Turn[] {
+  const factProbes = factProbesFromToolCalls(messages, available);
   const turns: Turn[] = [];
   messages.forEach((message, index) => {
     if (message.role !== 'assistant') return;

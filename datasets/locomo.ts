@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, DataError } from '../core/errors.js';
 import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
-import type { Episode, SkippedRecord, Turn } from '../core/harness/episode.js';
+import type { DatasetNote, Episode, SkippedRecord, Turn } from '../core/harness/episode.js';
 import type { ChatMessage } from '../core/messages.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile } from './records.js';
 
@@ -34,10 +34,10 @@ type FileContents = { file: string; value: unknown } | { file: string; error: Da
  * question (category 1-4) becomes a turn at the end of the conversation with an evidence probe.
  *
  * Evidence ids are normalized ("D8:6; D9:17" and "D9:1 D4:4" are split, "D:11:26" and "D30:05"
- * read as D11:26 and D30:5). An id that still names no turn is an upstream annotation error, not a
- * malformed record: it is dropped from the probe and listed in `skipped` (record `qa[N]`) in strict
- * and lenient mode alike, so `skipped` may be non-empty without `lenient`. Structural errors throw
- * a DataError, or under `lenient` skip the conversation or question and list it.
+ * read as D11:26 and D30:5, noted as `repaired`). An id that still names no turn is an upstream
+ * annotation error, not a malformed record: it is left out of the probe and noted as `repaired`; a
+ * question left with no evidence is noted as `unscored` (its evidence recall is not scored).
+ * Structural errors throw a DataError, or under `lenient` skip the conversation or question and list it in `skipped`.
  */
 export const locomo = defineDataset<LocomoOptions>({
   name: 'locomo',
@@ -52,19 +52,20 @@ export const locomo = defineDataset<LocomoOptions>({
     checkFiles(options.files);
     checkLoadOptions(options, []);
     const contents = await Promise.all(options.files.map(readConversationFile));
-    const annotationErrors: SkippedRecord[] = [];
+    const annotationNotes: DatasetNote[] = [];
+    const skippedQuestions: SkippedRecord[] = [];
     const pending = contents.map((content) => ({
       at: new InputRecord(content.file, 'conversation'),
       toEpisode: () => {
         if ('error' in content) throw content.error;
-        const notes: SkippedRecord[] = [];
-        const episode = conversationEpisode(content.file, content.value, options.lenient ?? false, notes);
-        annotationErrors.push(...notes);
+        const notes: DatasetNote[] = [];
+        const episode = conversationEpisode(content.file, content.value, options.lenient ?? false, notes, skippedQuestions);
+        annotationNotes.push(...notes);
         return episode;
       },
     }));
     const { episodes, skipped } = collectEpisodes(pending, options);
-    return { name: 'locomo', episodes, skipped: [...skipped, ...annotationErrors] };
+    return { name: 'locomo', episodes, skipped: [...skipped, ...skippedQuestions], notes: annotationNotes };
   },
 });
 
@@ -83,7 +84,7 @@ async function readConversationFile(file: string): Promise<FileContents> {
   }
 }
 
-function conversationEpisode(file: string, value: unknown, lenient: boolean, notes: SkippedRecord[]): Episode {
+function conversationEpisode(file: string, value: unknown, lenient: boolean, notes: DatasetNote[], skipped: SkippedRecord[]): Episode {
   const at = new InputRecord(file, 'conversation');
   const conversation = at.object(value, 'conversation');
   const speakers = { a: at.nonEmptyString(conversation.speaker_a, 'speaker_a'), b: at.nonEmptyString(conversation.speaker_b, 'speaker_b') };
@@ -98,7 +99,7 @@ function conversationEpisode(file: string, value: unknown, lenient: boolean, not
       if (turn) turns.push(turn);
     } catch (error) {
       if (!(error instanceof DataError) || !lenient) throw error;
-      notes.push({ file, record: record.record, reason: `${error.field} ${error.expected}` });
+      skipped.push({ file, record: record.record, reason: `${error.field} ${error.expected}` });
     }
   });
   return {
@@ -166,7 +167,7 @@ function parseSessionDate(text: string): string | undefined {
   return date.getUTCDate() === Number(dayText) ? date.toISOString() : undefined;
 }
 
-function questionTurn(at: InputRecord, value: unknown, texts: Map<string, string>, end: number, notes: SkippedRecord[]): Turn | undefined {
+function questionTurn(at: InputRecord, value: unknown, texts: Map<string, string>, end: number, notes: DatasetNote[]): Turn | undefined {
   const item = at.object(value, 'qa item');
   const category = at.integer(item.category, 'category');
   if (category < 1 || category > ADVERSARIAL_CATEGORY) at.fail('category', 'must be an integer from 1 to 5', category);
@@ -174,18 +175,27 @@ function questionTurn(at: InputRecord, value: unknown, texts: Map<string, string
   const question = at.nonEmptyString(item.question, 'question');
   if (typeof item.answer !== 'string' && typeof item.answer !== 'number') at.fail('answer', 'must be a string or a number', item.answer);
   const evidence: string[] = [];
-  for (const id of evidenceIds(at, item.evidence)) {
+  const note = (kind: DatasetNote['kind'], reason: string) => notes.push({ file: at.file, record: at.record, reason, kind });
+  for (const { raw, id } of evidenceIds(at, item.evidence)) {
     const text = texts.get(id);
-    if (text === undefined) notes.push({ file: at.file, record: at.record, reason: `evidence ${id} names no turn` });
-    else evidence.push(text);
+    if (text === undefined) note('repaired', `evidence ${raw} names no turn: left out of the probe`);
+    else {
+      if (raw !== id) note('repaired', `evidence ${raw} read as ${id}`);
+      evidence.push(text);
+    }
   }
+  if (evidence.length === 0) note('unscored', 'no evidence turn: evidence recall is not scored for this question');
   return { at: end, query: question, probes: [{ kind: 'evidence', evidence, answer: String(item.answer) }] };
 }
 
-/** Dialogue ids of an evidence list, normalized and without repeats. */
-function evidenceIds(at: InputRecord, value: unknown): string[] {
+/** Dialogue ids of an evidence list, as given and normalized, without repeats. */
+function evidenceIds(at: InputRecord, value: unknown): Array<{ raw: string; id: string }> {
   const ids = at.array(value, 'evidence').flatMap((entry, index) => at.string(entry, `evidence[${index}]`).split(/[\s;,]+/));
-  return [...new Set(ids.filter((id) => id !== '').map(normalizeDiaId))];
+  const seen = new Set<string>();
+  return ids
+    .filter((raw) => raw !== '')
+    .map((raw) => ({ raw, id: normalizeDiaId(raw) }))
+    .filter(({ id }) => !seen.has(id) && seen.add(id));
 }
 
 /** "D:11:26" -> "D11:26", "D30:05" -> "D30:5"; anything else unchanged. */

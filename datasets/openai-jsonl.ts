@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
 import type { Episode } from '../core/harness/episode.js';
-import { parseChatMessages, splitInstructions, turnsFromMessages } from './chat-messages.js';
+import { parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readTextFile, type PendingRecord } from './records.js';
 
 /** A JSONL file of conversations in the OpenAI fine-tuning chat format, one `{"messages": [...]}` per line. */
@@ -25,7 +25,7 @@ function parseLine(at: InputRecord, line: string): Record<string, unknown> {
 
 function toEpisode(at: InputRecord, line: string, lineNumber: number): Episode {
   const source = parseLine(at, line);
-  if (source.tools !== undefined) at.array(source.tools, 'tools');
+  const tools = source.tools === undefined ? undefined : parseToolDefinitions(source.tools, at, 'tools');
   if (source.parallel_tool_calls !== undefined && typeof source.parallel_tool_calls !== 'boolean') {
     at.fail('parallel_tool_calls', 'must be true or false', source.parallel_tool_calls);
   }
@@ -39,6 +39,7 @@ function toEpisode(at: InputRecord, line: string, lineNumber: number): Episode {
     userId: userId ?? `line-${lineNumber}`,
     systemPrompt: instructions,
     messages: conversation,
+    ...(tools ? { tools } : {}),
     knowledge: [],
     turns: turnsFromMessages(conversation),
     metadata: { ...metadata, line: lineNumber },

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
-import type { CustomerRecord, Episode, KnowledgeDocument } from '../core/harness/episode.js';
-import { parseChatMessages, splitInstructions, turnsFromMessages } from './chat-messages.js';
+import type { CustomerRecord, Episode, KnowledgeDocument, Turn } from '../core/harness/episode.js';
+import type { ChatMessage, ToolDefinition } from '../core/messages.js';
+import { availableFromStart, parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
 import { airlineSnapshot } from './customer-snapshots.js';
 import { checkLoadOptions, collectEpisodes, InputRecord, readJsonFile, readTextFile, type PendingRecord } from './records.js';
 
@@ -13,13 +14,31 @@ export interface TauBenchOptions extends LoadOptions {
   users: string;
   /** JSON object of reservation records keyed by reservation id. @default the bundled reservations.json */
   reservations: string;
-  /** The agent policy in markdown; becomes the episodes' knowledge, one document per section. @default the bundled policy.md */
+  /**
+   * The agent policy in markdown: the system prompt where a trajectory records none, and the
+   * episodes' knowledge, one document per section (for the policy probe). @default the bundled policy.md
+   */
   policy: string;
+  /** JSON array of the agent's tool definitions in OpenAI function format. @default the bundled tools.json (see its SOURCE.md) */
+  tools: string;
 }
 
 const DATASET = 'tau-bench-airline';
-const SYSTEM_PROMPT =
-  'You are an airline customer-service agent. Help the user book, modify or cancel flight reservations, using the tools available and following the airline policy.';
+
+/**
+ * The policy sections that govern each action that changes the database: the section of the
+ * action itself, and the preamble (explicit confirmation before any update, transfer rules).
+ * Read-only tools (lookups, searches, calculate, think) are governed by no section.
+ */
+const GOVERNING_SECTIONS: Readonly<Record<string, readonly string[]>> = {
+  book_reservation: ['policy#airline-agent-policy', 'policy#book-flight'],
+  update_reservation_flights: ['policy#airline-agent-policy', 'policy#modify-flight'],
+  update_reservation_baggages: ['policy#airline-agent-policy', 'policy#modify-flight'],
+  update_reservation_passengers: ['policy#airline-agent-policy', 'policy#modify-flight'],
+  cancel_reservation: ['policy#airline-agent-policy', 'policy#cancel-flight'],
+  send_certificate: ['policy#airline-agent-policy', 'policy#refund'],
+  transfer_to_human_agents: ['policy#airline-agent-policy'],
+};
 
 const bundled = (name: string) => fileURLToPath(new URL(`./data/tau-bench-airline/${name}`, import.meta.url));
 
@@ -47,6 +66,14 @@ function policySections(markdown: string): KnowledgeDocument[] {
 
 function slugify(title: string): string {
   return title.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '') || 'section';
+}
+
+/** What every trajectory of a recording shares. */
+interface TrajectorySource {
+  knowledge: KnowledgeDocument[];
+  database: AirlineDatabase;
+  policy: string;
+  tools: ToolDefinition[];
 }
 
 /** The recorded airline database: user records and reservations by id. */
@@ -80,24 +107,37 @@ function trajectoryLabel(index: number, source: unknown): string {
   return Number.isInteger(task) && Number.isInteger(trial) ? `trajectory ${index} (task ${task}, trial ${trial})` : `trajectory ${index}`;
 }
 
-function toEpisode(at: InputRecord, value: unknown, knowledge: KnowledgeDocument[], database: AirlineDatabase): Episode {
-  const source = at.object(value, 'trajectory');
-  const taskId = at.integer(source.task_id, 'task_id');
-  const trial = at.integer(source.trial, 'trial');
-  const reward = at.number(source.reward, 'reward');
-  const task = at.object(at.object(source.info, 'info').task, 'info.task');
+/** Adds to each turn whose recorded action changes the database the policy sections that govern it. */
+function withPolicyProbes(turns: Turn[], messages: readonly ChatMessage[], knowledge: readonly KnowledgeDocument[]): Turn[] {
+  const known = new Set(knowledge.map((doc) => doc.id));
+  return turns.map((turn) => {
+    const governing = new Set((messages[turn.at]?.tool_calls ?? []).flatMap((call) => GOVERNING_SECTIONS[call.function.name] ?? []).filter((id) => known.has(id)));
+    return governing.size === 0 ? turn : { ...turn, probes: [...turn.probes, { kind: 'policy', documentIds: [...governing] }] };
+  });
+}
+
+function toEpisode(at: InputRecord, value: unknown, source: TrajectorySource): Episode {
+  const { knowledge, database, policy, tools } = source;
+  const trajectory = at.object(value, 'trajectory');
+  const taskId = at.integer(trajectory.task_id, 'task_id');
+  const trial = at.integer(trajectory.trial, 'trial');
+  const reward = at.number(trajectory.reward, 'reward');
+  const task = at.object(at.object(trajectory.info, 'info').task, 'info.task');
   const userId = at.nonEmptyString(task.user_id, 'info.task.user_id');
   if (!Object.hasOwn(database.users, userId)) at.fail('info.task.user_id', `must be a user id in ${database.usersFile}`, userId);
-  const { conversation } = splitInstructions(parseChatMessages(source.traj, at, 'traj'));
+  const { instructions, conversation } = splitInstructions(parseChatMessages(trajectory.traj, at, 'traj'));
+  const customer = customerOf(userId, database);
   return {
     id: `tau-airline/task-${taskId}/trial-${trial}`,
     dataset: DATASET,
     userId,
-    systemPrompt: SYSTEM_PROMPT,
+    // The recorded agent's own system prompt (the policy), as it was.
+    systemPrompt: instructions || policy,
     messages: conversation,
+    tools,
     knowledge,
-    customer: customerOf(userId, database),
-    turns: turnsFromMessages(conversation),
+    customer,
+    turns: withPolicyProbes(turnsFromMessages(conversation, availableFromStart(customer, knowledge)), conversation, knowledge),
     metadata: { taskId, trial, reward },
   };
 }
@@ -111,14 +151,16 @@ export const tauBenchAirline = defineDataset<TauBenchOptions>({
     users: bundled('users.json'),
     reservations: bundled('reservations.json'),
     policy: bundled('policy.md'),
+    tools: bundled('tools.json'),
   }),
   async load(options) {
-    checkLoadOptions(options, ['trajectories', 'users', 'reservations', 'policy']);
-    const [trajectories, users, reservations, policy] = await Promise.all([
+    checkLoadOptions(options, ['trajectories', 'users', 'reservations', 'policy', 'tools']);
+    const [trajectories, users, reservations, policy, toolFile] = await Promise.all([
       readJsonFile(options.trajectories),
       readJsonFile(options.users),
       readJsonFile(options.reservations),
       readTextFile(options.policy),
+      readJsonFile(options.tools),
     ]);
     const database: AirlineDatabase = {
       usersFile: options.users,
@@ -127,10 +169,11 @@ export const tauBenchAirline = defineDataset<TauBenchOptions>({
       reservations: new InputRecord(options.reservations, 'file').object(reservations, 'top level'),
     };
     const knowledge = policySections(policy);
+    const tools = parseToolDefinitions(toolFile, new InputRecord(options.tools, 'file'), 'top level');
     const records = new InputRecord(options.trajectories, 'file').array(trajectories, 'top level');
     const pending = records.map((value, index): PendingRecord => {
       const at = new InputRecord(options.trajectories, trajectoryLabel(index, value));
-      return { at, toEpisode: () => toEpisode(at, value, knowledge, database) };
+      return { at, toEpisode: () => toEpisode(at, value, { knowledge, database, policy: policy.trim(), tools }) };
     });
     return { name: DATASET, ...collectEpisodes(pending, options) };
   },

@@ -38,16 +38,21 @@ function strategyCell(strategy: string, colors: Map<string, string>): string {
 }
 
 function missionCard(m: MissionCheck): string {
-  const verdict = m.pass ? 'pass' : 'fail';
+  const verdict = m.verdict === 'pass' ? 'pass' : m.verdict === 'fail' || m.verdict === 'cannot be sent' ? 'fail' : 'none';
   const costOk = m.costRatio <= m.costTarget;
   const fidelity = m.fidelity
-    .map((f) => `<tr class="${f.ok ? 'ok' : 'bad'}"><th scope="row">${esc(f.metric)}</th><td class="num">${f.naive.toFixed(3)} → ${f.production.toFixed(3)}</td><td class="num"><b>${points(f.delta)}</b> ${f.ok ? '✓' : '✗'}</td></tr>`)
+    .map(
+      (f) =>
+        `<tr class="${f.ok ? 'ok' : 'bad'}"><th scope="row">${esc(f.metric)}</th><td class="num">${f.naive.toFixed(3)} → ${f.production.toFixed(3)}</td><td class="num"><b>${points(f.delta)}</b> [${points(f.ci95[0])}, ${points(f.ci95[1])}] ${f.ok ? '✓' : '✗'}</td></tr>`,
+    )
     .join('');
+  const reachable = `floor ${m.floor.toFixed(3)}${m.oracleRatio === null ? '' : `, oracle ${m.oracleRatio.toFixed(3)}`}`;
   return `<article class="mission ${verdict}">
-<header><h3>${esc(m.dataset)}</h3><span class="badge ${verdict}">${m.pass ? 'PASS' : 'FAIL'}</span></header>
+<header><h3>${esc(m.dataset)}</h3><span class="badge ${verdict}">${esc(m.verdict.toUpperCase())}</span></header>
 <dl class="money"><div><dt>naive</dt><dd>${usd(m.naiveMonthlyUsd)}<small>/month</small></dd></div><div><dt>production</dt><dd><strong>${usd(m.productionMonthlyUsd)}</strong><small>/month</small></dd></div></dl>
-<p class="${costOk ? 'ok' : 'bad'}">cost ratio <b>${m.costRatio.toFixed(3)}</b> (target ≤ ${m.costTarget.toFixed(2)}) ${costOk ? '✓' : '✗'}</p>
-${fidelity ? `<table class="fidelity"><tbody>${fidelity}</tbody></table>` : '<p class="muted">no fidelity metric on this dataset</p>'}
+<p class="${costOk ? 'ok' : 'bad'}">cost ratio <b>${m.costRatio.toFixed(3)}</b> (target ≤ ${m.costTarget.toFixed(2)}; ${reachable}) ${costOk ? '✓' : '✗'}</p>
+${fidelity ? `<table class="fidelity"><tbody>${fidelity}</tbody></table>` : ''}
+<p class="muted">${esc(m.reason)} (${m.episodes} episodes)</p>
 </article>`;
 }
 
@@ -201,6 +206,7 @@ section,footer{background:var(--card);border:1px solid var(--line);border-radius
 .money small{color:var(--muted);font-size:12px}
 .badge{font-weight:700;font-size:13px;letter-spacing:.06em;color:#fff;border-radius:999px;padding:3px 12px}
 .badge.pass{background:var(--pass)}.badge.fail{background:var(--fail)}
+.badge.none{background:var(--muted)}.mission.none{border-left-color:var(--muted)}
 .ok{color:var(--pass)}.bad{color:var(--fail)}
 .fidelity{width:auto;margin-top:6px;font-size:13px}
 .fidelity th,.fidelity td{border:0;padding:2px 14px 2px 0}

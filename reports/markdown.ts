@@ -8,16 +8,20 @@ const estimate = (e: { mean: number; ci95: [number, number] } | undefined) => (e
 /** A Markdown summary sized for a pull-request comment: the mission verdict first, then a table per dataset. */
 export function markdownSummary(result: RunResult): string {
   const lines = [`# ctxbench: ${result.config.scenario.name} scenario, ${result.config.model}`, ''];
-  lines.push(`${result.config.scenario.conversationsPerMonth.toLocaleString('en-US')} conversations a month; cost target: production at most 10% of naive with fidelity within 5 points.`, '');
-  lines.push('| dataset | naive $/month | production $/month | ratio | fidelity | verdict |', '| --- | ---: | ---: | ---: | --- | --- |');
+  const rules = result.mission[0];
+  const target = rules ? `production at most ${rules.costTarget * 100}% of naive's cost, every fidelity metric non-inferior (paired 95% interval of the difference above -${rules.tolerance * 100} pts)` : 'production against naive';
+  lines.push(`${result.config.scenario.conversationsPerMonth.toLocaleString('en-US')} conversations a month; cost target: ${target}.`, '');
+  lines.push(cacheAssumptions(result), '');
+  lines.push('| dataset | naive $/month | production $/month | ratio | floor | oracle | fidelity (production - naive, 95% CI) | verdict |', '| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |');
   for (const m of result.mission) {
-    const fidelity = m.fidelity.map((f) => `${f.metric} ${f.delta >= 0 ? '+' : ''}${(f.delta * 100).toFixed(1)} pts`).join(', ') || '–';
-    lines.push(`| ${m.dataset} | ${usd(m.naiveMonthlyUsd)} | ${usd(m.productionMonthlyUsd)} | ${m.costRatio.toFixed(3)} | ${fidelity} | ${m.pass ? 'PASS' : 'FAIL'} |`);
+    const fidelity = m.fidelity.map((f) => `${f.metric} ${signedPoints(f.delta)} [${signedPoints(f.ci95[0])}, ${signedPoints(f.ci95[1])}]`).join(', ') || '–';
+    const oracle = m.oracleRatio === null ? '–' : m.oracleRatio.toFixed(3);
+    lines.push(`| ${m.dataset} | ${usd(m.naiveMonthlyUsd)} | ${usd(m.productionMonthlyUsd)} | ${m.costRatio.toFixed(3)} | ${m.floor.toFixed(3)} | ${oracle} | ${fidelity} | ${m.verdict.toUpperCase()}: ${m.reason} |`);
   }
   for (const dataset of result.datasets) {
     const rows = result.aggregates.filter((a) => a.dataset === dataset.name);
     const metricNames = [...new Set(rows.flatMap((a) => Object.keys(a.metrics)))] as Array<keyof (typeof rows)[number]['metrics']>;
-    lines.push('', `## ${dataset.name} (${dataset.episodes} episodes, ${dataset.turns} turns${dataset.skipped.length ? `, ${dataset.skipped.length} records skipped` : ''})`, '');
+    lines.push('', `## ${dataset.name} (${dataset.episodes} episodes, ${dataset.turns} turns${datasetCounts(dataset)})`, '');
     const header = ['strategy', 'tokens/call (p50 / p95)', 'cached', '$/conversation', 'latency p50 / p95', 'over budget', ...metricNames];
     lines.push(`| ${header.join(' | ')} |`, `| --- |${header.slice(1).map(() => ' ---: |').join('')}`);
     for (const a of rows) {
@@ -36,4 +40,20 @@ export function markdownSummary(result: RunResult): string {
   if (result.evaluation) lines.push(evaluationMarkdown(result.evaluation).trimEnd());
   lines.push('', `Replayed ${result.aggregates.reduce((sum, a) => sum + a.turns, 0)} turns in ${(result.timing.durationMs / 1000).toFixed(1)} s (${result.timing.turnsPerSecond} turns/s) on ${result.machine.cpu}, ${result.machine.cores} cores.`);
   return `${lines.join('\n')}\n`;
+}
+
+const signedPoints = (delta: number) => `${delta >= 0 ? '+' : ''}${(delta * 100).toFixed(1)} pts`;
+
+/** The cost model's assumptions, stated once above the verdicts. */
+function cacheAssumptions(result: RunResult): string {
+  const scenario = result.config.scenario;
+  const retention = scenario.cacheRetention ?? 'default';
+  return `Prompt cache: ${retention} retention; a call reuses the previous call's prefix only within the cache lifetime (recorded timestamps where the data has them, otherwise ${scenario.callGapSeconds ?? 30} s between calls), and the prefix identical across conversations is warm when the traffic sends one such call per lifetime. Floor: the share of naive's cost paid for output tokens, below which no context strategy can go; oracle: a reference context that holds exactly what the probes need.`;
+}
+
+/** Records skipped, repaired and left unscored, as a suffix of a dataset heading. */
+function datasetCounts(dataset: RunResult['datasets'][number]): string {
+  const notes = dataset.notes ?? [];
+  const count = (n: number, what: string) => (n > 0 ? `, ${n} ${what}` : '');
+  return `${count(dataset.skipped.length, 'records skipped')}${count(notes.filter((n) => n.kind === 'repaired').length, 'labels repaired')}${count(notes.filter((n) => n.kind === 'unscored').length, 'probes unscored for want of labels')}`;
 }

@@ -1,5 +1,7 @@
 import { Registry, type StrategyPlugin } from '../core/index.js';
 import { naive } from './naive.js';
+import { oracle } from './oracle.js';
+import { REFERENCE_CONTEXTS } from './reference-contexts.js';
 import { production } from './production.js';
 import { rag } from './rag.js';
 import { slidingWindow } from './sliding-window.js';
@@ -14,4 +16,6 @@ export const strategies = new Registry<StrategyPlugin<any>>('strategy')
   .register(tokenBuffer)
   .register(summaryBuffer)
   .register(rag)
-  .register(production);
+  .register(production)
+  .register(oracle);
+for (const reference of REFERENCE_CONTEXTS) strategies.register(reference);

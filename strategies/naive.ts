@@ -4,23 +4,23 @@ import { messageSections, queryMessages, renderCustomer, renderKnowledge } from 
 /** The dump-everything baseline: every knowledge document, the full customer record, the whole history verbatim. */
 export const naive = defineStrategy({
   name: 'naive',
-  description: 'system prompt + every knowledge document + the full customer record + the complete history; no budget',
+  description: 'system prompt + every knowledge document + the full customer record + the complete history + every tool; no budget',
   defaults: {},
   create: (_options, { counter }) => ({
     budget: null,
     startEpisode: (episode) => {
-      const knowledge = renderKnowledge(episode.knowledge);
+      // Knowledge the system prompt already holds (tau-bench's policy) is not sent twice.
+      const knowledge = renderKnowledge(episode.knowledge.filter((doc) => !episode.systemPrompt.includes(doc.text)));
       const customer = renderCustomer(episode.customer);
       const system = [episode.systemPrompt, knowledge && `# Knowledge\n${knowledge}`, customer && `# Customer record\n${customer}`].filter(Boolean).join('\n\n');
       const systemMessages: ChatMessage[] = [{ role: 'system', content: system }];
-      const retrieved = episode.knowledge.map((doc) => doc.id);
       return {
         assemble: (input) => {
           const query = queryMessages(input);
           return {
             messages: [...systemMessages, ...input.history, ...query],
+            ...(episode.tools ? { tools: [...episode.tools] } : {}),
             sections: { ...messageSections(counter, { system: systemMessages, history: input.history, query }) },
-            retrieved,
           };
         },
       };

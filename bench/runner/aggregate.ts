@@ -1,8 +1,8 @@
-import { FIDELITY_METRICS, PROBE_METRICS, type Aggregate, type MissionCheck, type ProbeMetric, type Scenario, type TurnRow } from '../../core/index.js';
+import { PROBE_METRICS, type Aggregate, type TurnRow } from '../../core/index.js';
 import { bootstrapMean, distribution, mean, round } from '../../core/stats.js';
 
 /** Summarizes the turns of one strategy on one dataset; probe means are bootstrapped over episodes. */
-export function aggregate(rows: readonly TurnRow[], seed: number): Aggregate {
+export function aggregate(rows: readonly TurnRow[], seed: number, reference = false): Aggregate {
   const first = rows[0]!;
   const byEpisode = new Map<string, TurnRow[]>();
   for (const row of rows) {
@@ -24,6 +24,7 @@ export function aggregate(rows: readonly TurnRow[], seed: number): Aggregate {
 
   const sectionNames = [...new Set(rows.flatMap((row) => Object.keys(row.sections)))];
   const totalInput = rows.reduce((sum, row) => sum + row.inputTokens, 0);
+  const totalCost = rows.reduce((sum, row) => sum + row.costUsd, 0);
   return {
     dataset: first.dataset,
     strategy: first.strategy,
@@ -35,31 +36,13 @@ export function aggregate(rows: readonly TurnRow[], seed: number): Aggregate {
     latencyMs: distribution(rows.map((row) => row.latencyMs)),
     sections: Object.fromEntries(sectionNames.map((name) => [name, round(mean(rows.map((row) => row.sections[name] ?? 0)), 1)])),
     cachedShare: round(totalInput === 0 ? 0 : rows.reduce((sum, row) => sum + row.cachedTokens, 0) / totalInput),
+    overWindowCalls: rows.filter((row) => row.overWindow).length,
+    outputCostShare: round(totalCost === 0 ? 0 : rows.reduce((sum, row) => sum + (row.outputCostUsd ?? 0), 0) / totalCost),
     costPerCall: round(mean(rows.map((row) => row.costUsd)), 8),
     costPerConversation: round(mean(episodes.map((turns) => turns.reduce((sum, t) => sum + t.costUsd, 0))), 8),
     metrics,
+    ...(reference ? { reference: true } : {}),
   };
-}
-
-/** Production against naive per dataset: at most `costTarget` of the cost, fidelity within `tolerance`. */
-export function missionChecks(aggregates: readonly Aggregate[], scenario: Scenario, costTarget = 0.1, tolerance = 0.05): MissionCheck[] {
-  const datasets = [...new Set(aggregates.map((a) => a.dataset))];
-  return datasets.flatMap((dataset) => {
-    const naive = aggregates.find((a) => a.dataset === dataset && a.strategy === 'naive');
-    const production = aggregates.find((a) => a.dataset === dataset && a.strategy === 'production');
-    if (!naive || !production) return [];
-    const naiveMonthlyUsd = round(naive.costPerConversation * scenario.conversationsPerMonth, 2);
-    const productionMonthlyUsd = round(production.costPerConversation * scenario.conversationsPerMonth, 2);
-    const costRatio = naiveMonthlyUsd === 0 ? 0 : round(productionMonthlyUsd / naiveMonthlyUsd, 4);
-    const fidelity = FIDELITY_METRICS.flatMap((metric: ProbeMetric) => {
-      const a = naive.metrics[metric];
-      const b = production.metrics[metric];
-      if (!a || !b) return [];
-      const delta = round(b.mean - a.mean, 4);
-      return [{ metric, naive: a.mean, production: b.mean, delta, ok: delta >= -tolerance }];
-    });
-    return [{ dataset, naiveMonthlyUsd, productionMonthlyUsd, costRatio, costTarget, fidelity, pass: costRatio <= costTarget && fidelity.every((f) => f.ok) }];
-  });
 }
 
 /** Compares strings by code point: locale-independent, so orders are the same on every machine. */

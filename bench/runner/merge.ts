@@ -1,5 +1,6 @@
 import { ConfigError, type RunResult, type TurnRow } from '../../core/index.js';
-import { aggregate, byCodePoint, groupRows, missionChecks } from './aggregate.js';
+import { aggregate, byCodePoint, groupRows } from './aggregate.js';
+import { missionChecks } from './verdict.js';
 import { round } from '../../core/stats.js';
 import { mergeEvaluations } from '../answer/merge.js';
 
@@ -33,7 +34,8 @@ export function mergeResults(shards: readonly RunResult[]): RunResult {
   const turns: TurnRow[] = shards
     .flatMap((shard) => shard.turns!)
     .sort((a, b) => datasetOrder.get(a.dataset)! - datasetOrder.get(b.dataset)! || order.get(a.strategy)! - order.get(b.strategy)! || byCodePoint(a.episode, b.episode) || a.turn - b.turn);
-  const aggregates = groupRows(turns).map((rows) => aggregate(rows, first.config.seed));
+  const references = new Set(first.aggregates.filter((a) => a.reference).map((a) => a.strategy));
+  const aggregates = groupRows(turns).map((rows) => aggregate(rows, first.config.seed, references.has(rows[0]!.strategy)));
   const durationMs = shards.reduce((sum, shard) => sum + shard.timing.durationMs, 0);
   return {
     ...first,
@@ -41,10 +43,10 @@ export function mergeResults(shards: readonly RunResult[]): RunResult {
     timing: { startedAt: first.timing.startedAt, durationMs, turnsPerSecond: round(turns.length / Math.max(durationMs / 1000, 1e-3), 1) },
     datasets: first.datasets.map((dataset) => {
       const parts = shards.map((shard) => shard.datasets.find((d) => d.name === dataset.name)!);
-      return { name: dataset.name, episodes: parts.reduce((s, d) => s + d.episodes, 0), turns: parts.reduce((s, d) => s + d.turns, 0), skipped: dataset.skipped };
+      return { name: dataset.name, episodes: parts.reduce((s, d) => s + d.episodes, 0), turns: parts.reduce((s, d) => s + d.turns, 0), skipped: dataset.skipped, notes: dataset.notes ?? [] };
     }),
     aggregates,
-    mission: missionChecks(aggregates, first.config.scenario),
+    mission: missionChecks(aggregates, turns, first.config.scenario, first.config.seed),
     turns,
     evaluation: mergeEvaluations(shards.map((shard) => shard.evaluation)),
     interrupted: shards.some((shard) => shard.interrupted),

@@ -1,63 +1,161 @@
-import { containsNormalized, normalizeForMatch, type AssembledContext, type Episode, type Probe, type ProbeMetric } from '../../core/index.js';
+import { containsNormalized, factPresent, normalizeForMatch, type AssembledContext, type Episode, type Fact, type FactOrigin, type KnowledgeDocument, type Probe, type ProbeMetric } from '../../core/index.js';
 
-/** All text of a context, normalized once for presence checks. */
+/** Share of a document's text (its sentences, by characters) that must be in a context for the document to count as present. */
+export const DOCUMENT_PRESENCE = 0.8;
+
+/** All text of a context (messages and tool definitions), normalized once for presence checks. */
 export function contextText(context: AssembledContext): string {
-  return normalizeForMatch(
-    context.messages
-      .map((m) => [m.content ?? '', ...(m.tool_calls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`)].join(' '))
-      .join('\n'),
-  );
+  const messages = context.messages.map((m) => [m.content ?? '', ...(m.tool_calls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`)].join(' '));
+  const tools = (context.tools ?? []).map((tool) => JSON.stringify(tool.function));
+  return normalizeForMatch([...messages, ...tools].join('\n'));
 }
 
 const share = (hits: number, total: number) => (total === 0 ? 1 : hits / total);
+
+const ORIGIN_METRIC: Record<FactOrigin, ProbeMetric> = {
+  record: 'recordFactRetention',
+  customer: 'customerFactRetention',
+  tool: 'toolFactRetention',
+  agent: 'agentFactRetention',
+};
 
 /** Scores one turn's context against its probes; metrics the turn has no probe for are absent. */
 export function scoreProbes(context: AssembledContext, probes: readonly Probe[], episode: Readonly<Episode>): Partial<Record<ProbeMetric, number>> {
   if (probes.length === 0) return {};
   const text = contextText(context);
+  const documents = new Map(episode.knowledge.map((doc) => [doc.id, doc]));
+  const present = (id: string) => {
+    const document = documents.get(id);
+    return document !== undefined && documentPresent(text, document);
+  };
   const scores: Partial<Record<ProbeMetric, number>> = {};
   for (const probe of probes) {
     switch (probe.kind) {
       case 'fact':
-        scores.factRetention = share(probe.facts.filter((fact) => containsNormalized(text, fact)).length, probe.facts.length);
+        Object.assign(scores, factScores(text, probe.facts));
         break;
       case 'evidence':
-        scores.evidenceRecall = share(probe.evidence.filter((evidence) => containsNormalized(text, evidence)).length, probe.evidence.length);
+        // A question without evidence labels says nothing about recall: it stays unscored.
+        if (probe.evidence.length > 0) scores.evidenceRecall = share(probe.evidence.filter((evidence) => containsNormalized(text, evidence)).length, probe.evidence.length);
         if (probe.answer !== undefined) scores.answerPresence = containsNormalized(text, probe.answer) ? 1 : 0;
         break;
       case 'intent':
         if (context.intent) scores.routingAccuracy = context.intent.label === probe.expected ? 1 : 0;
         break;
-      case 'document': {
-        const document = episode.knowledge.find((doc) => doc.id === probe.documentId);
-        const present = context.retrieved?.includes(probe.documentId) || (document !== undefined && containsNormalized(text, document.text));
-        scores.guidelinePresence = present ? 1 : 0;
+      case 'document':
+        scores.guidelinePresence = present(probe.documentId) ? 1 : 0;
         break;
-      }
+      case 'policy':
+        scores.policyPresence = share(probe.documentIds.filter(present).length, probe.documentIds.length);
+        break;
       case 'retrieval':
-        Object.assign(scores, retrievalScores(context.retrieved ?? [], probe.relevant));
+        Object.assign(scores, retrievalScores(context.retrieved, probe.relevant, present));
         break;
     }
   }
   return scores;
 }
 
-/** recall@10, MRR@10 and nDCG@10 (graded gains 2^rel - 1) of a ranking against judgements. */
-export function retrievalScores(ranking: readonly string[], relevant: Readonly<Record<string, number>>): Pick<Record<ProbeMetric, number>, 'recallAt10' | 'mrrAt10' | 'ndcgAt10'> {
-  const top = ranking.slice(0, 10);
+/** Retention of the conversation's facts (the headline) and of the facts of each origin. */
+function factScores(text: string, facts: readonly Fact[]): Partial<Record<ProbeMetric, number>> {
+  const scores: Partial<Record<ProbeMetric, number>> = {};
+  const kept = (group: readonly Fact[]) => share(group.filter((fact) => factPresent(text, fact)).length, group.length);
+  const learned = facts.filter((fact) => fact.origin !== 'record');
+  if (learned.length > 0) scores.factRetention = kept(learned);
+  for (const [origin, metric] of Object.entries(ORIGIN_METRIC) as Array<[FactOrigin, ProbeMetric]>) {
+    const group = facts.filter((fact) => fact.origin === origin);
+    if (group.length > 0) scores[metric] = kept(group);
+  }
+  return scores;
+}
+
+const sentenceCache = new WeakMap<KnowledgeDocument, string[]>();
+
+/** A document's sentences (and lines), normalized; the units its presence is measured in. */
+function sentencesOf(document: KnowledgeDocument): string[] {
+  let sentences = sentenceCache.get(document);
+  if (!sentences) {
+    sentences = document.text
+      .split(/(?<=[.!?])\s+|\n+/)
+      .map((sentence) => normalizeForMatch(sentence).trim())
+      .filter((sentence) => sentence.length > 0);
+    sentenceCache.set(document, sentences);
+  }
+  return sentences;
+}
+
+/** Whether at least {@link DOCUMENT_PRESENCE} of the document's text, by sentence, is in the normalized context. */
+export function documentPresent(normalizedContext: string, document: KnowledgeDocument): boolean {
+  const sentences = sentencesOf(document);
+  const total = sentences.reduce((sum, sentence) => sum + sentence.length, 0);
+  if (total === 0) return false;
+  let found = 0;
+  for (const sentence of sentences) if (normalizedContext.includes(` ${sentence} `)) found += sentence.length;
+  return found / total >= DOCUMENT_PRESENCE;
+}
+
+type RetrievalMetric = 'documentRecall' | 'recallAt5' | 'recallAt10' | 'mrrAt10' | 'ndcgAt10';
+
+/**
+ * Document recall (share of the relevant documents whose text is in the context), comparable across
+ * every strategy; and, where the strategy exposes a ranking, recall@5, recall@10, MRR@10 and
+ * nDCG@10 (graded gains 2^rel - 1), where a ranked document counts only if it is also in the context.
+ */
+export function retrievalScores(ranking: readonly string[] | undefined, relevant: Readonly<Record<string, number>>, present: (id: string) => boolean): Partial<Record<RetrievalMetric, number>> {
   const relevantIds = Object.keys(relevant).filter((id) => relevant[id]! > 0);
-  const found = top.filter((id) => (relevant[id] ?? 0) > 0);
-  const firstHit = top.findIndex((id) => (relevant[id] ?? 0) > 0);
-  const gain = (grade: number) => 2 ** grade - 1;
-  const dcg = top.reduce((sum, id, i) => sum + gain(relevant[id] ?? 0) / Math.log2(i + 2), 0);
+  const scores: Partial<Record<RetrievalMetric, number>> = { documentRecall: share(relevantIds.filter(present).length, relevantIds.length) };
+  if (!ranking) return scores;
+  const grade = (id: string) => ((relevant[id] ?? 0) > 0 && present(id) ? relevant[id]! : 0);
+  const top = ranking.slice(0, 10);
+  const hitsWithin = (k: number) => top.slice(0, k).filter((id) => grade(id) > 0).length;
+  const firstHit = top.findIndex((id) => grade(id) > 0);
+  const gain = (g: number) => 2 ** g - 1;
+  const dcg = top.reduce((sum, id, i) => sum + gain(grade(id)) / Math.log2(i + 2), 0);
   const ideal = relevantIds
     .map((id) => relevant[id]!)
     .sort((a, b) => b - a)
     .slice(0, 10)
-    .reduce((sum, grade, i) => sum + gain(grade) / Math.log2(i + 2), 0);
+    .reduce((sum, g, i) => sum + gain(g) / Math.log2(i + 2), 0);
   return {
-    recallAt10: share(found.length, relevantIds.length),
+    ...scores,
+    recallAt5: share(hitsWithin(5), relevantIds.length),
+    recallAt10: share(hitsWithin(10), relevantIds.length),
     mrrAt10: firstHit < 0 ? 0 : 1 / (firstHit + 1),
     ndcgAt10: ideal === 0 ? 0 : dcg / ideal,
   };
+}
+
+/** One thing a probe looked for, and whether the context held it. */
+export interface ProbeCheck {
+  probe: Probe['kind'];
+  item: string;
+  found: boolean;
+}
+
+/** Every item each probe looked for in a context, marked found or missing: what `ctxbench show` prints. */
+export function explainProbes(context: AssembledContext, probes: readonly Probe[], episode: Readonly<Episode>): ProbeCheck[] {
+  const text = contextText(context);
+  const documents = new Map(episode.knowledge.map((doc) => [doc.id, doc]));
+  const documentCheck = (probe: Probe['kind'], id: string): ProbeCheck => ({ probe, item: id, found: documents.has(id) && documentPresent(text, documents.get(id)!) });
+  return probes.flatMap((probe): ProbeCheck[] => {
+    switch (probe.kind) {
+      case 'fact':
+        return probe.facts.map((fact) => ({ probe: 'fact', item: `${fact.value} (${fact.origin}${fact.key ? `, ${fact.key}` : ''})`, found: factPresent(text, fact) }));
+      case 'evidence':
+        return [
+          ...probe.evidence.map((evidence) => ({ probe: 'evidence' as const, item: evidence, found: containsNormalized(text, evidence) })),
+          ...(probe.answer === undefined ? [] : [{ probe: 'evidence' as const, item: `answer: ${probe.answer}`, found: containsNormalized(text, probe.answer) }]),
+        ];
+      case 'intent':
+        return [{ probe: 'intent', item: `${probe.expected} (routed: ${context.intent?.label ?? 'none'})`, found: context.intent?.label === probe.expected }];
+      case 'document':
+        return [documentCheck('document', probe.documentId)];
+      case 'policy':
+        return probe.documentIds.map((id) => documentCheck('policy', id));
+      case 'retrieval':
+        return Object.keys(probe.relevant)
+          .filter((id) => probe.relevant[id]! > 0)
+          .map((id) => documentCheck('retrieval', id));
+    }
+  });
 }

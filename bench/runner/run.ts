@@ -1,11 +1,8 @@
 import {
-  callCost,
-  cachedPrefixTokens,
   ConfigError,
   PriceTable,
   queryOf,
   recordedTimeOf,
-  sharedPrefixTokens,
   sharedCounter,
   TOKENS_PER_TOOL_CALL,
   type ChatMessage,
@@ -22,8 +19,10 @@ import {
   type StrategyPlugin,
   type TokenCounter,
 } from '../../core/index.js';
-import { aggregate, groupRows, missionChecks } from './aggregate.js';
+import { aggregate, groupRows } from './aggregate.js';
+import { missionChecks } from './verdict.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
+import { billCall, callsPerLifetime, type CacheState, type Request } from './billing.js';
 import { scoreProbes } from './probes.js';
 import type { TurnEvaluator } from '../answer/targets.js';
 
@@ -82,6 +81,16 @@ interface ReplayContext {
   evaluator?: TurnEvaluator;
 }
 
+/** Per dataset: two episodes that stand for "another conversation" (each other's, and everyone else's). */
+interface Peers {
+  first?: Episode;
+  second?: Episode;
+  /** Mean calls a conversation makes on this dataset, for the traffic that keeps shared prefixes warm. */
+  callsPerConversation: number;
+}
+
+const peerOf = (episode: Readonly<Episode>, peers: Peers) => (episode.id === peers.first?.id ? peers.second : peers.first);
+
 /** Replays every selected dataset through every selected strategy and returns the versioned result. */
 export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const started = Date.now();
@@ -102,14 +111,21 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     const dataset = await loader.load({ ...loader.defaults(), ...selection.options });
     const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
     loaded.push({ ...dataset, episodes });
+    // Chosen before sharding, so every shard prices and compares against the same peers.
+    const peers: Peers = {
+      first: dataset.episodes[0],
+      second: dataset.episodes[1],
+      callsPerConversation: dataset.episodes.reduce((sum, e) => sum + e.turns.length, 0) / Math.max(1, dataset.episodes.length),
+    };
     for (const { plugin, options: strategyOptions } of plugins) {
       const strategy = plugin.create({ ...plugin.defaults, ...strategyOptions }, { counter: context.counter, model: scenario.model });
-      rows.push(...(await replayStrategy(dataset.name, plugin.name, strategy, episodes, context, options)));
+      rows.push(...(await replayStrategy(dataset.name, plugin.name, strategy, episodes, context, options, peers)));
     }
   }
 
   const evaluation = await options.evaluator?.finish(options.signal);
-  const aggregates = groupRows(rows).map((group) => aggregate(group, seed));
+  const references = new Set(plugins.filter(({ plugin }) => plugin.reference).map(({ plugin }) => plugin.name));
+  const aggregates = groupRows(rows).map((group) => aggregate(group, seed, references.has(group[0]!.strategy)));
   const durationMs = Date.now() - started;
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -122,19 +138,22 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       scenario,
       seed,
       shard: options.shard ?? null,
+      datasetOptions: Object.fromEntries(options.datasets.map((d) => [d.name, d.options ?? {}])),
+      strategyOptions: Object.fromEntries(options.strategies.map((s) => [s.name, s.options ?? {}])),
     },
     machine: machineInfo(),
     timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(rows.length / Math.max(durationMs / 1000, 1e-3), 1) },
-    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped })),
+    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped, notes: d.notes ?? [] })),
     aggregates,
-    mission: missionChecks(aggregates, scenario),
+    mission: missionChecks(aggregates, rows, scenario, seed),
     ...(options.perTurn === false ? {} : { turns: rows }),
     ...(evaluation ? { evaluation } : {}),
     interrupted: options.signal?.aborted ?? false,
   };
 }
 
-async function replayStrategy(dataset: string, strategyName: string, strategy: Strategy, episodes: readonly Episode[], context: ReplayContext, options: RunOptions): Promise<TurnRow[]> {
+async function replayStrategy(dataset: string, strategyName: string, strategy: Strategy, episodes: readonly Episode[], context: ReplayContext, options: RunOptions, peers: Peers): Promise<TurnRow[]> {
+  const warm = await warmRequests(strategy, peers, context);
   const turnsTotal = episodes.reduce((sum, e) => sum + e.turns.length, 0);
   const perEpisode: TurnRow[][] = new Array(episodes.length);
   let turnsDone = 0;
@@ -143,7 +162,8 @@ async function replayStrategy(dataset: string, strategyName: string, strategy: S
   const worker = async () => {
     while (next < episodes.length && !options.signal?.aborted) {
       const index = next++;
-      perEpisode[index] = await replayEpisode(dataset, strategyName, strategy, episodes[index]!, context);
+      const episode = episodes[index]!;
+      perEpisode[index] = await replayEpisode(dataset, strategyName, strategy, episode, context, peerOf(episode, peers), episode.id === peers.first?.id ? warm.forFirst : warm.forOthers);
       turnsDone += perEpisode[index]!.length;
       options.onProgress?.({ dataset, strategy: strategyName, turnsDone, turnsTotal });
       // Synchronous strategies never give the event loop a turn; yield now and then so that
@@ -158,23 +178,43 @@ async function replayStrategy(dataset: string, strategyName: string, strategy: S
   return perEpisode.filter(Boolean).flat();
 }
 
-async function replayEpisode(dataset: string, strategyName: string, strategy: Strategy, episode: Episode, { counter, prices, scenario, evaluator }: ReplayContext): Promise<TurnRow[]> {
-  const session = strategy.startEpisode(episode);
-  const price = prices.get(scenario.model);
-  const rule = prices.cacheRule(scenario.model);
+/**
+ * The requests of other conversations whose shared prefix (system prompt, tools, static knowledge)
+ * the scenario's traffic keeps in the provider's cache: the first call of a peer episode, when at
+ * least one such call comes per cache lifetime; none otherwise.
+ */
+async function warmRequests(strategy: Strategy, peers: Peers, { prices, scenario }: ReplayContext): Promise<{ forFirst?: Request; forOthers?: Request }> {
+  const rule = prices.cacheRule(scenario.model, scenario.cacheRetention);
+  if (callsPerLifetime(scenario.conversationsPerMonth, peers.callsPerConversation, rule.lifetimeSeconds) < 1) return {};
+  const firstRequest = async (episode: Episode | undefined): Promise<Request | undefined> => {
+    const turn = episode?.turns[0];
+    if (!episode || !turn) return undefined;
+    const history = episode.messages.slice(0, turn.at);
+    const assembled = await strategy.startEpisode(episode, peerOf(episode, peers)).assemble({ episode, turn, turnIndex: 0, history, query: queryOf(history, turn), now: recordedTimeOf(episode.messages, turn) });
+    return { messages: assembled.messages, tools: assembled.tools };
+  };
+  return { forFirst: await firstRequest(peers.second), forOthers: await firstRequest(peers.first) };
+}
+
+async function replayEpisode(dataset: string, strategyName: string, strategy: Strategy, episode: Episode, { counter, prices, scenario, evaluator }: ReplayContext, peer: Episode | undefined, warm: Request | undefined): Promise<TurnRow[]> {
+  const session = strategy.startEpisode(episode, peer);
+  const billing = { counter, price: prices.priceFor(scenario.model, scenario.cacheRetention), rule: prices.cacheRule(scenario.model, scenario.cacheRetention) };
   const rows: TurnRow[] = [];
-  let previous: ChatMessage[] | undefined;
+  let previous: CacheState['previous'];
   for (const [turnIndex, turn] of episode.turns.entries()) {
     const history = episode.messages.slice(0, turn.at);
+    const now = recordedTimeOf(episode.messages, turn);
     // Synchronous strategies are timed without awaiting, so other episodes in flight never
     // inflate the latency; an asynchronous one is exact only at concurrency 1.
     const startedAt = performance.now();
-    const pending = session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn), now: recordedTimeOf(episode.messages, turn) });
+    const pending = session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn), now });
     const assembled = pending instanceof Promise ? await pending : pending;
     const latencyMs = performance.now() - startedAt;
-    const inputTokens = counter.countRequest(assembled.messages, assembled.tools);
-    const cachedTokens = Math.min(inputTokens, cachedPrefixTokens(sharedPrefixTokens(previous, assembled.messages, counter), rule));
     const outputTokens = outputTokensOf(episode.messages[turn.at], scenario, counter);
+    const recorded = now === undefined ? NaN : Date.parse(now) / 1000;
+    const at = Number.isFinite(recorded) ? recorded : (previous?.at ?? 0) + scenario.callGapSeconds;
+    const request = { messages: assembled.messages, tools: assembled.tools };
+    const { inputTokens, cachedTokens, costUsd, outputCostUsd, overWindow } = billCall(billing, request, outputTokens, at, { previous, warm });
     const row: TurnRow = {
       dataset,
       strategy: strategyName,
@@ -183,7 +223,9 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
       inputTokens,
       cachedTokens,
       outputTokens,
-      costUsd: round(callCost(price, { input: inputTokens, cached: cachedTokens, output: outputTokens }), 10),
+      costUsd: round(costUsd, 10),
+      outputCostUsd: round(outputCostUsd, 10),
+      overWindow,
       latencyMs: round(latencyMs, 4),
       budget: strategy.budget,
       overBudget: strategy.budget !== null && inputTokens > strategy.budget,
@@ -192,7 +234,7 @@ async function replayEpisode(dataset: string, strategyName: string, strategy: St
     };
     rows.push(row);
     evaluator?.observe({ row, context: assembled, episode, turn });
-    previous = assembled.messages;
+    previous = { request, at };
   }
   return rows;
 }

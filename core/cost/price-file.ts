@@ -7,11 +7,14 @@ const usdPerMillion = z.number({ error: 'must be a number of USD per 1M tokens' 
 
 const entrySchema = z
   .object({
-    provider: z.enum(['openai', 'anthropic'], { error: 'must be "openai" or "anthropic"' }),
+    provider: z.enum(['openai', 'anthropic', 'google'], { error: 'must be "openai", "anthropic" or "google"' }),
     input: usdPerMillion,
     cachedInput: usdPerMillion,
     output: usdPerMillion,
     cacheWrite: usdPerMillion.optional(),
+    cacheWriteExtended: usdPerMillion.optional(),
+    contextWindow: z.number().int('must be a whole number of tokens').positive('must be a positive number of tokens').optional(),
+    minCacheTokens: z.number().int('must be a whole number of tokens').positive('must be a positive number of tokens').optional(),
   })
   .strict()
   .refine((entry) => entry.provider !== 'anthropic' || entry.cacheWrite !== undefined, {
@@ -21,7 +24,7 @@ const entrySchema = z
 
 const fileSchema = z.record(z.string(), entrySchema, { error: 'must be an object from model name to prices' });
 
-const PRICE_KEYS = ['provider', 'input', 'cachedInput', 'output', 'cacheWrite'];
+const PRICE_KEYS = ['provider', 'input', 'cachedInput', 'output', 'cacheWrite', 'cacheWriteExtended', 'contextWindow', 'minCacheTokens'];
 const EXAMPLE = '{ "gpt-4o": { "provider": "openai", "input": 2.5, "cachedInput": 1.25, "output": 10 } }';
 
 /**

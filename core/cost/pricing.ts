@@ -1,42 +1,42 @@
+import { CACHE_RULES, type CacheRetention, type CacheRule, type Provider } from './cache-rules.js';
 import { ConfigError, didYouMean } from '../errors.js';
 
-/** How a provider's prompt cache bills repeated prefixes. */
-export interface CacheRule {
-  /** Shortest prefix the cache serves. */
-  minTokens: number;
-  /** The cached prefix is rounded down to a multiple of this (after the minimum). */
-  step: number;
-  /** Whether uncached input is billed at the cache-write price (Anthropic) rather than the input price. */
-  writesCost: boolean;
-}
-
-/** Prices of one model in USD per 1M tokens. */
+/** Prices of one model in USD per 1M tokens, with the limits that bound what can be sent to it. */
 export interface ModelPrice {
   model: string;
-  provider: 'openai' | 'anthropic';
+  provider: Provider;
   input: number;
+  /** Price of a prompt token read from the cache. */
   cachedInput: number;
   output: number;
-  /** Anthropic 5-minute cache write; absent for providers that cache for free. */
+  /** Price of a token written to the default (5-minute) cache, where writes cost (Anthropic). */
   cacheWrite?: number;
+  /** Price of a token written to the extended (1-hour) cache. @default 2 x input on Anthropic models */
+  cacheWriteExtended?: number;
+  /** Most tokens a call may hold, prompt and reply together. */
+  contextWindow?: number;
+  /** The model's own minimum cacheable prefix, where it differs from its provider's rule. */
+  minCacheTokens?: number;
 }
 
-/** OpenAI caches prefixes of at least 1,024 tokens, in 128-token steps, at no write cost. */
-export const OPENAI_CACHE: CacheRule = { minTokens: 1024, step: 128, writesCost: false };
-/**
- * Anthropic caches up to an explicit breakpoint (min 1,024 tokens on Sonnet); ctxbench models a
- * breakpoint at the end of every prompt, so each turn writes what it adds and reads the rest.
- */
-export const ANTHROPIC_CACHE: CacheRule = { minTokens: 1024, step: 1, writesCost: true };
+/** When the bundled prices were last reviewed against the providers' published price pages. */
+export const PRICES_REVIEWED = '2026-11-30';
 
-/** The bundled price table (list prices, USD per 1M tokens). */
+/** The bundled price table (list prices, USD per 1M tokens; context windows in tokens). */
 export const DEFAULT_PRICES: readonly ModelPrice[] = [
-  { model: 'gpt-4o', provider: 'openai', input: 2.5, cachedInput: 1.25, output: 10 },
-  { model: 'gpt-4o-mini', provider: 'openai', input: 0.15, cachedInput: 0.075, output: 0.6 },
-  { model: 'gpt-4.1', provider: 'openai', input: 2, cachedInput: 0.5, output: 8 },
-  { model: 'gpt-4.1-mini', provider: 'openai', input: 0.4, cachedInput: 0.1, output: 1.6 },
-  { model: 'claude-sonnet-4', provider: 'anthropic', input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 },
-  { model: 'claude-haiku-4-5', provider: 'anthropic', input: 1, cacheWrite: 1.25, cachedInput: 0.1, output: 5 },
+  { model: 'gpt-4o', provider: 'openai', input: 2.5, cachedInput: 1.25, output: 10, contextWindow: 128_000 },
+  { model: 'gpt-4o-mini', provider: 'openai', input: 0.15, cachedInput: 0.075, output: 0.6, contextWindow: 128_000 },
+  { model: 'gpt-4.1', provider: 'openai', input: 2, cachedInput: 0.5, output: 8, contextWindow: 1_047_576 },
+  { model: 'gpt-4.1-mini', provider: 'openai', input: 0.4, cachedInput: 0.1, output: 1.6, contextWindow: 1_047_576 },
+  { model: 'gpt-4.1-nano', provider: 'openai', input: 0.1, cachedInput: 0.025, output: 0.4, contextWindow: 1_047_576 },
+  { model: 'gpt-5', provider: 'openai', input: 1.25, cachedInput: 0.125, output: 10, contextWindow: 400_000 },
+  { model: 'gpt-5-mini', provider: 'openai', input: 0.25, cachedInput: 0.025, output: 2, contextWindow: 400_000 },
+  { model: 'gpt-5-nano', provider: 'openai', input: 0.05, cachedInput: 0.005, output: 0.4, contextWindow: 400_000 },
+  { model: 'claude-sonnet-4', provider: 'anthropic', input: 3, cacheWrite: 3.75, cacheWriteExtended: 6, cachedInput: 0.3, output: 15, contextWindow: 200_000, minCacheTokens: 1024 },
+  { model: 'claude-sonnet-4-5', provider: 'anthropic', input: 3, cacheWrite: 3.75, cacheWriteExtended: 6, cachedInput: 0.3, output: 15, contextWindow: 200_000, minCacheTokens: 1024 },
+  { model: 'claude-haiku-4-5', provider: 'anthropic', input: 1, cacheWrite: 1.25, cacheWriteExtended: 2, cachedInput: 0.1, output: 5, contextWindow: 200_000, minCacheTokens: 4096 },
+  { model: 'gemini-2.5-flash', provider: 'google', input: 0.3, cachedInput: 0.03, output: 2.5, contextWindow: 1_048_576, minCacheTokens: 1024 },
+  { model: 'gemini-2.5-pro', provider: 'google', input: 1.25, cachedInput: 0.125, output: 10, contextWindow: 1_048_576, minCacheTokens: 2048 },
 ];
 
 /** A price table: the bundled prices plus user additions and overrides. */
@@ -60,15 +60,19 @@ export class PriceTable {
     return [...this.prices.keys()];
   }
 
-  cacheRule(model: string): CacheRule {
-    return this.get(model).provider === 'anthropic' ? ANTHROPIC_CACHE : OPENAI_CACHE;
+  /** The cache rule that bills `model`'s calls: its provider's, with the model's own minimum prefix. */
+  cacheRule(model: string, retention: CacheRetention = 'default'): CacheRule {
+    const price = this.get(model);
+    const rule = CACHE_RULES[price.provider][retention];
+    return price.minCacheTokens === undefined ? rule : { ...rule, minTokens: price.minCacheTokens };
   }
-}
 
-/** Tokens of a shared prefix that the provider's cache actually serves. */
-export function cachedPrefixTokens(sharedPrefix: number, rule: CacheRule): number {
-  if (sharedPrefix < rule.minTokens) return 0;
-  return sharedPrefix - ((sharedPrefix - rule.minTokens) % rule.step);
+  /** `model`'s price with the cache-write price of the chosen retention. */
+  priceFor(model: string, retention: CacheRetention = 'default'): ModelPrice {
+    const price = this.get(model);
+    if (retention === 'default' || price.provider !== 'anthropic') return price;
+    return { ...price, cacheWrite: price.cacheWriteExtended ?? price.input * 2 };
+  }
 }
 
 /** Tokens of one call; `input` counts every prompt token, cached and cache-written ones included. */

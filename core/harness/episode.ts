@@ -19,10 +19,27 @@ export interface CustomerRecord {
   snapshot?: CustomerSnapshot;
 }
 
-/** Values that must appear in the context (tool-call arguments that already appeared earlier). */
+/**
+ * Where the agent could learn a fact: the customer record or knowledge it had from the start, or
+ * the earlier message that first stated it (said by the customer, returned by a tool, said by the agent).
+ */
+export type FactOrigin = 'record' | 'customer' | 'tool' | 'agent';
+export const FACT_ORIGINS: readonly FactOrigin[] = ['record', 'customer', 'tool', 'agent'];
+
+/** One value the recorded agent used, with where it came from. */
+export interface Fact {
+  value: string;
+  origin: FactOrigin;
+  /** The argument name the value was passed as. */
+  key?: string;
+  /** For short values: the normalized words around it where it came from, which must stand with it. */
+  context?: string;
+}
+
+/** Values that must appear in the context (tool-call arguments the agent could know by then). */
 export interface FactProbe {
   kind: 'fact';
-  facts: string[];
+  facts: Fact[];
 }
 
 /** Evidence texts that must appear in the context, and the gold answer (LoCoMo). */
@@ -44,6 +61,12 @@ export interface DocumentProbe {
   documentId: string;
 }
 
+/** The policy sections (knowledge document ids) that govern the recorded action at this turn. */
+export interface PolicyProbe {
+  kind: 'policy';
+  documentIds: string[];
+}
+
 /** Graded relevance judgements of knowledge documents for this turn's query (BEIR qrels). */
 export interface RetrievalProbe {
   kind: 'retrieval';
@@ -51,7 +74,7 @@ export interface RetrievalProbe {
   relevant: Record<string, number>;
 }
 
-export type Probe = FactProbe | EvidenceProbe | IntentProbe | DocumentProbe | RetrievalProbe;
+export type Probe = FactProbe | EvidenceProbe | IntentProbe | DocumentProbe | PolicyProbe | RetrievalProbe;
 export type ProbeKind = Probe['kind'];
 
 /**
@@ -97,10 +120,20 @@ export interface SkippedRecord {
   reason: string;
 }
 
+/**
+ * A record that was kept but changed or only partly scored: `repaired` (an input value read in a
+ * corrected form), `unscored` (a probe left out for want of labels, e.g. a question without evidence).
+ */
+export interface DatasetNote extends SkippedRecord {
+  kind: 'repaired' | 'unscored';
+}
+
 /** What a dataset loader returns. */
 export interface LoadedDataset {
   name: string;
   episodes: Episode[];
-  /** Records skipped under `lenient`; always empty otherwise (bad input throws). */
+  /** Records left out: malformed ones under `lenient` (bad input throws otherwise). */
   skipped: SkippedRecord[];
+  /** Records kept but repaired or partly unscored. @default none */
+  notes?: DatasetNote[];
 }

@@ -1,15 +1,39 @@
-import type { SkippedRecord } from './episode.js';
+import type { CacheRetention } from '../cost/cache-rules.js';
+import type { DatasetNote, SkippedRecord } from './episode.js';
 import type { AnswerEvaluation, TurnAnswer } from './evaluation.js';
 
 /** Metrics scored on a model's reply, present only in runs with --answer-model (see bench/answer). */
 export const ANSWER_METRICS = ['answerJudge', 'answerF1', 'nextActionTool', 'nextActionExact', 'nextActionArguments'] as const;
 
-/** The higher-is-better metrics a turn can be scored on: offline probes, then the answer metrics. */
-export const PROBE_METRICS = ['factRetention', 'evidenceRecall', 'answerPresence', 'routingAccuracy', 'guidelinePresence', 'recallAt10', 'mrrAt10', 'ndcgAt10', ...ANSWER_METRICS] as const;
+/**
+ * The higher-is-better probe metrics a turn can be scored on, every one computed from the messages
+ * and tools a strategy sent. `factRetention` counts the facts learned in the conversation (said by
+ * the customer or the agent, returned by a tool); the per-origin metrics split it, and
+ * `recordFactRetention` counts those available from the start (customer record, knowledge). The
+ * answer metrics come last: scored on a model's reply, only in runs with --answer-model.
+ */
+export const PROBE_METRICS = [
+  'factRetention',
+  'customerFactRetention',
+  'toolFactRetention',
+  'agentFactRetention',
+  'recordFactRetention',
+  'evidenceRecall',
+  'answerPresence',
+  'routingAccuracy',
+  'guidelinePresence',
+  'policyPresence',
+  'documentRecall',
+  'recallAt5',
+  'recallAt10',
+  'mrrAt10',
+  'ndcgAt10',
+  ...ANSWER_METRICS,
+] as const;
 export type ProbeMetric = (typeof PROBE_METRICS)[number];
 
-/** Metrics that measure whether the facts the agent needs are still there (the mission's fidelity check). */
-export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'recallAt10', 'answerJudge', 'answerF1', 'nextActionExact'];
+/** Metrics that measure whether what the agent needs is still there: the mission verdict rests on these. */
+export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'policyPresence', 'documentRecall', 'answerJudge', 'answerF1', 'nextActionExact'];
 
 /** Mean, median and 95th percentile of a sample. */
 export interface Distribution {
@@ -27,7 +51,7 @@ export interface Estimate {
 }
 
 /** Version of the result file's shape; readers refuse other versions. */
-export const RESULT_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 2;
 
 /** The cost scenario the mission check projects to a month. */
 export interface Scenario {
@@ -38,6 +62,13 @@ export interface Scenario {
   outputTokensPerCall: number;
   /** Use `outputTokensPerCall` even where the recording has the real output. @default false */
   overrideRecordedOutput: boolean;
+  /**
+   * Seconds between two calls of one conversation where the recording has no timestamps (a
+   * customer reading and typing a reply); decides whether the previous call's prefix is still cached. @default 30
+   */
+  callGapSeconds: number;
+  /** The provider's default cache lifetime, or its extended retention (OpenAI 24 h, Anthropic 1 h). @default 'default' */
+  cacheRetention: CacheRetention;
 }
 
 /** The TechCorp scenario of the lab design. */
@@ -47,6 +78,8 @@ export const TECHCORP_SCENARIO: Scenario = {
   model: 'gpt-4o',
   outputTokensPerCall: 150,
   overrideRecordedOutput: false,
+  callGapSeconds: 30,
+  cacheRetention: 'default',
 };
 
 /** One replayed turn of one strategy. */
@@ -62,6 +95,10 @@ export interface TurnRow {
   latencyMs: number;
   budget: number | null;
   overBudget: boolean;
+  /** Prompt plus reply exceed the model's context window: the call could not be sent. */
+  overWindow?: boolean;
+  /** The part of `costUsd` paid for output tokens. */
+  outputCostUsd?: number;
   sections: Record<string, number>;
   scores: Partial<Record<ProbeMetric, number>>;
   /** The answer model's reply (runs with --answer-model). */
@@ -82,9 +119,31 @@ export interface Aggregate {
   sections: Record<string, number>;
   /** Share of input tokens served from the prompt cache. */
   cachedShare: number;
+  /** Calls whose prompt and reply exceed the model's context window. */
+  overWindowCalls?: number;
+  /** Share of the cost paid for output tokens: no context strategy can cost less than this share of this strategy's cost. */
+  outputCostShare?: number;
+  /** A reference (degenerate contexts, the oracle): shown for scale, never judged by the mission check. */
+  reference?: boolean;
   costPerCall: number;
   costPerConversation: number;
   metrics: Partial<Record<ProbeMetric, Estimate>>;
+}
+
+/** A dataset's verdict: `pass` / `fail` on its fidelity metrics, or why no verdict can be given. */
+export type Verdict = 'pass' | 'fail' | 'no cost verdict' | 'insufficient data' | 'cannot be sent';
+
+/** Production against naive on one fidelity metric: the paired difference over episodes with its interval. */
+export interface FidelityComparison {
+  metric: ProbeMetric;
+  naive: number;
+  production: number;
+  /** Mean of production - naive over the episodes both scored. */
+  delta: number;
+  /** 95% bootstrap interval of the paired difference. */
+  ci95: [number, number];
+  /** Non-inferior: the interval's lower bound is at least minus the tolerance. */
+  ok: boolean;
 }
 
 /** The mission verdict for one dataset: production against naive. */
@@ -94,7 +153,20 @@ export interface MissionCheck {
   productionMonthlyUsd: number;
   costRatio: number;
   costTarget: number;
-  fidelity: Array<{ metric: ProbeMetric; naive: number; production: number; delta: number; ok: boolean }>;
+  /** Most a fidelity metric may lose (lower CI bound of the paired difference). */
+  tolerance: number;
+  /** Episodes the comparison rests on. */
+  episodes: number;
+  fidelity: FidelityComparison[];
+  /** The share of naive's cost paid for output tokens: no context strategy's ratio can go below it. */
+  floor: number;
+  /** The oracle's cost relative to naive, where the oracle ran: what a context that knows the answers costs. */
+  oracleRatio: number | null;
+  /** Calls of production that do not fit the model's context window. */
+  productionOverWindow: number;
+  verdict: Verdict;
+  /** Why the verdict is what it is, in one line. */
+  reason: string;
   pass: boolean;
 }
 
@@ -110,11 +182,15 @@ export interface RunResult {
     scenario: Scenario;
     seed: number;
     shard: { index: number; count: number } | null;
+    /** The options each dataset was loaded with, by name (beyond its defaults), so any turn can be re-assembled. */
+    datasetOptions?: Record<string, Record<string, unknown>>;
+    /** The options each strategy ran with, by name (beyond its defaults). */
+    strategyOptions?: Record<string, Record<string, unknown>>;
   };
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   /** Wall-clock facts; the only part (with latencies) that differs between identical runs. */
   timing: { startedAt: string; durationMs: number; turnsPerSecond: number };
-  datasets: Array<{ name: string; episodes: number; turns: number; skipped: SkippedRecord[] }>;
+  datasets: Array<{ name: string; episodes: number; turns: number; skipped: SkippedRecord[]; notes?: DatasetNote[] }>;
   aggregates: Aggregate[];
   mission: MissionCheck[];
   turns?: TurnRow[];

@@ -27,7 +27,10 @@ export interface AssembledContext {
   tools?: ToolDefinition[];
   /** Tokens per named section of the context. */
   sections: Record<string, number>;
-  /** Ids of the knowledge documents placed in the context, best first (for retrieval probes). */
+  /**
+   * The knowledge documents the strategy ranked for the query, best first, where it ranks them
+   * (rank metrics use it; a ranked document counts only if its text is also in the context).
+   */
   retrieved?: string[];
   /** The routed intent, for strategies with a router. */
   intent?: { label: string; confidence: number };
@@ -49,13 +52,23 @@ export interface StrategyEnv {
 export interface Strategy {
   /** Declared token budget of every context (prompt tokens as billed), or null for none. */
   readonly budget: number | null;
-  startEpisode(episode: Readonly<Episode>): StrategySession;
+  /**
+   * Starts a conversation. `peer` is another episode of the same dataset, chosen by the runner
+   * the same way in every run and shard; only reference strategies (another conversation's
+   * context) have a use for it.
+   */
+  startEpisode(episode: Readonly<Episode>, peer?: Readonly<Episode>): StrategySession;
 }
 
 /** A strategy plug-in: one file, one line of registration. */
 export interface StrategyPlugin<TOptions extends object = Record<string, unknown>> extends Named {
   /** The options used when the caller gives none. */
   readonly defaults: TOptions;
+  /**
+   * A reference context (degenerate contexts, the oracle that knows the answers): replayed and
+   * reported for scale, never judged by the mission check. @default false
+   */
+  readonly reference?: boolean;
   create(options: TOptions, env: StrategyEnv): Strategy;
 }
 

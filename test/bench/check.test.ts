@@ -131,7 +131,7 @@ describe('checkResult against a baseline', () => {
   });
 
   it('refuses a baseline of another schema version', () => {
-    expect(() => checkResult(clean, { thresholds: {}, baseline: { ...clean, schemaVersion: 0 } })).toThrow(/schemaVersion is 1 but the baseline has 0/);
+    expect(() => checkResult(clean, { thresholds: {}, baseline: { ...clean, schemaVersion: 0 } })).toThrow(/schemaVersion is 2 but the baseline has 0/);
   });
 });
 
@@ -187,7 +187,7 @@ describe('readResult', () => {
   });
 
   it('refuses another schemaVersion, naming both versions', () => {
-    expect(() => readResult(file('future.json', JSON.stringify({ ...clean, schemaVersion: 2 })))).toThrow(/future\.json: schemaVersion is 2, but this ctxbench reads version 1/);
+    expect(() => readResult(file('future.json', JSON.stringify({ ...clean, schemaVersion: 3 })))).toThrow(/future\.json: schemaVersion is 3, but this ctxbench reads version 2/);
   });
 
   it('refuses a result without aggregates', () => {

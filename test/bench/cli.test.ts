@@ -15,7 +15,7 @@ describe('ctxbench CLI', () => {
     expect(run.stdout).toContain('| tau-bench-airline |');
     expect(run.stderr).toMatch(/progress: tau-bench-airline × production: \d+\/\d+ turns/);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
-    expect(result.schemaVersion).toBe(1);
+    expect(result.schemaVersion).toBe(2);
     expect(result.aggregates.map((a: { strategy: string }) => a.strategy)).toEqual(['naive', 'production']);
     expect(existsSync(join(out, 'summary.md'))).toBe(true);
   });

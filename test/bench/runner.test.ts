@@ -28,7 +28,7 @@ describe('replay runner', () => {
       ['token-buffer', turns, 3],
       ['production', turns, 3],
     ]);
-    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [] }]);
+    expect(result.datasets).toEqual([{ name: 'synthetic', episodes: 3, turns, skipped: [], notes: [] }]);
   });
 
   it('gives byte-identical results apart from timings', async () => {
@@ -88,9 +88,24 @@ describe('replay runner', () => {
 });
 
 describe('metrics', () => {
-  it('computes recall@10, MRR@10 and nDCG@10', () => {
-    expect(retrievalScores(['x', 'a', 'b'], { a: 1, c: 1 })).toEqual({ recallAt10: 0.5, mrrAt10: 0.5, ndcgAt10: expect.closeTo((1 / Math.log2(3)) / (1 + 1 / Math.log2(3)), 6) });
-    expect(retrievalScores([], { a: 2 })).toEqual({ recallAt10: 0, mrrAt10: 0, ndcgAt10: 0 });
+  const everywhere = () => true;
+  it('computes document recall, recall@5 and @10, MRR@10 and nDCG@10', () => {
+    expect(retrievalScores(['x', 'a', 'b'], { a: 1, c: 1 }, everywhere)).toEqual({
+      documentRecall: 1,
+      recallAt5: 0.5,
+      recallAt10: 0.5,
+      mrrAt10: 0.5,
+      ndcgAt10: expect.closeTo((1 / Math.log2(3)) / (1 + 1 / Math.log2(3)), 6),
+    });
+    expect(retrievalScores([], { a: 2 }, () => false)).toEqual({ documentRecall: 0, recallAt5: 0, recallAt10: 0, mrrAt10: 0, ndcgAt10: 0 });
+  });
+
+  it('counts a ranked document only if its text is in the context', () => {
+    expect(retrievalScores(['a', 'c'], { a: 1, c: 1 }, (id) => id === 'c')).toMatchObject({ documentRecall: 0.5, recallAt10: 0.5, mrrAt10: 0.5 });
+  });
+
+  it('gives no rank metrics to a strategy that exposes no ranking', () => {
+    expect(retrievalScores(undefined, { a: 1 }, everywhere)).toEqual({ documentRecall: 1 });
   });
 
   it('bootstraps a reproducible confidence interval around the mean', () => {

@@ -89,7 +89,11 @@ describe('abcd on the bundled sample', () => {
     const e = episode(3592);
     const validate = e.messages.findIndex((m) => m.tool_calls?.[0]?.function.name === 'validate-purchase');
     const probe = e.turns.find((t) => t.at === validate)!.probes.find((p) => p.kind === 'fact') as FactProbe;
-    expect(probe.facts).toEqual(['cminh730', 'cminh730@email.com', '3348917502']);
+    expect(probe.facts.map((f) => [f.value, f.origin])).toEqual([
+      ['cminh730', 'record'],
+      ['cminh730@email.com', 'record'],
+      ['3348917502', 'record'],
+    ]);
   });
 
   it('reads the FAQ question number off the subflow of an FAQ scenario', () => {

@@ -81,12 +81,22 @@ describe('locomo on the bundled locomo10 files', () => {
     ]);
   });
 
-  it('lists the evidence ids that name no turn in skipped, even in strict mode', () => {
-    expect(bundled.skipped).toEqual([
-      { file: expect.stringMatching(/42\.json$/), record: 'qa[58]', reason: 'evidence D10:19 names no turn' },
-      { file: expect.stringMatching(/42\.json$/), record: 'qa[88]', reason: 'evidence D names no turn' },
-      { file: expect.stringMatching(/47\.json$/), record: 'qa[38]', reason: 'evidence D4:36 names no turn' },
+  it('skips no record of the bundled data, and notes the evidence ids it repaired or left out', () => {
+    expect(bundled.skipped).toEqual([]);
+    const noTurn = bundled.notes!.filter((n) => n.reason.endsWith('names no turn: left out of the probe'));
+    expect(noTurn).toEqual([
+      { file: expect.stringMatching(/42\.json$/), record: 'qa[58]', reason: 'evidence D10:19 names no turn: left out of the probe', kind: 'repaired' },
+      { file: expect.stringMatching(/42\.json$/), record: 'qa[88]', reason: 'evidence D names no turn: left out of the probe', kind: 'repaired' },
+      { file: expect.stringMatching(/47\.json$/), record: 'qa[38]', reason: 'evidence D4:36 names no turn: left out of the probe', kind: 'repaired' },
     ]);
+    expect(bundled.notes!.some((n) => n.kind === 'repaired' && /read as D\d+:\d+$/.test(n.reason))).toBe(true);
+  });
+
+  it('leaves evidence recall unscored for questions that have no evidence', () => {
+    const unscored = bundled.notes!.filter((n) => n.kind === 'unscored');
+    expect(unscored.length).toBeGreaterThan(0);
+    const empty = bundled.episodes.flatMap((e) => e.turns).filter((t) => t.probes.some((p) => p.kind === 'evidence' && p.evidence.length === 0));
+    expect(empty).toHaveLength(unscored.length);
   });
 
   it('makes speaker_a the user and speaker_b the assistant, each under their name', () => {
@@ -144,7 +154,8 @@ describe('locomo on another file of the same format', () => {
     const broken = fixtures.write('dangling.json', withQa({ question: 'What did Bo cook?', answer: 'soup', evidence: ['D10:1', 'D9:99'], category: 4 }));
     const loaded = await locomo.load({ files: [broken] });
     expect(loaded.episodes[0]!.turns[2]!.probes[0]).toMatchObject({ evidence: ['I adopted a cat.'] });
-    expect(loaded.skipped).toEqual([{ file: broken, record: 'qa[3]', reason: 'evidence D9:99 names no turn' }]);
+    expect(loaded.skipped).toEqual([]);
+    expect(loaded.notes).toContainEqual({ file: broken, record: 'qa[3]', reason: 'evidence D9:99 names no turn: left out of the probe', kind: 'repaired' });
   });
 
   it('keeps at most limit episodes', async () => {

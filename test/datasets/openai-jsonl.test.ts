@@ -35,7 +35,7 @@ describe('openai-jsonl loader on the bundled example', () => {
     expect(factTurns.length).toBeGreaterThanOrEqual(4);
     for (const { episode, turn } of factTurns) {
       const earlier = normalizeForMatch(JSON.stringify(episode.messages.slice(0, turn.at)));
-      for (const probe of turn.probes) for (const fact of probe.kind === 'fact' ? probe.facts : []) expect(containsNormalized(earlier, fact)).toBe(true);
+      for (const probe of turn.probes) for (const fact of probe.kind === 'fact' ? probe.facts : []) expect(containsNormalized(earlier, fact.value)).toBe(true);
     }
   });
 });
@@ -62,7 +62,7 @@ describe('openai-jsonl loader on your own logs', () => {
   it('makes one turn per assistant message with its fact probe', async () => {
     const [episode] = (await openAiJsonl.load({ file: jsonl([{ messages: orderLookup() }]) })).episodes;
     expect(episode!.turns).toEqual([
-      { at: 1, probes: [{ kind: 'fact', facts: ['A-1001'] }] },
+      { at: 1, probes: [{ kind: 'fact', facts: [{ value: 'A-1001', origin: 'customer', key: 'order_id' }] }] },
       { at: 3, probes: [] },
     ]);
   });
@@ -79,9 +79,15 @@ describe('openai-jsonl loader on your own logs', () => {
     expect(episode!.messages[0]!.content).toBe('Hello there');
   });
 
-  it('accepts the optional tools and parallel_tool_calls keys', async () => {
-    const file = jsonl([{ messages: orderLookup(), tools: [{ type: 'function', function: { name: 'get_order' } }], parallel_tool_calls: false }]);
-    expect((await openAiJsonl.load({ file })).episodes).toHaveLength(1);
+  it('keeps the tools a line declares as the episode\'s tool definitions', async () => {
+    const tools = [{ type: 'function', function: { name: 'get_order', description: 'Looks an order up.', parameters: { type: 'object', properties: { order_id: { type: 'string' } } } } }];
+    const file = jsonl([{ messages: orderLookup(), tools, parallel_tool_calls: false }]);
+    expect((await openAiJsonl.load({ file })).episodes[0]!.tools).toEqual(tools);
+  });
+
+  it('names a tool definition that is not a function', async () => {
+    const file = jsonl([{ messages: orderLookup(), tools: [{ type: 'retrieval' }] }]);
+    await expectDataError(openAiJsonl.load({ file }), { file, record: 'line 1', field: 'tools[0].type' });
   });
 
   it('keeps the first N conversations under limit', async () => {

@@ -34,12 +34,36 @@ describe('tau-bench airline loader on the bundled data', () => {
     for (const record of Object.values(episode.customer!.records)) expect(record).toMatchObject({ user_id: 'mia_li_3668' });
   });
 
-  it('moves the policy out of the messages and into the knowledge', () => {
+  it("keeps the recorded agent's system prompt, the policy, as it was", () => {
+    const recorded = (JSON.parse(readFileSync(defaults.trajectories, 'utf8')) as Array<{ traj: ChatMessage[] }>)[0]!.traj[0]!;
+    expect(recorded.role).toBe('system');
+    expect(bundled.episodes[0]!.systemPrompt).toBe(recorded.content);
     for (const episode of bundled.episodes) {
       expect(episode.messages[0]!.role).not.toBe('system');
-      expect(episode.systemPrompt).not.toContain('Airline Agent Policy');
+      expect(episode.systemPrompt).toContain('# Airline Agent Policy');
     }
-    expect(bundled.episodes[0]!.systemPrompt).toMatch(/airline/i);
+  });
+
+  it("keeps the agent's 14 tools, and every recorded call names one of them with the arguments it declares", () => {
+    const tools = new Map(bundled.episodes[0]!.tools!.map((t) => [t.function.name, t.function.parameters as { properties: Record<string, unknown>; required: string[] }]));
+    expect(tools.size).toBe(14);
+    for (const episode of bundled.episodes) {
+      for (const call of episode.messages.flatMap((m) => m.tool_calls ?? [])) {
+        const schema = tools.get(call.function.name);
+        expect(schema, call.function.name).toBeDefined();
+        const args = Object.keys(JSON.parse(call.function.arguments) as object);
+        for (const key of args) expect(Object.keys(schema!.properties)).toContain(key);
+        for (const key of schema!.required) expect(args).toContain(key);
+      }
+    }
+  });
+
+  it('probes the policy sections that govern each action that changes the database', () => {
+    const turns = bundled.episodes.flatMap((e) => e.turns.map((t) => ({ turn: t, call: e.messages[t.at]!.tool_calls?.[0]?.function.name })));
+    const cancel = turns.find(({ call }) => call === 'cancel_reservation')!;
+    expect(cancel.turn.probes).toContainEqual({ kind: 'policy', documentIds: ['policy#airline-agent-policy', 'policy#cancel-flight'] });
+    const lookup = turns.find(({ call }) => call === 'get_user_details')!;
+    expect(lookup.turn.probes.some((p) => p.kind === 'policy')).toBe(false);
   });
 
   it('splits the policy into sections at its headings without losing text', () => {
@@ -81,16 +105,22 @@ describe('tau-bench airline loader on the bundled data', () => {
     }
   });
 
-  it('probes facts that really appeared before the turn', () => {
+  it('probes facts that really appeared before the turn, or were in the customer record from the start', () => {
     const factTurns = bundled.episodes.flatMap((e) => e.turns.map((turn) => ({ episode: e, turn }))).filter(({ turn }) => turn.probes.length > 0);
     expect(factTurns.length).toBeGreaterThan(100);
+    const origins = new Set<string>();
     for (const { episode, turn } of factTurns) {
       const earlier = visibleText(episode.messages.slice(0, turn.at));
+      const record = normalizeForMatch(JSON.stringify([episode.customer!.profile, episode.customer!.records]) + episode.knowledge.map((d) => d.text).join('\n'));
       for (const probe of turn.probes) {
-        expect(probe.kind).toBe('fact');
-        for (const fact of probe.kind === 'fact' ? probe.facts : []) expect(containsNormalized(earlier, fact)).toBe(true);
+        expect(['fact', 'policy']).toContain(probe.kind);
+        for (const fact of probe.kind === 'fact' ? probe.facts : []) {
+          origins.add(fact.origin);
+          expect(containsNormalized(fact.origin === 'record' ? record : earlier, fact.value)).toBe(true);
+        }
       }
     }
+    expect([...origins].sort()).toEqual(['agent', 'customer', 'record', 'tool']);
   });
 
   it('keeps the first N episodes under limit', async () => {
@@ -113,13 +143,14 @@ const conversation = (userId: string): object[] => [
 const trajectory = (taskId: number, userId = 'ana_1', traj: object[] = conversation(userId)) => ({ task_id: taskId, reward: 1, info: { task: { user_id: userId } }, traj, trial: 0 });
 
 /** Writes a small airline recording: the given trajectories against a two-user database. */
-function airline(trajectories: unknown, overrides: Partial<Record<'trajectories' | 'users' | 'reservations' | 'policy', string>> = {}): TauBenchOptions {
+function airline(trajectories: unknown, overrides: Partial<Record<'trajectories' | 'users' | 'reservations' | 'policy' | 'tools', string>> = {}): TauBenchOptions {
   const n = ++written;
   return {
     trajectories: fixtures.write(`trajectories-${n}.json`, trajectories as string | object),
     users: fixtures.write(`users-${n}.json`, { ana_1: { email: 'ana@example.com', reservations: ['RES001'] }, bo_2: { reservations: [] } }),
     reservations: fixtures.write(`reservations-${n}.json`, { RES001: { user_id: 'ana_1', cabin: 'economy' }, RES002: { user_id: 'bo_2' } }),
     policy: fixtures.write(`policy-${n}.md`, 'Intro line.\n\n# Policy\n\nBe kind.\n\n## Refunds\n\nRefund within 24 hours.\n\n## Refunds\n\nAgain.\n'),
+    tools: fixtures.write(`tools-${n}.json`, [{ type: 'function', function: { name: 'get_reservation_details', parameters: { type: 'object', properties: { reservation_id: { type: 'string' } } } } }]),
     ...overrides,
   };
 }
@@ -134,7 +165,7 @@ describe('tau-bench airline loader on other files of the same format', () => {
     expect(loaded.episodes[0]!.customer).toMatchObject({ profile: { email: 'ana@example.com', reservations: ['RES001'] }, records: { RES001: { user_id: 'ana_1', cabin: 'economy' } } });
     expect(loaded.episodes[0]!.customer!.snapshot!.orders!.map((o) => o.id)).toEqual(['RES001']);
     expect(loaded.episodes[1]!.customer!.records).toEqual({});
-    expect(loaded.episodes[0]!.turns).toEqual([{ at: 1, probes: [{ kind: 'fact', facts: ['RES001'] }] }, { at: 3, probes: [] }]);
+    expect(loaded.episodes[0]!.turns).toEqual([{ at: 1, probes: [{ kind: 'fact', facts: [{ value: 'RES001', origin: 'record', key: 'reservation_id' }] }] }, { at: 3, probes: [] }]);
   });
 
   it('drops provider-specific message fields', async () => {

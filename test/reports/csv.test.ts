@@ -19,6 +19,7 @@ describe('summaryCsv', () => {
       'inputTokens.mean', 'inputTokens.p50', 'inputTokens.p95', 'cachedShare', 'costPerCall', 'costPerConversation',
       'latencyMs.p50', 'latencyMs.p95', 'budgetViolations',
       'factRetention.mean', 'factRetention.ciLow', 'factRetention.ciHigh',
+      'customerFactRetention.mean', 'customerFactRetention.ciLow', 'customerFactRetention.ciHigh',
     ]);
   });
 

@@ -73,7 +73,11 @@ describe('HTML report', () => {
     const a = result.aggregates.find((x) => x.dataset === 'synthetic-b' && x.strategy === 'token-buffer')!;
     const monthly = (a.costPerConversation * result.config.scenario.conversationsPerMonth).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     expect(html).toContain(`$${monthly}`);
-    for (const mission of result.mission) expect(html).toContain(`<span class="badge ${mission.pass ? 'pass' : 'fail'}">${mission.pass ? 'PASS' : 'FAIL'}</span>`);
+    for (const mission of result.mission) {
+      expect(mission.verdict).toBe('insufficient data'); // three synthetic episodes
+      expect(html).toContain(`<span class="badge none">INSUFFICIENT DATA</span>`);
+      expect(html).toContain(mission.reason);
+    }
     expect(html).toContain('cost ratio <b>');
   });
 

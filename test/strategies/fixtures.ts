@@ -14,7 +14,7 @@ export function syntheticEpisode(userId: string, marker: string, rounds = 12): E
     messages.push({ role: 'assistant', content: `Order ORD-${marker}-${i} has shipped and should arrive within three days.` });
   }
   const turns: Turn[] = messages.flatMap((message, at) =>
-    message.role === 'assistant' ? [{ at, probes: message.tool_calls ? [{ kind: 'fact' as const, facts: [`ORD-${marker}-${Math.floor(at / 4)}`] }] : [] }] : [],
+    message.role === 'assistant' ? [{ at, probes: message.tool_calls ? [{ kind: 'fact' as const, facts: [{ value: `ORD-${marker}-${Math.floor(at / 4)}`, origin: 'customer' as const }] }] : [] }] : [],
   );
   turns.push({ at: messages.length, query: `What did I ask about order ORD-${marker}-0?`, probes: [] });
   return {

@@ -25,11 +25,15 @@ describe('bundled prices', () => {
     ['gpt-4o-mini', { model: 'gpt-4o-mini', provider: 'openai', input: 0.15, cachedInput: 0.075, output: 0.6 }],
     ['gpt-4.1', { model: 'gpt-4.1', provider: 'openai', input: 2, cachedInput: 0.5, output: 8 }],
     ['gpt-4.1-mini', { model: 'gpt-4.1-mini', provider: 'openai', input: 0.4, cachedInput: 0.1, output: 1.6 }],
-    ['claude-sonnet-4-5', { model: 'claude-sonnet-4', provider: 'anthropic', input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 }],
+    ['gpt-5', { model: 'gpt-5', provider: 'openai', input: 1.25, cachedInput: 0.125, output: 10 }],
+    ['gpt-5-mini', { model: 'gpt-5-mini', provider: 'openai', input: 0.25, cachedInput: 0.025, output: 2 }],
+    ['claude-sonnet-4-5', { model: 'claude-sonnet-4-5', provider: 'anthropic', input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 }],
+    ['claude-sonnet-4-5-20250929', { model: 'claude-sonnet-4-5', provider: 'anthropic', input: 3, cacheWrite: 3.75, cachedInput: 0.3, output: 15 }],
     ['claude-haiku-4-5', { model: 'claude-haiku-4-5', provider: 'anthropic', input: 1, cacheWrite: 1.25, cachedInput: 0.1, output: 5 }],
+    ['gemini-2.5-flash', { model: 'gemini-2.5-flash', provider: 'google', input: 0.3, cachedInput: 0.03, output: 2.5 }],
   ])("lists %s at the issue's prices, kept when a price file adds other models", async (model, price) => {
     const table = await loadPriceFile(await priceFile('other.json', JSON.stringify({ 'my-model': { provider: 'openai', input: 1, cachedInput: 1, output: 1 } })));
-    expect(table.get(model)).toEqual(price);
+    expect(table.get(model)).toMatchObject(price);
   });
 });
 
@@ -54,7 +58,7 @@ describe('user price file', () => {
     [[], /\(root\) = \[\] must be an object from model name to prices/],
     [{ m: { provider: 'openai', input: -1, cachedInput: 1, output: 1 } }, /m\.input = -1 must be zero or more USD per 1M tokens/],
     [{ m: { provider: 'openai', input: '2.5', cachedInput: 1, output: 1 } }, /m\.input = "2\.5" must be a number of USD per 1M tokens/],
-    [{ m: { provider: 'google', input: 1, cachedInput: 1, output: 1 } }, /m\.provider = "google" must be "openai" or "anthropic"/],
+    [{ m: { provider: 'mistral', input: 1, cachedInput: 1, output: 1 } }, /m\.provider = "mistral" must be "openai", "anthropic" or "google"/],
     [{ m: { provider: 'openai', input: 1, cachedInput: 1 } }, /m\.output = nothing must be a number/],
     [{ m: { provider: 'anthropic', input: 1, cachedInput: 0.1, output: 5 } }, /m\.cacheWrite = nothing is required for anthropic models/],
     [{ m: { provider: 'openai', input: 1, cachedInput: 1, ouput: 1 } }, /m\.ouput is not a price key: did you mean "output"\?/],

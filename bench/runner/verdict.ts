@@ -1,0 +1,95 @@
+import { FIDELITY_METRICS, type Aggregate, type FidelityComparison, type MissionCheck, type ProbeMetric, type Scenario, type TurnRow, type Verdict } from '../../core/index.js';
+import { bootstrapMean, mean, round } from '../../core/stats.js';
+
+/** What production is held to against naive. */
+export interface MissionRules {
+  /** Most production may cost relative to naive. @default 0.1 */
+  costTarget: number;
+  /** Most a fidelity metric may lose: the lower bound of the paired difference's interval. @default 0.05 */
+  tolerance: number;
+  /** Fewest episodes a verdict rests on. @default 20 */
+  minEpisodes: number;
+}
+
+export const MISSION_RULES: MissionRules = { costTarget: 0.1, tolerance: 0.05, minEpisodes: 20 };
+
+/** Per-episode means of one metric for one strategy's rows. */
+function episodeMeans(rows: readonly TurnRow[], metric: ProbeMetric): Map<string, number> {
+  const scored = new Map<string, number[]>();
+  for (const row of rows) {
+    const value = row.scores[metric];
+    if (value === undefined) continue;
+    const list = scored.get(row.episode);
+    if (list) list.push(value);
+    else scored.set(row.episode, [value]);
+  }
+  return new Map([...scored].map(([episode, values]) => [episode, mean(values)]));
+}
+
+/** Production against naive on each fidelity metric both scored, paired by episode. */
+function compareFidelity(naiveRows: readonly TurnRow[], productionRows: readonly TurnRow[], tolerance: number, seed: number): FidelityComparison[] {
+  return FIDELITY_METRICS.flatMap((metric, i) => {
+    const naive = episodeMeans(naiveRows, metric);
+    const production = episodeMeans(productionRows, metric);
+    const paired = [...naive.keys()].filter((episode) => production.has(episode)).sort();
+    if (paired.length === 0) return [];
+    const differences = paired.map((episode) => production.get(episode)! - naive.get(episode)!);
+    const estimate = bootstrapMean(differences, seed + 101 * (i + 1));
+    return [
+      {
+        metric,
+        naive: round(mean(paired.map((e) => naive.get(e)!))),
+        production: round(mean(paired.map((e) => production.get(e)!))),
+        delta: estimate.mean,
+        ci95: estimate.ci95,
+        ok: estimate.ci95[0] >= -tolerance,
+      },
+    ];
+  });
+}
+
+/**
+ * The mission check per dataset: production at most `costTarget` of naive's cost, every fidelity
+ * metric non-inferior by its paired interval; no verdict without a fidelity metric or below
+ * `minEpisodes`; a production whose calls exceed the context window cannot pass.
+ */
+export function missionChecks(aggregates: readonly Aggregate[], rows: readonly TurnRow[], scenario: Scenario, seed: number, rules: MissionRules = MISSION_RULES): MissionCheck[] {
+  const datasets = [...new Set(aggregates.map((a) => a.dataset))];
+  return datasets.flatMap((dataset) => {
+    const find = (strategy: string) => aggregates.find((a) => a.dataset === dataset && a.strategy === strategy);
+    const naive = find('naive');
+    const production = find('production');
+    if (!naive || !production) return [];
+    const oracle = find('oracle');
+    const monthly = (a: Aggregate) => round(a.costPerConversation * scenario.conversationsPerMonth, 2);
+    const ratio = (a: Aggregate) => (naive.costPerConversation === 0 ? 0 : round(a.costPerConversation / naive.costPerConversation, 4));
+    const rowsOf = (strategy: string) => rows.filter((row) => row.dataset === dataset && row.strategy === strategy);
+    const fidelity = compareFidelity(rowsOf('naive'), rowsOf('production'), rules.tolerance, seed);
+    const costRatio = ratio(production);
+    const check = {
+      dataset,
+      naiveMonthlyUsd: monthly(naive),
+      productionMonthlyUsd: monthly(production),
+      costRatio,
+      costTarget: rules.costTarget,
+      tolerance: rules.tolerance,
+      episodes: production.episodes,
+      fidelity,
+      floor: naive.outputCostShare ?? 0,
+      oracleRatio: oracle ? ratio(oracle) : null,
+      productionOverWindow: production.overWindowCalls ?? 0,
+    };
+    const { verdict, reason } = judge(check, rules);
+    return [{ ...check, verdict, reason, pass: verdict === 'pass' }];
+  });
+}
+
+function judge(check: Omit<MissionCheck, 'verdict' | 'reason' | 'pass'>, rules: MissionRules): { verdict: Verdict; reason: string } {
+  if (check.fidelity.length === 0) return { verdict: 'no cost verdict', reason: 'no fidelity metric is scored on this dataset, so a cheaper context cannot be shown to keep what matters' };
+  if (check.episodes < rules.minEpisodes) return { verdict: 'insufficient data', reason: `${check.episodes} episodes, fewer than the ${rules.minEpisodes} a verdict needs` };
+  if (check.productionOverWindow > 0) return { verdict: 'cannot be sent', reason: `${check.productionOverWindow} production calls exceed the model's context window` };
+  const lost = check.fidelity.filter((f) => !f.ok).map((f) => `${f.metric} may lose ${round(-f.ci95[0] * 100, 1)} pts`);
+  const costly = check.costRatio > check.costTarget ? [`cost ratio ${check.costRatio} > ${check.costTarget}`] : [];
+  if (lost.length + costly.length > 0) return { verdict: 'fail', reason: [...costly, ...lost].join('; ') };
+  return { verdict: 'pass', reason: `cost ratio ${check.costRatio} <= ${check.costTarget}, every fidelity metric within ${rules.tolerance * 100} pts by its 95% interval` };
+}

@@ -1,0 +1,85 @@
+import { ConfigError, didYouMean, PriceTable, queryOf, recordedTimeOf, sharedCounter, type AssembledContext, type DatasetLoader, type Episode, type Registry, type RunResult, type StrategyPlugin } from '../core/index.js';
+import { billCall, type CacheState } from './runner/billing.js';
+import { explainProbes } from './runner/probes.js';
+
+/** Which turn of which replay to show. */
+export interface ShowOptions {
+  dataset: string;
+  strategy: string;
+  episode: string;
+  turn: number;
+  registries: {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plug-ins have their own option types
+    datasets: Registry<DatasetLoader<any>>;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    strategies: Registry<StrategyPlugin<any>>;
+  };
+  prices?: PriceTable;
+}
+
+/** What a strategy sent at one turn, with its bill and each probe's hits and misses. */
+export interface ShownTurn {
+  episode: string;
+  turn: number;
+  context: AssembledContext;
+  inputTokens: number;
+  cachedTokens: number;
+  probes: ReturnType<typeof explainProbes>;
+}
+
+/**
+ * Re-assembles one turn of a replay deterministically: loads the dataset as the result did, starts
+ * the strategy on the episode (with the peer the runner gives it) and replays the turns up to the
+ * chosen one, so stateful strategies reach the same state.
+ */
+export async function showTurn(result: RunResult, options: ShowOptions): Promise<ShownTurn> {
+  if (!result.config.datasets.includes(options.dataset)) throw new ConfigError(`the result did not replay dataset "${options.dataset}"`, didYouMean(options.dataset, result.config.datasets));
+  if (!result.config.strategies.includes(options.strategy)) throw new ConfigError(`the result did not replay strategy "${options.strategy}"`, didYouMean(options.strategy, result.config.strategies));
+  const loader = options.registries.datasets.get(options.dataset);
+  const dataset = await loader.load({ ...loader.defaults(), ...(result.config.datasetOptions?.[options.dataset] ?? {}) });
+  const episode = dataset.episodes.find((e) => e.id === options.episode);
+  if (!episode) throw new ConfigError(`dataset "${options.dataset}" has no episode "${options.episode}"`, didYouMean(options.episode, dataset.episodes.slice(0, 50).map((e) => e.id)));
+  if (!Number.isInteger(options.turn) || options.turn < 0 || options.turn >= episode.turns.length) {
+    throw new ConfigError(`episode "${episode.id}" has turns 0 to ${episode.turns.length - 1}, not ${options.turn}`, 'pick a turn in that range (--turn)');
+  }
+  const model = result.config.scenario.model;
+  const counter = sharedCounter(model);
+  const plugin = options.registries.strategies.get(options.strategy);
+  const strategy = plugin.create({ ...plugin.defaults, ...(result.config.strategyOptions?.[options.strategy] ?? {}) }, { counter, model });
+  const peer: Episode | undefined = episode.id === dataset.episodes[0]?.id ? dataset.episodes[1] : dataset.episodes[0];
+  const session = strategy.startEpisode(episode, peer);
+  const prices = options.prices ?? new PriceTable();
+  const retention = result.config.scenario.cacheRetention ?? 'default';
+  const billing = { counter, price: prices.priceFor(model, retention), rule: prices.cacheRule(model, retention) };
+  let previous: CacheState['previous'];
+  let shown: ShownTurn | undefined;
+  for (const [turnIndex, turn] of episode.turns.slice(0, options.turn + 1).entries()) {
+    const history = episode.messages.slice(0, turn.at);
+    const now = recordedTimeOf(episode.messages, turn);
+    const context = await session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn), now });
+    const at = now === undefined ? (previous?.at ?? 0) + (result.config.scenario.callGapSeconds ?? 30) : Date.parse(now) / 1000;
+    const request = { messages: context.messages, tools: context.tools };
+    const bill = billCall(billing, request, 0, at, { previous });
+    previous = { request, at };
+    if (turnIndex === options.turn) shown = { episode: episode.id, turn: turnIndex, context, inputTokens: bill.inputTokens, cachedTokens: bill.cachedTokens, probes: explainProbes(context, turn.probes, episode) };
+  }
+  return shown!;
+}
+
+/** A shown turn as plain text: sections, tools, every message in full, then the probes marked. */
+export function formatShownTurn(shown: ShownTurn, counter = sharedCounter()): string {
+  const { context } = shown;
+  const lines = [`episode ${shown.episode}, turn ${shown.turn}: ${shown.inputTokens} prompt tokens, ${shown.cachedTokens} from the prompt cache (within the conversation)`, '', 'sections (tokens):'];
+  for (const [name, tokens] of Object.entries(context.sections)) lines.push(`  ${name.padEnd(24)} ${tokens}`);
+  if (context.intent) lines.push('', `routed intent: ${context.intent.label} (confidence ${context.intent.confidence.toFixed(3)})`);
+  lines.push('', `tools (${context.tools?.length ?? 0}, ${counter.countTools(context.tools)} tokens): ${(context.tools ?? []).map((t) => t.function.name).join(', ') || 'none'}`);
+  lines.push('', 'messages:');
+  context.messages.forEach((message, i) => {
+    const calls = (message.tool_calls ?? []).map((call) => `\n    -> ${call.function.name}(${call.function.arguments})`).join('');
+    lines.push(`--- [${i}] ${message.role}${message.name ? ` (${message.name})` : ''}, ${counter.countMessage(message)} tokens`, `${message.content ?? ''}${calls}`);
+  });
+  lines.push('', 'probes:');
+  if (shown.probes.length === 0) lines.push('  (none at this turn)');
+  for (const check of shown.probes) lines.push(`  ${check.found ? '[x]' : '[ ]'} ${check.probe}: ${check.item.length > 160 ? `${check.item.slice(0, 160)}…` : check.item}`);
+  return `${lines.join('\n')}\n`;
+}

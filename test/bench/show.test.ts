@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const bin = new URL('../../bin/ctxbench.js', import.meta.url).pathname;
+const ctxbench = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+
+describe('ctxbench show', () => {
+  let result: string;
+  beforeAll(() => {
+    const out = mkdtempSync(join(tmpdir(), 'ctxbench-show-'));
+    expect(ctxbench('run', '-d', 'tau-bench-airline', '--limit', '2', '-s', 'naive', 'token-buffer', '-f', 'json', '-o', out).status).toBe(0);
+    result = join(out, 'result.json');
+  });
+
+  it('prints every message a strategy sent at a turn, its tools and its sections', () => {
+    const shown = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '3');
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/episode tau-airline\/task-0\/trial-0, turn 3: \d+ prompt tokens, \d+ from the prompt cache/);
+    expect(shown.stdout).toContain('# Airline Agent Policy');
+    expect(shown.stdout).toMatch(/tools \(14, \d+ tokens\): book_reservation/);
+    expect(shown.stdout).toMatch(/--- \[0\] system, \d+ tokens/);
+  });
+
+  it('marks each probe item found or missing', () => {
+    const naive = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '2');
+    expect(naive.stdout).toMatch(/\[x\] fact: /);
+    expect(naive.stdout).not.toMatch(/\[ \] fact: /);
+  });
+
+  it('names a turn out of range with the range', () => {
+    const shown = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '999');
+    expect(shown.status).toBe(2);
+    expect(shown.stderr).toMatch(/has turns 0 to \d+, not 999/);
+  });
+
+  it('names a strategy the result did not replay', () => {
+    const shown = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'production', '-e', 'tau-airline/task-0/trial-0');
+    expect(shown.status).toBe(2);
+    expect(shown.stderr).toMatch(/did not replay strategy "production"/);
+  });
+});
