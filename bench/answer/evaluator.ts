@@ -88,10 +88,10 @@ export class AnswerEvaluator {
     this.maxTokens = options.maxTokens ?? 512;
   }
 
-  /** Takes one replayed turn; turns with nothing to score against are left alone. */
+  /** Takes one replayed turn; turns with nothing to score against, or an empty context (nothing to send), are left alone. */
   observe(replayed: ReplayedTurn): void {
     const targets = targetsOf(replayed);
-    if (!targets) return;
+    if (!targets || replayed.context.messages.length === 0) return;
     const request: ChatRequest = { model: this.options.answerModel, messages: replayed.context.messages, tools: replayed.context.tools, max_tokens: this.maxTokens };
     const key = requestKey(request.model, chatBody(request));
     let answer = this.requests.get(key);

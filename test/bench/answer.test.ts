@@ -176,6 +176,11 @@ describe('answer evaluation', () => {
     expect(checkResult(result, { thresholds: {} }).gates.find((g) => g.name === 'answer evaluation complete')!.status).toBe('fail');
   });
 
+  it('sends no empty context (the ref-empty reference): there is nothing to answer from', async () => {
+    const result = await evaluate(undefined, { dryRun: true, strategies: ['naive', 'ref-empty'] });
+    expect(result.evaluation!.estimate).toMatchObject({ turns: 3, answerRequests: 3 });
+  });
+
   it('estimates in a dry run without an endpoint and sends nothing', async () => {
     const result = await evaluate(undefined, { dryRun: true });
     expect(result.evaluation).toMatchObject({ dryRun: true, endpoint: null, usage: [], run: { sent: 0 } });
