@@ -1,9 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { ConfigError, CtxbenchError, didYouMean, PriceTable, sharedCounter, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
-import { writeFileAtomic } from '../reports/json.js';
+import { writeChunksAtomic, writeFileAtomic } from '../reports/json.js';
+import { TurnLog } from '../reports/turn-log.js';
 import { junitXml } from '../reports/junit.js';
 import { markdownSummary } from '../reports/markdown.js';
 import { strategies } from '../strategies/index.js';
@@ -59,7 +61,7 @@ function runSettings(flags: RunFlags, config: CtxbenchConfig) {
     prices: new PriceTable(config.prices),
     out: flags.out ?? config.out ?? 'ctxbench-results',
     formats: flags.format ?? config.formats ?? REPORT_WRITERS.map((w) => w.name),
-    concurrency: flags.concurrency ?? config.concurrency ?? 1,
+    concurrency: flags.concurrency ?? config.concurrency ?? availableParallelism(),
     seed: flags.seed ?? config.seed ?? 1,
     perTurn: flags.turns ?? config.turns ?? true,
   };
@@ -77,32 +79,45 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
   });
-  const result = await runBenchmark({
-    ...settings,
-    registries: { datasets, strategies },
-    shard: flags.shard,
-    signal: controller.signal,
-    evaluator,
-    onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
-  });
-  if (flags.dryRun) return;
-  const written = writeReports(result, settings.out, settings.formats);
-  process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
-  if (result.interrupted) process.exitCode = 130;
+  // Turn rows go to a file as they come, so a long replay keeps none in memory.
+  const log = settings.perTurn ? new TurnLog(join(settings.out, `.turns-${process.pid}.jsonl`)) : undefined;
+  try {
+    const result = await runBenchmark({
+      ...settings,
+      registries: { datasets, strategies },
+      shard: flags.shard,
+      signal: controller.signal,
+      evaluator,
+      onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
+      ...(log ? { onTurns: (rows) => log.append(rows) } : {}),
+    });
+    if (flags.dryRun) return;
+    const written = writeReports(result, settings.out, settings.formats, log);
+    process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
+    if (result.interrupted) process.exitCode = 130;
+  } finally {
+    log?.remove();
+  }
 }
 
-/** Writes the chosen report formats into `dir`; returns the paths written. */
-function writeReports(result: RunResult, dir: string, formats: string[]): string[] {
+/** Writes the chosen report formats into `dir`, the per-turn rows from `log` when given; returns the paths written. */
+function writeReports(result: RunResult, dir: string, formats: string[], log?: TurnLog): string[] {
   const known = REPORT_WRITERS.map((w) => w.name);
   for (const format of formats) {
     if (!known.includes(format)) throw new ConfigError(`unknown report format "${format}"`, didYouMean(format, known));
   }
-  return REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((writer) =>
-    Object.entries(writer.write(result)).map(([file, content]) => {
+  return REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((writer) => {
+    if (log && writer.writeWithLog) {
+      return Object.entries(writer.writeWithLog(result, log)).map(([file, content]) => {
+        writeChunksAtomic(join(dir, file), content);
+        return join(dir, file);
+      });
+    }
+    return Object.entries(writer.write(result)).map(([file, content]) => {
       writeFileAtomic(join(dir, file), content);
       return join(dir, file);
-    }),
-  );
+    });
+  });
 }
 
 const metricFloor = (value: string, floors: Record<string, number> = {}) => {
@@ -151,7 +166,7 @@ export function buildCli(): Command {
     .option('-m, --model <model>', `model whose prices and tokenizer apply (default: ${TECHCORP_SCENARIO.model})`)
     .option('--conversations <n>', `conversations a month, for the monthly projection (default: ${TECHCORP_SCENARIO.conversationsPerMonth})`, positiveInteger('--conversations'))
     .option('-o, --out <dir>', 'output directory (default: ctxbench-results)')
-    .option('-c, --concurrency <n>', 'episodes replayed at once; more helps only strategies that call remote endpoints (default: 1)', positiveInteger('--concurrency'))
+    .option('-c, --concurrency <n>', `worker threads replaying episodes at once; 1 replays in the main thread (default: the cores available, ${availableParallelism()})`, positiveInteger('--concurrency'))
     .option('--shard <i/n>', 'replay only shard i of n', shardOption)
     .option('--seed <n>', 'seed of the bootstrap intervals (default: 1)', positiveInteger('--seed'))
     .option('--limit <n>', 'replay at most n episodes of each dataset', positiveInteger('--limit'))

@@ -1,9 +1,9 @@
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defineDataset, type LoadOptions } from '../core/harness/dataset.js';
+import { defineDataset, type EpisodeStream, type LoadOptions } from '../core/harness/dataset.js';
 import type { Episode } from '../core/harness/episode.js';
 import { parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
-import { checkLoadOptions, collectEpisodes, InputRecord, readTextFile, type PendingRecord } from './records.js';
+import { checkLoadOptions, EpisodeCollector, InputRecord, readTextLines } from './records.js';
 
 /** A JSONL file of conversations in the OpenAI fine-tuning chat format, one `{"messages": [...]}` per line. */
 export interface OpenAiJsonlOptions extends LoadOptions {
@@ -46,20 +46,34 @@ function toEpisode(at: InputRecord, line: string, lineNumber: number): Episode {
   };
 }
 
+/** The conversations of the file, one line at a time. */
+function streamConversations(options: OpenAiJsonlOptions): EpisodeStream {
+  checkLoadOptions(options, ['file']);
+  const collector = new EpisodeCollector(options);
+  async function* episodes(): AsyncGenerator<Episode> {
+    let lineNumber = 0;
+    for await (const line of readTextLines(options.file)) {
+      const number = ++lineNumber;
+      if (line.trim() === '') continue;
+      if (collector.full) return;
+      const at = new InputRecord(options.file, `line ${number}`);
+      const episode = collector.accept({ at, toEpisode: () => toEpisode(at, line, number) });
+      if (episode) yield episode;
+    }
+  }
+  return { name: DATASET, episodes: episodes(), skipped: collector.skipped };
+}
+
 /** Bring your own logs: conversations in the OpenAI fine-tuning chat format, with tool calls and results. */
 export const openAiJsonl = defineDataset<OpenAiJsonlOptions>({
   name: DATASET,
   description: 'your own conversation logs as JSONL in the OpenAI fine-tuning chat format ({"messages": [...]} per line, tool calls included)',
   defaults: () => ({ file: fileURLToPath(new URL('./data/openai-jsonl/example.jsonl', import.meta.url)) }),
   async load(options) {
-    checkLoadOptions(options, ['file']);
-    const text = await readTextFile(options.file);
-    const pending: PendingRecord[] = [];
-    text.split(/\r?\n/).forEach((line, index) => {
-      if (line.trim() === '') return;
-      const at = new InputRecord(options.file, `line ${index + 1}`);
-      pending.push({ at, toEpisode: () => toEpisode(at, line, index + 1) });
-    });
-    return { name: DATASET, ...collectEpisodes(pending, options) };
+    const { name, episodes, skipped } = streamConversations(options);
+    const loaded: Episode[] = [];
+    for await (const episode of episodes) loaded.push(episode);
+    return { name, episodes: loaded, skipped };
   },
+  stream: streamConversations,
 });

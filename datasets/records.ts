@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import type { LoadOptions } from '../core/harness/dataset.js';
 import type { Episode, SkippedRecord } from '../core/harness/episode.js';
 import { ConfigError, DataError } from '../core/errors.js';
@@ -64,8 +64,49 @@ export async function readTextFile(file: string): Promise<string> {
   try {
     return (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new DataError(file, 'file', 'path', 'must name a readable file', code);
+    throw unreadable(file, error);
+  }
+}
+
+function unreadable(file: string, error: unknown): DataError {
+  return new DataError(file, 'file', 'path', 'must name a readable file', (error as NodeJS.ErrnoException).code ?? String(error));
+}
+
+/**
+ * Reads a text file line by line (split at \n, a trailing \r dropped, the byte-order mark
+ * removed), holding one chunk at a time; an unreadable file is a DataError naming it.
+ */
+export async function* readTextLines(file: string): AsyncGenerator<string> {
+  let handle;
+  try {
+    handle = await open(file);
+  } catch (error) {
+    throw unreadable(file, error);
+  }
+  const stream = handle.createReadStream({ encoding: 'utf8' });
+  try {
+    let rest = '';
+    let first = true;
+    for await (const chunk of chunks(stream, file)) {
+      const text = first ? chunk.replace(/^\uFEFF/, '') : chunk;
+      first = false;
+      const lines = (rest + text).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) yield line.endsWith('\r') ? line.slice(0, -1) : line;
+    }
+    yield rest;
+  } finally {
+    stream.destroy();
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** A read stream's chunks; a read error (a directory, a vanished file) is a DataError naming the file. */
+async function* chunks(stream: AsyncIterable<unknown>, file: string): AsyncGenerator<string> {
+  try {
+    for await (const chunk of stream) yield chunk as string;
+  } catch (error) {
+    throw unreadable(file, error);
   }
 }
 
@@ -99,28 +140,49 @@ export interface PendingRecord {
 }
 
 /**
- * Converts records in file order until `limit` episodes are kept. A DataError fails the load, or
- * under `lenient` lists the record in `skipped`; duplicate episode ids are malformed records too.
+ * Converts records in file order, one at a time, until `limit` episodes are kept. A DataError
+ * fails the load, or under `lenient` lists the record in `skipped`; duplicate episode ids are
+ * malformed records too.
  */
-export function collectEpisodes(records: Iterable<PendingRecord>, options: LoadOptions): { episodes: Episode[]; skipped: SkippedRecord[] } {
-  const episodes: Episode[] = [];
-  const skipped: SkippedRecord[] = [];
-  const seen = new Map<string, string>();
-  const limit = options.limit ?? Infinity;
-  for (const { at, toEpisode } of records) {
-    if (episodes.length >= limit) break;
+export class EpisodeCollector {
+  readonly skipped: SkippedRecord[] = [];
+  private readonly seen = new Map<string, string>();
+  private kept = 0;
+
+  constructor(private readonly options: LoadOptions) {}
+
+  /** Whether `limit` episodes are kept already. */
+  get full(): boolean {
+    return this.kept >= (this.options.limit ?? Infinity);
+  }
+
+  /** The record's episode, or undefined when it was skipped. */
+  accept({ at, toEpisode }: PendingRecord): Episode | undefined {
     try {
       const episode = toEpisode();
-      const first = seen.get(episode.id);
+      const first = this.seen.get(episode.id);
       if (first !== undefined) at.fail('id', `must be unique, but ${first} has the same id`, episode.id);
-      seen.set(episode.id, at.record);
-      episodes.push(episode);
+      this.seen.set(episode.id, at.record);
+      this.kept++;
+      return episode;
     } catch (error) {
-      if (!(error instanceof DataError) || !options.lenient) throw error;
-      skipped.push({ file: at.file, record: at.record, reason: reasonOf(error, at) });
+      if (!(error instanceof DataError) || !this.options.lenient) throw error;
+      this.skipped.push({ file: at.file, record: at.record, reason: reasonOf(error, at) });
+      return undefined;
     }
   }
-  return { episodes, skipped };
+}
+
+/** Converts all records at once (see EpisodeCollector). */
+export function collectEpisodes(records: Iterable<PendingRecord>, options: LoadOptions): { episodes: Episode[]; skipped: SkippedRecord[] } {
+  const collector = new EpisodeCollector(options);
+  const episodes: Episode[] = [];
+  for (const record of records) {
+    if (collector.full) break;
+    const episode = collector.accept(record);
+    if (episode) episodes.push(episode);
+  }
+  return { episodes, skipped: collector.skipped };
 }
 
 function reasonOf(error: DataError, at: InputRecord): string {

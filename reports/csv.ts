@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { InputError, PROBE_METRICS, type Aggregate, type Distribution, type ProbeMetric, type RunResult, type TurnRow } from '../core/index.js';
+import type { TurnLog } from './turn-log.js';
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -28,10 +29,12 @@ function metricsPresent(maps: ReadonlyArray<Partial<Record<ProbeMetric, unknown>
   return PROBE_METRICS.filter((metric) => maps.some((map) => map[metric] !== undefined));
 }
 
+const CSV_OPTIONS = { cast: { boolean: String } };
+
 function toCsv<T>(records: readonly T[], columns: ReadonlyArray<Column<T>>): string {
   return stringify(
     records.map((record) => columns.map((column) => column.cell(record))),
-    { header: true, columns: columns.map((column) => column.header), cast: { boolean: String } },
+    { ...CSV_OPTIONS, header: true, columns: columns.map((column) => column.header) },
   );
 }
 
@@ -45,13 +48,25 @@ export function summaryCsv(result: RunResult): string {
   return toCsv(result.aggregates, [...SUMMARY_COLUMNS, ...metricColumns]);
 }
 
+/** The columns of turns.csv: the fixed ones, then `section:<name>` (sorted) and `score:<metric>` columns. */
+function turnColumns(sectionNames: readonly string[], metrics: readonly ProbeMetric[]): Array<Column<TurnRow>> {
+  return [
+    ...TURN_COLUMNS,
+    ...sectionNames.map((name): Column<TurnRow> => ({ header: `section:${name}`, cell: (t) => t.sections[name] })),
+    ...metrics.map((metric): Column<TurnRow> => ({ header: `score:${metric}`, cell: (t) => t.scores[metric] })),
+  ];
+}
+
 /** One row per replayed turn; sections become `section:<name>` columns (sorted) and scores `score:<metric>` columns. */
 export function turnsCsv(result: RunResult): string {
   if (!result.turns) throw new InputError('the result has no per-turn rows', 'rerun the benchmark without --no-turns to keep them');
   const sectionNames = [...new Set(result.turns.flatMap((t) => Object.keys(t.sections)))].sort();
-  return toCsv(result.turns, [
-    ...TURN_COLUMNS,
-    ...sectionNames.map((name): Column<TurnRow> => ({ header: `section:${name}`, cell: (t) => t.sections[name] })),
-    ...metricsPresent(result.turns.map((t) => t.scores)).map((metric): Column<TurnRow> => ({ header: `score:${metric}`, cell: (t) => t.scores[metric] })),
-  ]);
+  return toCsv(result.turns, turnColumns(sectionNames, metricsPresent(result.turns.map((t) => t.scores))));
+}
+
+/** turns.csv from a turn log, written a row at a time: the same text as `turnsCsv` of the same rows. */
+export function writeTurnsCsv(log: TurnLog, write: (chunk: string) => void): void {
+  const columns = turnColumns(log.sections, log.metrics);
+  write(toCsv([], columns));
+  log.forEach((row) => write(stringify([columns.map((column) => column.cell(row))], CSV_OPTIONS)));
 }

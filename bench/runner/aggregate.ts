@@ -1,48 +1,119 @@
-import { PROBE_METRICS, type Aggregate, type TurnRow } from '../../core/index.js';
+import { PROBE_METRICS, type Aggregate, type ProbeMetric, type TurnRow } from '../../core/index.js';
 import { bootstrapMean, distribution, mean, round } from '../../core/stats.js';
+
+/** Per-episode sums of one strategy on one dataset: the unit the bootstrap resamples. */
+interface EpisodeSums {
+  costUsd: number;
+  scores: Map<ProbeMetric, { sum: number; count: number }>;
+}
+
+/**
+ * Summarizes the turns of one strategy on one dataset as they come, holding per turn only the
+ * two numbers the exact percentiles need and per episode its cost and probe sums. Sums run in
+ * row order, so the result equals a summary of all rows at once.
+ */
+export class Aggregator {
+  private first: TurnRow | undefined;
+  private count = 0;
+  private budgetViolations = 0;
+  private totalInput = 0;
+  private totalCached = 0;
+  private totalCost = 0;
+  private totalOutputCost = 0;
+  private overWindow = 0;
+  private readonly inputTokens: number[] = [];
+  private readonly latencyMs: number[] = [];
+  private readonly sectionSums = new Map<string, number>();
+  private readonly episodes = new Map<string, EpisodeSums>();
+
+  /** Turns added so far. */
+  get turns(): number {
+    return this.count;
+  }
+
+  add(row: TurnRow): void {
+    this.first ??= row;
+    this.count++;
+    if (row.overBudget) this.budgetViolations++;
+    this.totalInput += row.inputTokens;
+    this.totalCached += row.cachedTokens;
+    this.totalCost += row.costUsd;
+    this.totalOutputCost += row.outputCostUsd ?? 0;
+    if (row.overWindow) this.overWindow++;
+    this.inputTokens.push(row.inputTokens);
+    this.latencyMs.push(row.latencyMs);
+    for (const [name, tokens] of Object.entries(row.sections)) this.sectionSums.set(name, (this.sectionSums.get(name) ?? 0) + tokens);
+    let episode = this.episodes.get(row.episode);
+    if (!episode) {
+      episode = { costUsd: 0, scores: new Map() };
+      this.episodes.set(row.episode, episode);
+    }
+    episode.costUsd += row.costUsd;
+    for (const metric of PROBE_METRICS) {
+      const score = row.scores[metric];
+      if (score === undefined) continue;
+      const sums = episode.scores.get(metric);
+      if (sums) {
+        sums.sum += score;
+        sums.count++;
+      } else episode.scores.set(metric, { sum: score, count: 1 });
+    }
+  }
+
+  /** Each episode's mean of one probe metric, for episodes that scored it: the unit of paired comparisons. */
+  episodeMeans(metric: ProbeMetric): Map<string, number> {
+    const means = new Map<string, number>();
+    for (const [id, { scores }] of this.episodes) {
+      const sums = scores.get(metric);
+      if (sums) means.set(id, sums.sum / sums.count);
+    }
+    return means;
+  }
+
+  /** The summary; probe means are bootstrapped over episodes sorted by id, seeded. `reference` marks a reference context. */
+  result(seed: number, reference = false): Aggregate {
+    const first = this.first!;
+    // Sorted by id so that the bootstrap does not depend on row order (shards merge identically).
+    const episodes = [...this.episodes.keys()].sort(byCodePoint).map((id) => this.episodes.get(id)!);
+    const metrics: Aggregate['metrics'] = {};
+    PROBE_METRICS.forEach((metric, i) => {
+      const perEpisode = episodes.flatMap(({ scores }) => {
+        const sums = scores.get(metric);
+        return sums ? [sums.sum / sums.count] : [];
+      });
+      if (perEpisode.length > 0) metrics[metric] = bootstrapMean(perEpisode, seed + i);
+    });
+    return {
+      dataset: first.dataset,
+      strategy: first.strategy,
+      episodes: episodes.length,
+      turns: this.count,
+      budget: first.budget,
+      budgetViolations: this.budgetViolations,
+      inputTokens: distribution(this.inputTokens),
+      latencyMs: distribution(this.latencyMs),
+      sections: Object.fromEntries([...this.sectionSums].map(([name, sum]) => [name, round(sum / this.count, 1)])),
+      cachedShare: round(this.totalInput === 0 ? 0 : this.totalCached / this.totalInput),
+      overWindowCalls: this.overWindow,
+      outputCostShare: round(this.totalCost === 0 ? 0 : this.totalOutputCost / this.totalCost),
+      costPerCall: round(this.totalCost / this.count, 8),
+      costPerConversation: round(mean(episodes.map((e) => e.costUsd)), 8),
+      metrics,
+      ...(reference ? { reference: true } : {}),
+    };
+  }
+}
+
+/** An aggregator fed with rows. */
+export function aggregatorOf(rows: readonly TurnRow[]): Aggregator {
+  const aggregator = new Aggregator();
+  for (const row of rows) aggregator.add(row);
+  return aggregator;
+}
 
 /** Summarizes the turns of one strategy on one dataset; probe means are bootstrapped over episodes. */
 export function aggregate(rows: readonly TurnRow[], seed: number, reference = false): Aggregate {
-  const first = rows[0]!;
-  const byEpisode = new Map<string, TurnRow[]>();
-  for (const row of rows) {
-    const turns = byEpisode.get(row.episode);
-    if (turns) turns.push(row);
-    else byEpisode.set(row.episode, [row]);
-  }
-  // Sorted by id so that the bootstrap does not depend on row order (shards merge identically).
-  const episodes = [...byEpisode.keys()].sort(byCodePoint).map((id) => byEpisode.get(id)!);
-
-  const metrics: Aggregate['metrics'] = {};
-  PROBE_METRICS.forEach((metric, i) => {
-    const perEpisode = episodes.flatMap((turns) => {
-      const scored = turns.map((t) => t.scores[metric]).filter((v): v is number => v !== undefined);
-      return scored.length > 0 ? [mean(scored)] : [];
-    });
-    if (perEpisode.length > 0) metrics[metric] = bootstrapMean(perEpisode, seed + i);
-  });
-
-  const sectionNames = [...new Set(rows.flatMap((row) => Object.keys(row.sections)))];
-  const totalInput = rows.reduce((sum, row) => sum + row.inputTokens, 0);
-  const totalCost = rows.reduce((sum, row) => sum + row.costUsd, 0);
-  return {
-    dataset: first.dataset,
-    strategy: first.strategy,
-    episodes: episodes.length,
-    turns: rows.length,
-    budget: first.budget,
-    budgetViolations: rows.filter((row) => row.overBudget).length,
-    inputTokens: distribution(rows.map((row) => row.inputTokens)),
-    latencyMs: distribution(rows.map((row) => row.latencyMs)),
-    sections: Object.fromEntries(sectionNames.map((name) => [name, round(mean(rows.map((row) => row.sections[name] ?? 0)), 1)])),
-    cachedShare: round(totalInput === 0 ? 0 : rows.reduce((sum, row) => sum + row.cachedTokens, 0) / totalInput),
-    overWindowCalls: rows.filter((row) => row.overWindow).length,
-    outputCostShare: round(totalCost === 0 ? 0 : rows.reduce((sum, row) => sum + (row.outputCostUsd ?? 0), 0) / totalCost),
-    costPerCall: round(mean(rows.map((row) => row.costUsd)), 8),
-    costPerConversation: round(mean(episodes.map((turns) => turns.reduce((sum, t) => sum + t.costUsd, 0))), 8),
-    metrics,
-    ...(reference ? { reference: true } : {}),
-  };
+  return aggregatorOf(rows).result(seed, reference);
 }
 
 /** Compares strings by code point: locale-independent, so orders are the same on every machine. */

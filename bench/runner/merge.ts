@@ -1,6 +1,6 @@
 import { ConfigError, type RunResult, type TurnRow } from '../../core/index.js';
 import { aggregate, byCodePoint, groupRows } from './aggregate.js';
-import { missionChecks } from './verdict.js';
+import { missionChecks, scoresFromRows } from './verdict.js';
 import { round } from '../../core/stats.js';
 import { mergeEvaluations } from '../answer/merge.js';
 
@@ -46,7 +46,7 @@ export function mergeResults(shards: readonly RunResult[]): RunResult {
       return { name: dataset.name, episodes: parts.reduce((s, d) => s + d.episodes, 0), turns: parts.reduce((s, d) => s + d.turns, 0), skipped: dataset.skipped, notes: dataset.notes ?? [] };
     }),
     aggregates,
-    mission: missionChecks(aggregates, turns, first.config.scenario, first.config.seed),
+    mission: missionChecks(aggregates, scoresFromRows(turns), first.config.scenario, first.config.seed),
     turns,
     evaluation: mergeEvaluations(shards.map((shard) => shard.evaluation)),
     interrupted: shards.some((shard) => shard.interrupted),

@@ -1,30 +1,31 @@
 import {
   ConfigError,
   PriceTable,
-  queryOf,
-  recordedTimeOf,
   sharedCounter,
-  TOKENS_PER_TOOL_CALL,
-  type ChatMessage,
   type DatasetLoader,
   type Episode,
-  type LoadedDataset,
   RESULT_SCHEMA_VERSION,
   TECHCORP_SCENARIO,
+  type ProbeMetric,
   type Registry,
   type RunResult,
   type Scenario,
   type TurnRow,
   type Strategy,
   type StrategyPlugin,
-  type TokenCounter,
 } from '../../core/index.js';
-import { aggregate, groupRows } from './aggregate.js';
+import { Aggregator } from './aggregate.js';
 import { missionChecks } from './verdict.js';
+import { datasetPasses, type DatasetSummary } from './source.js';
 import { ctxbenchVersion, gitCommit, machineInfo } from './environment.js';
-import { billCall, callsPerLifetime, type CacheState, type Request } from './billing.js';
-import { scoreProbes } from './probes.js';
+import { type Peers, type ReplayContext } from './episode.js';
+import { inProcessReplayer, workerReplayer } from './pool.js';
 import type { TurnEvaluator } from '../answer/targets.js';
+import { inOrder } from './schedule.js';
+import { strategies as bundledStrategies } from '../../strategies/index.js';
+
+/** The module the bundled strategy registry comes from, for worker threads. */
+const BUNDLED_STRATEGIES = new URL('../../strategies/index.ts', import.meta.url).href;
 
 import { round } from '../../core/stats.js';
 
@@ -34,11 +35,12 @@ export interface Selection {
   options?: Record<string, unknown>;
 }
 
-/** Progress of one dataset x strategy pair, reported after every episode. */
+/** Progress of one dataset x strategy pair, reported after every batch of episodes. */
 export interface Progress {
   dataset: string;
   strategy: string;
   turnsDone: number;
+  /** The pair's turns; while a streamed dataset is read for the first time, the turns read so far. */
   turnsTotal: number;
 }
 
@@ -57,39 +59,57 @@ export interface RunOptions {
   /** Seeds the bootstrap intervals. @default 1 */
   seed?: number;
   /**
-   * Episodes replayed at once per strategy. Offline strategies are CPU-bound on one thread, so
-   * more only helps strategies that wait on a remote endpoint; the latency of an asynchronous
-   * strategy then includes the other episodes' work. @default 1
+   * Worker threads replaying episodes at once (1: replay in this thread). Each turn is timed in
+   * the thread that replays it, and the result is the same at any concurrency apart from timings.
+   * @default 1
    */
   concurrency?: number;
-  /** Keep per-turn rows in the result. @default true */
+  /**
+   * URL of a module that exports the strategy registry as `strategies`, for the worker threads
+   * to create strategies from. @default the bundled registry's module, when `registries.strategies` is it
+   */
+  strategyModule?: string;
+  /** Keep per-turn rows in the result (unless `onTurns` takes them). @default true */
   perTurn?: boolean;
+  /**
+   * Receives every episode's turn rows as they come, in the order of the result, instead of the
+   * result keeping them: a long replay then holds no rows (write them to a file).
+   */
+  onTurns?: (rows: readonly TurnRow[]) => void;
   /** Replay only episode i of every n (1-based), as vitest's --shard. */
   shard?: { index: number; count: number };
   prices?: PriceTable;
   /** Stops starting new episodes; what finished is kept. */
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
-  /** Scores every replayed turn's context with a model (ctxbench run --answer-model). */
+  /**
+   * Scores every replayed turn's context with a model (ctxbench run --answer-model). The replay then
+   * runs in this thread, and rows are aggregated and handed to `onTurns` once they are scored.
+   */
   evaluator?: TurnEvaluator;
 }
 
-interface ReplayContext {
-  counter: TokenCounter;
-  prices: PriceTable;
-  scenario: Scenario;
-  evaluator?: TurnEvaluator;
+/** Most worker threads a run may start. */
+const MAX_CONCURRENCY = 64;
+/** Turns a batch of episodes aims at: enough that posting it to a worker costs little next to replaying it. */
+const BATCH_TURNS = 24;
+/** Batches started and not yet handed on, per thread: keeps every thread busy past a slow episode, and memory bounded. */
+const WINDOW_PER_THREAD = 16;
+
+/** One dataset x strategy pair, in the order of the result. */
+interface Pair {
+  dataset: string;
+  strategy: Selection;
+  create: () => Strategy;
+  /** Two episodes of the pair's dataset that stand for other conversations. */
+  peers: Peers;
+  /** Its dataset's summary: the turns of the pair, or those read so far on a first streamed pass. */
+  summary: DatasetSummary;
+  turnsDone: number;
+  aggregator: Aggregator;
 }
 
-/** Per dataset: two episodes that stand for "another conversation" (each other's, and everyone else's). */
-interface Peers {
-  first?: Episode;
-  second?: Episode;
-  /** Mean calls a conversation makes on this dataset, for the traffic that keeps shared prefixes warm. */
-  callsPerConversation: number;
-}
-
-const peerOf = (episode: Readonly<Episode>, peers: Peers) => (episode.id === peers.first?.id ? peers.second : peers.first);
+type Batch = { pair: Pair; episodes: Episode[] };
 
 /** Replays every selected dataset through every selected strategy and returns the versioned result. */
 export async function runBenchmark(options: RunOptions): Promise<RunResult> {
@@ -98,34 +118,81 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const seed = options.seed ?? 1;
   const prices = options.prices ?? new PriceTable();
   prices.get(scenario.model);
-  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, evaluator: options.evaluator };
-  const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), options: s.options }));
+  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, ...(options.evaluator ? { evaluator: options.evaluator } : {}) };
+  const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), selection: s }));
   const repeated = options.strategies.map((s) => s.name).find((name, i, names) => names.indexOf(name) !== i);
   if (repeated) throw new ConfigError(`strategy "${repeated}" is selected twice`, 'compare option variants in separate runs, or register the variant under its own name');
   validateShard(options.shard);
+  const concurrency = options.evaluator ? 1 : validateConcurrency(options.concurrency ?? 1);
+  const strategyModule = options.strategyModule ?? (options.registries.strategies === bundledStrategies ? BUNDLED_STRATEGIES : undefined);
+  if (concurrency > 1 && !strategyModule) {
+    throw new ConfigError('a strategy registry other than the bundled one cannot be replayed in worker threads', 'pass strategyModule (the URL of the module that exports it as `strategies`), or concurrency 1');
+  }
 
-  const loaded: LoadedDataset[] = [];
-  const rows: TurnRow[] = [];
-  for (const selection of options.datasets) {
-    const loader = options.registries.datasets.get(selection.name);
-    const dataset = await loader.load({ ...loader.defaults(), ...selection.options });
-    const episodes = options.shard ? dataset.episodes.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : dataset.episodes;
-    loaded.push({ ...dataset, episodes });
-    // Chosen before sharding, so every shard prices and compares against the same peers.
-    const peers: Peers = {
-      first: dataset.episodes[0],
-      second: dataset.episodes[1],
-      callsPerConversation: dataset.episodes.reduce((sum, e) => sum + e.turns.length, 0) / Math.max(1, dataset.episodes.length),
-    };
-    for (const { plugin, options: strategyOptions } of plugins) {
-      const strategy = plugin.create({ ...plugin.defaults, ...strategyOptions }, { counter: context.counter, model: scenario.model });
-      rows.push(...(await replayStrategy(dataset.name, plugin.name, strategy, episodes, context, options, peers)));
+  const summaries: DatasetSummary[] = [];
+  // Keyed by dataset and strategy, in first-seen order: the order of the result's aggregates.
+  const aggregators = new Map<string, Aggregator>();
+  const aggregatorOf = (dataset: string, strategy: string) => {
+    const key = `${dataset}\u0000${strategy}`;
+    let aggregator = aggregators.get(key);
+    if (!aggregator) aggregators.set(key, (aggregator = new Aggregator()));
+    return aggregator;
+  };
+  async function* batches(): AsyncGenerator<Batch> {
+    for (const selection of options.datasets) {
+      const loader = options.registries.datasets.get(selection.name);
+      const passes = await datasetPasses(loader, { ...loader.defaults(), ...selection.options }, options.shard);
+      summaries.push(passes.summary);
+      const peers = await passes.peers();
+      for (const { plugin, selection: strategy } of plugins) {
+        const pass = passes.next();
+        const pair: Pair = {
+          dataset: pass.name,
+          strategy,
+          summary: passes.summary,
+          peers,
+          turnsDone: 0,
+          aggregator: aggregatorOf(pass.name, strategy.name),
+          create: () => plugin.create({ ...plugin.defaults, ...strategy.options }, { counter: context.counter, model: scenario.model }),
+        };
+        yield* batchesOf(pair, pass.episodes, concurrency > 1 ? BATCH_TURNS : 0);
+      }
     }
   }
 
+  const kept: TurnRow[] = [];
+  const keep = options.perTurn !== false && !options.onTurns;
+  let turns = 0;
+  // With an answer evaluation, rows wait for their answer scores before they are aggregated or written.
+  const held: Array<{ pair: Pair; rows: TurnRow[] }> = [];
+  const take = (pair: Pair, rows: TurnRow[]) => {
+    for (const row of rows) pair.aggregator.add(row);
+    if (options.onTurns) options.onTurns(rows);
+    else if (keep) kept.push(...rows);
+  };
+  const replayer = concurrency > 1 ? workerReplayer(context, concurrency, strategyModule!) : inProcessReplayer(context);
+  try {
+    const replay = ({ pair, episodes }: Batch) => replayer.replay({ dataset: pair.dataset, strategy: pair.strategy, create: pair.create, episodes, peers: pair.peers });
+    for await (const { item, result } of inOrder(batches(), replay, { parallel: concurrency, window: concurrency * WINDOW_PER_THREAD, signal: options.signal })) {
+      const { pair } = item;
+      for (const rows of result) {
+        if (options.evaluator) held.push({ pair, rows });
+        else take(pair, rows);
+        pair.turnsDone += rows.length;
+        turns += rows.length;
+      }
+      options.onProgress?.({ dataset: pair.dataset, strategy: pair.strategy.name, turnsDone: pair.turnsDone, turnsTotal: pair.summary.turns });
+    }
+  } finally {
+    await replayer.close();
+  }
   const evaluation = await options.evaluator?.finish(options.signal);
+  for (const { pair, rows } of held) take(pair, rows);
+
   const references = new Set(plugins.filter(({ plugin }) => plugin.reference).map(({ plugin }) => plugin.name));
-  const aggregates = groupRows(rows).map((group) => aggregate(group, seed, references.has(group[0]!.strategy)));
+  const live = [...aggregators.entries()].filter(([, a]) => a.turns > 0);
+  const aggregates = live.map(([key, a]) => a.result(seed, references.has(key.split('\u0000')[1]!)));
+  const scores = (dataset: string, strategy: string, metric: ProbeMetric) => aggregators.get(`${dataset}\u0000${strategy}`)?.episodeMeans(metric) ?? new Map<string, number>();
   const durationMs = Date.now() - started;
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
@@ -142,108 +209,37 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       strategyOptions: Object.fromEntries(options.strategies.map((s) => [s.name, s.options ?? {}])),
     },
     machine: machineInfo(),
-    timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(rows.length / Math.max(durationMs / 1000, 1e-3), 1) },
-    datasets: loaded.map((d) => ({ name: d.name, episodes: d.episodes.length, turns: d.episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: d.skipped, notes: d.notes ?? [] })),
+    timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(turns / Math.max(durationMs / 1000, 1e-3), 1) },
+    datasets: summaries,
     aggregates,
-    mission: missionChecks(aggregates, rows, scenario, seed),
-    ...(options.perTurn === false ? {} : { turns: rows }),
+    mission: missionChecks(aggregates, scores, scenario, seed),
+    ...(keep ? { turns: kept } : {}),
     ...(evaluation ? { evaluation } : {}),
     interrupted: options.signal?.aborted ?? false,
   };
 }
 
-async function replayStrategy(dataset: string, strategyName: string, strategy: Strategy, episodes: readonly Episode[], context: ReplayContext, options: RunOptions, peers: Peers): Promise<TurnRow[]> {
-  const warm = await warmRequests(strategy, peers, context);
-  const turnsTotal = episodes.reduce((sum, e) => sum + e.turns.length, 0);
-  const perEpisode: TurnRow[][] = new Array(episodes.length);
-  let turnsDone = 0;
-  let next = 0;
-  let yielded = performance.now();
-  const worker = async () => {
-    while (next < episodes.length && !options.signal?.aborted) {
-      const index = next++;
-      const episode = episodes[index]!;
-      perEpisode[index] = await replayEpisode(dataset, strategyName, strategy, episode, context, peerOf(episode, peers), episode.id === peers.first?.id ? warm.forFirst : warm.forOthers);
-      turnsDone += perEpisode[index]!.length;
-      options.onProgress?.({ dataset, strategy: strategyName, turnsDone, turnsTotal });
-      // Synchronous strategies never give the event loop a turn; yield now and then so that
-      // Ctrl-C (and anything else waiting on the loop) is handled during a long replay.
-      if (performance.now() - yielded > 50) {
-        await new Promise((resolve) => setImmediate(resolve));
-        yielded = performance.now();
-      }
+/** A pair's episodes, read one at a time, in consecutive batches of about `turns` turns (one episode per batch at 0). */
+async function* batchesOf(pair: Pair, episodes: AsyncIterable<Episode>, turns: number): AsyncGenerator<Batch> {
+  let batch: Episode[] = [];
+  let batchTurns = 0;
+  for await (const episode of episodes) {
+    batch.push(episode);
+    batchTurns += episode.turns.length;
+    if (batchTurns >= turns) {
+      yield { pair, episodes: batch };
+      batch = [];
+      batchTurns = 0;
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
-  return perEpisode.filter(Boolean).flat();
-}
-
-/**
- * The requests of other conversations whose shared prefix (system prompt, tools, static knowledge)
- * the scenario's traffic keeps in the provider's cache: the first call of a peer episode, when at
- * least one such call comes per cache lifetime; none otherwise.
- */
-async function warmRequests(strategy: Strategy, peers: Peers, { prices, scenario }: ReplayContext): Promise<{ forFirst?: Request; forOthers?: Request }> {
-  const rule = prices.cacheRule(scenario.model, scenario.cacheRetention);
-  if (callsPerLifetime(scenario.conversationsPerMonth, peers.callsPerConversation, rule.lifetimeSeconds) < 1) return {};
-  const firstRequest = async (episode: Episode | undefined): Promise<Request | undefined> => {
-    const turn = episode?.turns[0];
-    if (!episode || !turn) return undefined;
-    const history = episode.messages.slice(0, turn.at);
-    const assembled = await strategy.startEpisode(episode, peerOf(episode, peers)).assemble({ episode, turn, turnIndex: 0, history, query: queryOf(history, turn), now: recordedTimeOf(episode.messages, turn) });
-    return { messages: assembled.messages, tools: assembled.tools };
-  };
-  return { forFirst: await firstRequest(peers.second), forOthers: await firstRequest(peers.first) };
-}
-
-async function replayEpisode(dataset: string, strategyName: string, strategy: Strategy, episode: Episode, { counter, prices, scenario, evaluator }: ReplayContext, peer: Episode | undefined, warm: Request | undefined): Promise<TurnRow[]> {
-  const session = strategy.startEpisode(episode, peer);
-  const billing = { counter, price: prices.priceFor(scenario.model, scenario.cacheRetention), rule: prices.cacheRule(scenario.model, scenario.cacheRetention) };
-  const rows: TurnRow[] = [];
-  let previous: CacheState['previous'];
-  for (const [turnIndex, turn] of episode.turns.entries()) {
-    const history = episode.messages.slice(0, turn.at);
-    const now = recordedTimeOf(episode.messages, turn);
-    // Synchronous strategies are timed without awaiting, so other episodes in flight never
-    // inflate the latency; an asynchronous one is exact only at concurrency 1.
-    const startedAt = performance.now();
-    const pending = session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn), now });
-    const assembled = pending instanceof Promise ? await pending : pending;
-    const latencyMs = performance.now() - startedAt;
-    const outputTokens = outputTokensOf(episode.messages[turn.at], scenario, counter);
-    const recorded = now === undefined ? NaN : Date.parse(now) / 1000;
-    const at = Number.isFinite(recorded) ? recorded : (previous?.at ?? 0) + scenario.callGapSeconds;
-    const request = { messages: assembled.messages, tools: assembled.tools };
-    const { inputTokens, cachedTokens, costUsd, outputCostUsd, overWindow } = billCall(billing, request, outputTokens, at, { previous, warm });
-    const row: TurnRow = {
-      dataset,
-      strategy: strategyName,
-      episode: episode.id,
-      turn: turnIndex,
-      inputTokens,
-      cachedTokens,
-      outputTokens,
-      costUsd: round(costUsd, 10),
-      outputCostUsd: round(outputCostUsd, 10),
-      overWindow,
-      latencyMs: round(latencyMs, 4),
-      budget: strategy.budget,
-      overBudget: strategy.budget !== null && inputTokens > strategy.budget,
-      sections: assembled.sections,
-      scores: scoreProbes(assembled, turn.probes, episode),
-    };
-    rows.push(row);
-    evaluator?.observe({ row, context: assembled, episode, turn });
-    previous = { request, at };
   }
-  return rows;
+  if (batch.length > 0) yield { pair, episodes: batch };
 }
 
-/** Tokens the recorded agent generated at this turn, or the scenario's default when there is no recording. */
-function outputTokensOf(recorded: ChatMessage | undefined, scenario: Scenario, counter: TokenCounter): number {
-  if (!recorded || recorded.role !== 'assistant' || scenario.overrideRecordedOutput) return scenario.outputTokensPerCall;
-  const calls = (recorded.tool_calls ?? []).reduce((sum, call) => sum + TOKENS_PER_TOOL_CALL + counter.count(call.function.name) + counter.count(call.function.arguments), 0);
-  return counter.count(recorded.content ?? '') + calls;
+function validateConcurrency(concurrency: number): number {
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new ConfigError(`invalid concurrency ${concurrency}`, `use a whole number from 1 to ${MAX_CONCURRENCY} (worker threads; the default is the number of cores)`);
+  }
+  return concurrency;
 }
 
 function validateShard(shard: RunOptions['shard']): void {

@@ -1,5 +1,6 @@
 import { FIDELITY_METRICS, type Aggregate, type FidelityComparison, type MissionCheck, type ProbeMetric, type Scenario, type TurnRow, type Verdict } from '../../core/index.js';
 import { bootstrapMean, mean, round } from '../../core/stats.js';
+import { aggregatorOf, groupRows } from './aggregate.js';
 
 /** What production is held to against naive. */
 export interface MissionRules {
@@ -13,24 +14,14 @@ export interface MissionRules {
 
 export const MISSION_RULES: MissionRules = { costTarget: 0.1, tolerance: 0.05, minEpisodes: 20 };
 
-/** Per-episode means of one metric for one strategy's rows. */
-function episodeMeans(rows: readonly TurnRow[], metric: ProbeMetric): Map<string, number> {
-  const scored = new Map<string, number[]>();
-  for (const row of rows) {
-    const value = row.scores[metric];
-    if (value === undefined) continue;
-    const list = scored.get(row.episode);
-    if (list) list.push(value);
-    else scored.set(row.episode, [value]);
-  }
-  return new Map([...scored].map(([episode, values]) => [episode, mean(values)]));
-}
+/** Each episode's mean of a metric, for one dataset x strategy pair (episodes that scored it). */
+export type EpisodeScores = (dataset: string, strategy: string, metric: ProbeMetric) => Map<string, number>;
 
 /** Production against naive on each fidelity metric both scored, paired by episode. */
-function compareFidelity(naiveRows: readonly TurnRow[], productionRows: readonly TurnRow[], tolerance: number, seed: number): FidelityComparison[] {
+function compareFidelity(scores: EpisodeScores, dataset: string, tolerance: number, seed: number): FidelityComparison[] {
   return FIDELITY_METRICS.flatMap((metric, i) => {
-    const naive = episodeMeans(naiveRows, metric);
-    const production = episodeMeans(productionRows, metric);
+    const naive = scores(dataset, 'naive', metric);
+    const production = scores(dataset, 'production', metric);
     const paired = [...naive.keys()].filter((episode) => production.has(episode)).sort();
     if (paired.length === 0) return [];
     const differences = paired.map((episode) => production.get(episode)! - naive.get(episode)!);
@@ -48,12 +39,18 @@ function compareFidelity(naiveRows: readonly TurnRow[], productionRows: readonly
   });
 }
 
+/** Episode scores read from turn rows (merging shards, tests). */
+export function scoresFromRows(rows: readonly TurnRow[]): EpisodeScores {
+  const groups = new Map(groupRows(rows).map((group) => [`${group[0]!.dataset}\u0000${group[0]!.strategy}`, aggregatorOf(group)]));
+  return (dataset, strategy, metric) => groups.get(`${dataset}\u0000${strategy}`)?.episodeMeans(metric) ?? new Map();
+}
+
 /**
  * The mission check per dataset: production at most `costTarget` of naive's cost, every fidelity
  * metric non-inferior by its paired interval; no verdict without a fidelity metric or below
  * `minEpisodes`; a production whose calls exceed the context window cannot pass.
  */
-export function missionChecks(aggregates: readonly Aggregate[], rows: readonly TurnRow[], scenario: Scenario, seed: number, rules: MissionRules = MISSION_RULES): MissionCheck[] {
+export function missionChecks(aggregates: readonly Aggregate[], scores: EpisodeScores, scenario: Scenario, seed: number, rules: MissionRules = MISSION_RULES): MissionCheck[] {
   const datasets = [...new Set(aggregates.map((a) => a.dataset))];
   return datasets.flatMap((dataset) => {
     const find = (strategy: string) => aggregates.find((a) => a.dataset === dataset && a.strategy === strategy);
@@ -63,8 +60,7 @@ export function missionChecks(aggregates: readonly Aggregate[], rows: readonly T
     const oracle = find('oracle');
     const monthly = (a: Aggregate) => round(a.costPerConversation * scenario.conversationsPerMonth, 2);
     const ratio = (a: Aggregate) => (naive.costPerConversation === 0 ? 0 : round(a.costPerConversation / naive.costPerConversation, 4));
-    const rowsOf = (strategy: string) => rows.filter((row) => row.dataset === dataset && row.strategy === strategy);
-    const fidelity = compareFidelity(rowsOf('naive'), rowsOf('production'), rules.tolerance, seed);
+    const fidelity = compareFidelity(scores, dataset, rules.tolerance, seed);
     const costRatio = ratio(production);
     const check = {
       dataset,

@@ -1,5 +1,5 @@
 import type { Named } from '../registry.js';
-import type { LoadedDataset } from './episode.js';
+import type { DatasetNote, Episode, LoadedDataset, SkippedRecord } from './episode.js';
 
 /** Options every loader accepts. */
 export interface LoadOptions {
@@ -14,6 +14,20 @@ export interface DatasetLoader<TOptions extends LoadOptions = LoadOptions> exten
   /** Paths of the bundled copy, used when the caller gives none. */
   defaults(): TOptions;
   load(options: TOptions): Promise<LoadedDataset>;
+  /**
+   * Reads the episodes one at a time, so that a replay holds one episode (not the whole input)
+   * at a time; each call reads the input anew. Loaders of small fixed data may leave it out.
+   */
+  stream?(options: TOptions): EpisodeStream;
+}
+
+/** Episodes read one at a time; `skipped` fills as they are read (under `lenient`). */
+export interface EpisodeStream {
+  name: string;
+  episodes: AsyncIterable<Episode>;
+  skipped: SkippedRecord[];
+  /** Records kept but repaired or partly unscored, as they are read. @default none */
+  notes?: DatasetNote[];
 }
 
 /** Types a loader definition; does nothing at run time. */

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { defineDataset, Registry, type DatasetLoader, type Episode } from '../../core/index.js';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defineDataset, Registry, type DatasetLoader, type Episode, type StrategyPlugin, type TurnRow } from '../../core/index.js';
+import { openAiJsonl } from '../../datasets/openai-jsonl.js';
+import { datasets as bundledDatasets } from '../../datasets/index.js';
 import { runBenchmark } from '../../bench/runner/run.js';
 import { retrievalScores } from '../../bench/runner/probes.js';
 import { bootstrapMean, percentile } from '../../core/stats.js';
@@ -33,6 +38,35 @@ describe('replay runner', () => {
 
   it('gives byte-identical results apart from timings', async () => {
     expect(withoutTimings(await run({ concurrency: 1 }))).toBe(withoutTimings(await run({ concurrency: 3 })));
+  });
+
+  it('gives byte-identical results in worker threads when episodes share a knowledge base and an intent profile', async () => {
+    const abcd = (concurrency: number) =>
+      runBenchmark({ datasets: [{ name: 'abcd', options: { limit: 3 } }], strategies: [{ name: 'production' }], registries: { datasets: bundledDatasets, strategies }, concurrency });
+    const serial = await abcd(1);
+    expect(serial.aggregates.find((a) => a.strategy === 'production')!.metrics.routingAccuracy).toBeDefined();
+    expect(withoutTimings(await abcd(2))).toBe(withoutTimings(serial));
+  });
+
+  it('keeps whole episodes when aborted in worker threads', async () => {
+    const controller = new AbortController();
+    const result = await run({ concurrency: 2, signal: controller.signal, onProgress: () => controller.abort() });
+    expect(result.interrupted).toBe(true);
+    const whole = await run();
+    const turnsOf = (r: typeof result, id: string) => r.turns!.filter((t) => t.episode === id && t.strategy === 'naive').length;
+    const replayed = [...new Set(result.turns!.map((t) => t.episode))];
+    expect(result.turns!.length).toBeLessThan(whole.turns!.length);
+    for (const id of replayed) expect(turnsOf(result, id)).toBe(turnsOf(whole, id));
+  });
+
+  it('refuses a concurrency it cannot run, naming the range', async () => {
+    await expect(run({ concurrency: 0 })).rejects.toThrow(/invalid concurrency 0[\s\S]*from 1 to 64/);
+    await expect(run({ concurrency: 1e9 })).rejects.toThrow(/invalid concurrency 1000000000/);
+  });
+
+  it('refuses to replay a strategy registry in worker threads without the module that exports it', async () => {
+    const own = new Registry<StrategyPlugin<any>>('strategy').register(strategies.get('naive')); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await expect(run({ strategies: [{ name: 'naive' }], registries: { datasets: registries(episodes).datasets, strategies: own }, concurrency: 2 })).rejects.toThrow(/strategyModule/);
   });
 
   it('bills the prefix shared with the previous turn at the cached price, in 128-token steps from 1,024', async () => {
@@ -76,6 +110,29 @@ describe('replay runner', () => {
     const result = await run({ concurrency: 1, signal: controller.signal, onProgress: () => controller.abort() });
     expect(result.interrupted).toBe(true);
     expect(new Set(result.turns!.map((t) => t.episode)).size).toBe(1);
+  });
+
+  it('hands every turn row to onTurns in the order of the result and keeps none', async () => {
+    const handed: TurnRow[] = [];
+    const streamed = await run({ onTurns: (rows) => handed.push(...rows) });
+    const kept = await run();
+    expect(streamed.turns).toBeUndefined();
+    const { interrupted, ...rest } = streamed;
+    expect(withoutTimings({ ...rest, turns: handed, interrupted })).toBe(withoutTimings(kept));
+  });
+
+  it('replays a streamed chat log pass by pass as it replays the loaded log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ctxbench-stream-'));
+    const example = readFileSync(openAiJsonl.defaults().file, 'utf8').trim().split('\n');
+    const file = join(dir, 'logs.jsonl');
+    writeFileSync(file, `${Array.from({ length: 12 }, (_, i) => example[i % example.length]!.replace(/"metadata": \{"id": "([^"]+)"/, `"metadata": {"id": "$1-${i}"`)).join('\n')}\n`);
+    const loadedOnly = { ...openAiJsonl, stream: undefined };
+    const replay = (loader: DatasetLoader<any>, concurrency: number) => // eslint-disable-line @typescript-eslint/no-explicit-any
+      runBenchmark({ datasets: [{ name: 'openai-jsonl', options: { file } }], strategies: [{ name: 'naive' }, { name: 'rag' }], registries: { datasets: new Registry<DatasetLoader<any>>('dataset').register(loader), strategies }, concurrency, shard: { index: 1, count: 2 } }); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const loaded = await replay(loadedOnly, 1);
+    expect(loaded.datasets[0]!.episodes).toBe(6);
+    expect(withoutTimings(await replay(openAiJsonl, 1))).toBe(withoutTimings(loaded));
+    expect(withoutTimings(await replay(openAiJsonl, 2))).toBe(withoutTimings(loaded));
   });
 
   it('drops per-turn rows when asked', async () => {

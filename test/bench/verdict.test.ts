@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TECHCORP_SCENARIO, type TurnRow } from '../../core/index.js';
 import { aggregate, groupRows } from '../../bench/runner/aggregate.js';
-import { missionChecks } from '../../bench/runner/verdict.js';
+import { missionChecks, scoresFromRows } from '../../bench/runner/verdict.js';
 
 /** One row per episode and strategy, with a cost and the given scores. */
 function rows(strategy: string, episodes: number, cost: number, scores: (episode: number) => TurnRow['scores'], extra: Partial<TurnRow> = {}): TurnRow[] {
@@ -26,7 +26,7 @@ function rows(strategy: string, episodes: number, cost: number, scores: (episode
 
 function check(all: TurnRow[]) {
   const aggregates = groupRows(all).map((group) => aggregate(group, 1, group[0]!.strategy === 'oracle'));
-  return missionChecks(aggregates, all, TECHCORP_SCENARIO, 1)[0]!;
+  return missionChecks(aggregates, scoresFromRows(all), TECHCORP_SCENARIO, 1)[0]!;
 }
 
 describe('the mission verdict', () => {

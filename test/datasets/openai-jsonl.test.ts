@@ -173,3 +173,39 @@ describe('openai-jsonl loader in lenient mode', () => {
     ]);
   });
 });
+
+describe('openai-jsonl loader as a stream', () => {
+  const collect = async (episodes: AsyncIterable<unknown>) => {
+    const out: unknown[] = [];
+    for await (const episode of episodes) out.push(episode);
+    return out;
+  };
+
+  it('yields the episodes load() returns, one line at a time', async () => {
+    const file = jsonl([{ messages: orderLookup() }, '', { messages: orderLookup(), metadata: { id: 'second' } }, { messages: orderLookup() }]);
+    const stream = openAiJsonl.stream!({ file, limit: 2 });
+    expect(await collect(stream.episodes)).toEqual((await openAiJsonl.load({ file, limit: 2 })).episodes);
+  });
+
+  it('reads Windows line ends and a byte-order mark as the whole-file reader did', async () => {
+    const lines = [JSON.stringify({ messages: orderLookup() }), JSON.stringify({ messages: orderLookup(), metadata: { id: 'b' } })];
+    const file = fixtures.write(`crlf-${++written}.jsonl`, `\uFEFF${lines.join('\r\n')}\r\n`);
+    const episodes = (await collect(openAiJsonl.stream!({ file }).episodes)) as Array<{ id: string; metadata: { line: number } }>;
+    expect(episodes.map((e) => [e.id, e.metadata.line])).toEqual([
+      [`${file.split('/').at(-1)}:1`, 1],
+      ['b', 2],
+    ]);
+  });
+
+  it('lists skipped lines as it reads them under lenient', async () => {
+    const file = jsonl([{ messages: orderLookup() }, 'not json', { messages: orderLookup() }]);
+    const stream = openAiJsonl.stream!({ file, lenient: true });
+    expect(await collect(stream.episodes)).toHaveLength(2);
+    expect(stream.skipped).toEqual([{ file, record: 'line 2', reason: expect.stringContaining('line must be one JSON object') }]);
+  });
+
+  it('names a path that is a directory', async () => {
+    const directory = fixtures.write('dir-marker.txt', '').replace(/dir-marker\.txt$/, '');
+    await expectDataError(collect(openAiJsonl.stream!({ file: directory }).episodes), { file: directory, record: 'file', field: 'path' });
+  });
+});
