@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { ConfigError, CtxbenchError, didYouMean, PriceTable, sharedCounter, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
+import { ConfigError, CtxbenchError, didYouMean, MEMORY_URL_ENV, PriceTable, sharedCounter, TECHCORP_SCENARIO, type RunResult } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
 import { writeChunksAtomic, writeFileAtomic } from '../reports/json.js';
@@ -64,6 +64,7 @@ function runSettings(flags: RunFlags, config: CtxbenchConfig) {
     concurrency: flags.concurrency ?? config.concurrency ?? availableParallelism(),
     seed: flags.seed ?? config.seed ?? 1,
     perTurn: flags.turns ?? config.turns ?? true,
+    memory: config.memory ?? (process.env[MEMORY_URL_ENV] ? { store: 'postgres' as const, url: process.env[MEMORY_URL_ENV] } : undefined),
   };
 }
 

@@ -53,6 +53,10 @@ export const configSchema = z
     seed: positiveInteger.optional(),
     limit: positiveInteger.optional().describe('replay at most this many episodes of each dataset'),
     turns: z.boolean().optional().describe('keep per-turn rows in result.json (default true)'),
+    memory: z
+      .discriminatedUnion('store', [z.object({ store: z.literal('in-process') }).strict(), z.object({ store: z.literal('postgres'), url: z.string().min(1, 'must be a postgres:// connection URL') }).strict()])
+      .optional()
+      .describe("where strategies that keep long-term memory keep it: { store: 'postgres', url } (PostgreSQL with pgvector), else in process (default; or set CTXBENCH_MEMORY_URL)"),
     check: z
       .object({
         baseline: z.string().min(1).optional(),

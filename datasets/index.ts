@@ -4,6 +4,7 @@ import { banking77 } from './banking77.js';
 import { beir } from './beir.js';
 import { locomo } from './locomo.js';
 import { openAiJsonl } from './openai-jsonl.js';
+import { sgd } from './sgd.js';
 import { tauBenchAirline } from './tau-bench.js';
 
 /** Every bundled dataset loader; each reads the bundled copy unless given other paths. */
@@ -14,4 +15,5 @@ export const datasets = new Registry<DatasetLoader<any>>('dataset')
   .register(abcd)
   .register(banking77)
   .register(openAiJsonl)
-  .register(beir);
+  .register(beir)
+  .register(sgd);

@@ -1,10 +1,10 @@
 import { defineStrategy, type ChatMessage } from '../core/index.js';
-import { messageSections, queryMessages, renderCustomer, renderKnowledge } from './shared.js';
+import { episodeTools, messageSections, queryMessages, renderCustomer, renderKnowledge, withTools } from './shared.js';
 
-/** The dump-everything baseline: every knowledge document, the full customer record, the whole history verbatim. */
+/** The dump-everything baseline: every tool, every knowledge document, the full customer record, the whole history verbatim. */
 export const naive = defineStrategy({
   name: 'naive',
-  description: 'system prompt + every knowledge document + the full customer record + the complete history + every tool; no budget',
+  description: 'every tool + system prompt + every knowledge document + the full customer record + the complete history; no budget',
   defaults: {},
   create: (_options, { counter }) => ({
     budget: null,
@@ -14,14 +14,17 @@ export const naive = defineStrategy({
       const customer = renderCustomer(episode.customer);
       const system = [episode.systemPrompt, knowledge && `# Knowledge\n${knowledge}`, customer && `# Customer record\n${customer}`].filter(Boolean).join('\n\n');
       const systemMessages: ChatMessage[] = [{ role: 'system', content: system }];
+      const tools = episodeTools(episode, counter);
       return {
         assemble: (input) => {
           const query = queryMessages(input);
-          return {
-            messages: [...systemMessages, ...input.history, ...query],
-            ...(episode.tools ? { tools: [...episode.tools] } : {}),
-            sections: { ...messageSections(counter, { system: systemMessages, history: input.history, query }) },
-          };
+          return withTools(
+            {
+              messages: [...systemMessages, ...input.history, ...query],
+              sections: { ...messageSections(counter, { system: systemMessages, history: input.history, query }) },
+            },
+            tools,
+          );
         },
       };
     },

@@ -29,6 +29,7 @@ function neededTexts(input: TurnInput, probes: readonly Probe[]): string[] {
         needed.push(...Object.keys(probe.relevant).filter((id) => probe.relevant[id]! > 0).flatMap(document));
         break;
       case 'intent':
+      case 'tool':
         break;
     }
   }
@@ -64,7 +65,7 @@ export const oracle = defineStrategy({
         return {
           messages: [...system, ...query],
           ...(tools.length ? { tools } : {}),
-          sections: messageSections(counter, { system, query }),
+          sections: { ...(tools.length ? { tools: counter.countTools(tools) } : {}), ...messageSections(counter, { system, query }) },
           ...(expected?.kind === 'intent' ? { intent: { label: expected.expected, confidence: 1 } } : {}),
         };
       },

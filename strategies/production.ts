@@ -2,6 +2,9 @@ import {
   ASSEMBLER_PROFILE,
   defineStrategy,
   HashingEmbedder,
+  identityOf,
+  memoryStoreFor,
+  type MemoryStore,
   InMemoryCustomerData,
   IntentRouter,
   KnowledgeBaseCache,
@@ -12,6 +15,7 @@ import {
   messageToText,
   ProductionContextAssembler,
   profileExamples,
+  ToolRouter,
   WorkingMemory,
   type ChatMessage,
   type Episode,
@@ -20,6 +24,7 @@ import {
   type TokenCounter,
   type TurnInput,
 } from '../core/index.js';
+import { userTextNewestFirst } from './shared.js';
 
 /** Options of the production strategy. */
 export interface ProductionOptions {
@@ -49,8 +54,7 @@ class StickyIntents {
 
   async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; label?: string; confidence?: number }> {
     if (!this.router || query.trim() === '') return { intents: this.current };
-    const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
-    const trace = await this.router.route([query, ...said.reverse()].join(' ').split(/\s+/).slice(0, ROUTED_WORDS).join(' '));
+    const trace = await this.router.route(userTextNewestFirst(query, history, ROUTED_WORDS));
     if (!this.current || trace.decision === 'confident' || trace.confidence > this.confidence) {
       this.current = trace.intents;
       this.confidence = trace.confidence;
@@ -89,7 +93,9 @@ export const production = defineStrategy<ProductionOptions>({
   name: 'production',
   description: 'the production assembler: intent routing and context loaders, working memory with compaction, long-term memory retrieval, budgeted cache-friendly sections',
   defaults: { routerThreshold: 0.5, lowConfidence: 'top-two', workingMessages: 40, workingTokens: 2000 },
-  create: (options, { counter }) => {
+  create: (options, { counter, memory }) => {
+    // One store (one connection pool) for every episode; without one, each episode keeps its memory in process.
+    const store = memoryStoreFor(memory, identityOf(new HashingEmbedder()));
     const knowledgeBases = new KnowledgeBaseCache(counter);
     const classifiers = new WeakMap<IntentProfile, LinearIntentClassifier>();
     const routerFor = (profile: IntentProfile | undefined) => {
@@ -102,9 +108,24 @@ export const production = defineStrategy<ProductionOptions>({
       const fallback = options.lowConfidence === 'fallback' ? (profile.fallbackIntent ?? profile.intents[0]!.name) : undefined;
       return new IntentRouter({ classifier, threshold: options.routerThreshold, lowConfidence: options.lowConfidence, ...(fallback ? { fallbackIntent: fallback } : {}) });
     };
+    // One tool router per catalog and profile: the episodes of a dataset share both.
+    const toolRouters = new WeakMap<object, ToolRouter>();
+    const toolRouterFor = (episode: Readonly<Episode>, router: IntentRouter | undefined) => {
+      const profile = episode.intentProfile;
+      if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools)) return undefined;
+      let toolRouter = toolRouters.get(episode.tools);
+      if (!toolRouter) {
+        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, ...(router ? { router } : {}) });
+        toolRouters.set(episode.tools, toolRouter);
+      }
+      return toolRouter;
+    };
     return {
       budget: ASSEMBLER_PROFILE.total,
-      startEpisode: (episode) => new ProductionSession(episode, counter, options, knowledgeBases, routerFor(episode.intentProfile)),
+      startEpisode: (episode) => {
+        const router = routerFor(episode.intentProfile);
+        return new ProductionSession(episode, counter, options, knowledgeBases, router, toolRouterFor(episode, router), store);
+      },
     };
   },
 });
@@ -118,10 +139,19 @@ class ProductionSession {
   private clock = new Date(0);
   private fed = 0;
   private remembered = 0;
+  private sentTools: string[] = [];
 
-  constructor(private readonly episode: Readonly<Episode>, counter: TokenCounter, options: ProductionOptions, knowledgeBases: KnowledgeBaseCache, router: IntentRouter | undefined) {
+  constructor(
+    private readonly episode: Readonly<Episode>,
+    counter: TokenCounter,
+    options: ProductionOptions,
+    knowledgeBases: KnowledgeBaseCache,
+    router: IntentRouter | undefined,
+    tools: ToolRouter | undefined,
+    store: MemoryStore | undefined,
+  ) {
     this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter });
-    this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock });
+    this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock, ...(store ? { store } : {}) });
     this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
     this.assembler = new ProductionContextAssembler({
@@ -130,6 +160,7 @@ class ProductionSession {
       knowledge: this.knowledge,
       memory: memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter })),
       counter,
+      ...(tools ? { tools } : {}),
     });
     this.intents = new StickyIntents(router);
   }
@@ -145,11 +176,14 @@ class ProductionSession {
       summary: this.working.summary,
       ...(input.now ? { now: input.now } : {}),
       ...(routed.intents ? { intents: routed.intents } : {}),
+      previousTools: this.sentTools,
     });
+    this.sentTools = assembly.trace.tools?.sent ?? [];
     const documents = assembly.trace.loaders.flatMap((outcome) => outcome.facts).filter((fact) => this.knowledge.document(fact) !== undefined);
     return {
       messages: assembly.messages,
-      sections: Object.fromEntries(assembly.trace.sections.map((s) => [s.name, s.tokens])),
+      tools: assembly.tools,
+      sections: { ...(assembly.tools.length > 0 ? { tools: assembly.trace.tools!.tokens } : {}), ...Object.fromEntries(assembly.trace.sections.map((s) => [s.name, s.tokens])) },
       retrieved: [...new Set(documents)],
       ...(routed.label ? { intent: { label: routed.label, confidence: routed.confidence ?? 0 } } : {}),
     };

@@ -1,6 +1,7 @@
 import { defineStrategy, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
+import { ToolIndexCache } from './retrieval.js';
 import { fuseRanks, HistoryIndex } from './retrieval.js';
-import { renderUnits } from './shared.js';
+import { renderUnits, withTools } from './shared.js';
 
 /** Upper bound of the tokens of a "# Retrieved ..." header and its separators. */
 const HEADER_TOKENS = 8;
@@ -13,18 +14,24 @@ interface Candidate {
   unit?: number;
 }
 
-/** The system prompt plus the history turns and knowledge chunks that best match the query, within a budget. */
+/**
+ * The system prompt plus the history turns and knowledge chunks that best match the query, within a
+ * budget; tools are retrieved the same way (BM25 over their names, descriptions and parameters,
+ * queried with what the user said, newest first), the best `tools` of them counted first.
+ */
 export const rag = defineStrategy({
   name: 'rag',
-  description: 'system prompt + the top retrieved history turns and knowledge chunks for the current query, within a token budget',
-  defaults: { maxTokens: 3000, candidates: 30 },
-  create: ({ maxTokens, candidates }, { counter }) => {
+  description: 'the top retrieved tools + system prompt + the top retrieved history turns and knowledge chunks for the current query, within a token budget',
+  defaults: { maxTokens: 3000, candidates: 30, tools: 4 },
+  create: ({ maxTokens, candidates, tools: toolCount }, { counter }) => {
     const knowledgeBases = new KnowledgeBaseCache(counter);
+    const toolIndexes = new ToolIndexCache(counter);
     return {
       budget: maxTokens,
       startEpisode: (episode) => {
         const knowledge = knowledgeBases.get(episode.knowledge);
         const history = new HistoryIndex();
+        const toolIndex = toolIndexes.get(episode.tools ?? []);
         return {
           assemble: (input) => {
             const units = toolExchangeUnits(input.history);
@@ -45,9 +52,10 @@ export const rag = defineStrategy({
               const parts = [input.episode.systemPrompt, docs.length ? `# Retrieved knowledge\n${docs.join('\n\n')}` : '', turns.length ? `# Retrieved conversation\n${turns.join('\n')}` : ''];
               return [{ role: 'system', content: parts.filter(Boolean).join('\n\n') }, queryMessage];
             };
+            const tools = toolIndex.search(input.history, input.query, toolCount, maxTokens - counter.countMessages(render([])) - HEADER_TOKENS * 2);
             // Fill by per-candidate counts (cached), then verify the rendered whole exactly.
             const kept: Candidate[] = [];
-            let used = counter.countMessages(render([])) + HEADER_TOKENS * 2;
+            let used = counter.countMessages(render([])) + HEADER_TOKENS * 2 + tools.tokens;
             for (const candidate of ranked) {
               const cost = counter.count(candidate.text) + 2;
               if (used + cost > maxTokens) continue;
@@ -55,15 +63,18 @@ export const rag = defineStrategy({
               used += cost;
             }
             let messages = render(kept);
-            while (kept.length > 0 && counter.countMessages(messages) > maxTokens) {
+            while (kept.length > 0 && counter.countMessages(messages) + tools.tokens > maxTokens) {
               kept.pop();
               messages = render(kept);
             }
-            return {
-              messages,
-              sections: { context: counter.countMessage(messages[0]!), query: counter.countMessage(queryMessage) },
-              retrieved: [...new Set(kept.filter((c) => c.kind === 'knowledge').map((c) => c.documentId!))],
-            };
+            return withTools(
+              {
+                messages,
+                sections: { context: counter.countMessage(messages[0]!), query: counter.countMessage(queryMessage) },
+                retrieved: [...new Set(kept.filter((c) => c.kind === 'knowledge').map((c) => c.documentId!))],
+              },
+              tools,
+            );
           },
         };
       },

@@ -1,8 +1,14 @@
-import { messageToText, type ChatMessage, type CustomerRecord, type KnowledgeDocument, type TokenCounter, type TurnInput } from '../core/index.js';
+import { messageToText, TOOL_TOKENS, type AssembledContext, type ChatMessage, type CustomerRecord, type Episode, type KnowledgeDocument, type TokenCounter, type ToolDefinition, type TurnInput } from '../core/index.js';
 
 /** The turn's own query as a user message, when the turn poses one (LoCoMo questions, single-turn queries). */
 export function queryMessages(input: TurnInput): ChatMessage[] {
   return input.turn.query === undefined ? [] : [{ role: 'user', content: input.turn.query }];
+}
+
+/** What the user said, up to `words` words: the query first, then earlier user messages, newest first. */
+export function userTextNewestFirst(query: string, history: readonly ChatMessage[], words: number): string {
+  const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
+  return [query, ...said.reverse()].join(' ').split(/\s+/).slice(0, words).join(' ');
 }
 
 /** Every knowledge document, in full, under its title. */
@@ -43,4 +49,24 @@ export function recentUnitsStart(units: readonly ChatMessage[][], budget: number
 /** Tokens per section for a context made of whole messages. */
 export function messageSections(counter: TokenCounter, parts: Record<string, readonly ChatMessage[]>): Record<string, number> {
   return Object.fromEntries(Object.entries(parts).map(([name, messages]) => [name, messages.reduce((sum, m) => sum + counter.countMessage(m), 0)]));
+}
+
+/**
+ * The episode's tools for a strategy that does no routing: all of them, in catalog order, or as
+ * many as fit `room` tokens when they do not all fit (the rest of the budget goes to the messages).
+ */
+export function episodeTools(episode: Readonly<Episode>, counter: TokenCounter, room = Infinity): { tools: ToolDefinition[]; tokens: number } {
+  const all = episode.tools ?? [];
+  const tokens = counter.countTools(all);
+  if (tokens <= room) return { tools: all, tokens };
+  // countTools is the per-request framing plus each tool's own tokens.
+  let end = 0;
+  let fitting = TOOL_TOKENS.perRequest;
+  while (end < all.length && fitting + counter.countTool(all[end]!) <= room) fitting += counter.countTool(all[end++]!);
+  return end === 0 ? { tools: [], tokens: 0 } : { tools: all.slice(0, end), tokens: fitting };
+}
+
+/** The context with its tools (and their tokens as the first section); unchanged when there are none. */
+export function withTools(context: AssembledContext, { tools, tokens }: { tools: ToolDefinition[]; tokens: number }): AssembledContext {
+  return tools.length === 0 ? context : { ...context, tools, sections: { tools: tokens, ...context.sections } };
 }

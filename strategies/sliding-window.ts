@@ -1,22 +1,23 @@
 import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
-import { messageSections, queryMessages } from './shared.js';
+import { episodeTools, messageSections, queryMessages, withTools } from './shared.js';
 
-/** The system prompt and the last N messages, widened so no tool result loses its call. */
+/** Every tool, the system prompt and the last N messages, widened so no tool result loses its call. */
 export const slidingWindow = defineStrategy({
   name: 'sliding-window',
-  description: 'system prompt + the last N messages (never splitting a tool call from its result)',
+  description: 'every tool + system prompt + the last N messages (never splitting a tool call from its result)',
   defaults: { messages: 12 },
   create: ({ messages: windowSize }, { counter }) => ({
     budget: null,
     startEpisode: (episode) => {
       const system: ChatMessage[] = [{ role: 'system', content: episode.systemPrompt }];
+      const tools = episodeTools(episode, counter);
       return {
         assemble: (input) => {
           const units = toolExchangeUnits(input.history);
           const recent: ChatMessage[] = [];
           for (let i = units.length - 1; i >= 0 && recent.length < windowSize; i--) recent.unshift(...units[i]!);
           const query = queryMessages(input);
-          return { messages: [...system, ...recent, ...query], sections: messageSections(counter, { system, history: recent, query }) };
+          return withTools({ messages: [...system, ...recent, ...query], sections: messageSections(counter, { system, history: recent, query }) }, tools);
         },
       };
     },

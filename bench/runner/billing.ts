@@ -1,11 +1,7 @@
-import { cachedPrefixTokens, callCost, type CacheRule, type ChatMessage, type ModelPrice, type TokenCounter, type ToolDefinition } from '../../core/index.js';
-import { sharedPrefixTokens } from '../../core/cost/prefix.js';
+import { cachedPrefixTokens, callCost, sharedRequestPrefixTokens, type BilledRequest, type CacheRule, type ModelPrice, type TokenCounter } from '../../core/index.js';
 
 /** One prompt as the provider sees it: tool definitions first, then the messages. */
-export interface Request {
-  messages: readonly ChatMessage[];
-  tools?: readonly ToolDefinition[];
-}
+export type Request = BilledRequest;
 
 /** What the provider's cache can hold for a call: the previous call of the conversation, and prefixes kept warm by other conversations. */
 export interface CacheState {
@@ -31,22 +27,6 @@ export interface Billing {
 }
 
 /**
- * Prompt tokens two requests share as a prefix: identical leading tool definitions (all of them
- * identical before the messages count), then the shared prefix of the messages.
- */
-export function sharedRequestPrefix(a: Request | undefined, b: Request, counter: TokenCounter): number {
-  if (!a) return 0;
-  const toolsA = a.tools ?? [];
-  const toolsB = b.tools ?? [];
-  let shared = 0;
-  let same = 0;
-  while (same < toolsA.length && same < toolsB.length && JSON.stringify(toolsA[same]) === JSON.stringify(toolsB[same])) same++;
-  if (same > 0) shared += counter.countTools(toolsB.slice(0, same));
-  if (same !== toolsA.length || same !== toolsB.length) return shared;
-  return shared + sharedPrefixTokens(a.messages, b.messages, counter);
-}
-
-/**
  * Bills a call: the prefix it shares with the previous call of its conversation is cached when
  * that call came within the cache lifetime; the prefix it shares with the warm cross-conversation
  * request is cached too; the provider's minimum and step apply to the longer of the two.
@@ -55,8 +35,8 @@ export function billCall(billing: Billing, request: Request, outputTokens: numbe
   const { counter, price, rule } = billing;
   const inputTokens = counter.countRequest(request.messages, request.tools);
   const withinLifetime = cache.previous !== undefined && at - cache.previous.at <= rule.lifetimeSeconds;
-  const fromPrevious = withinLifetime ? sharedRequestPrefix(cache.previous!.request, request, counter) : 0;
-  const fromTraffic = sharedRequestPrefix(cache.warm, request, counter);
+  const fromPrevious = withinLifetime ? sharedRequestPrefixTokens(cache.previous!.request, request, counter) : 0;
+  const fromTraffic = sharedRequestPrefixTokens(cache.warm, request, counter);
   const cachedTokens = Math.min(inputTokens, cachedPrefixTokens(Math.max(fromPrevious, fromTraffic), rule));
   const costUsd = callCost(price, { input: inputTokens, cached: cachedTokens, output: outputTokens });
   const outputCostUsd = (outputTokens * price.output) / 1_000_000;

@@ -4,6 +4,7 @@ import {
   TOKENS_PER_TOOL_CALL,
   type ChatMessage,
   type Episode,
+  type MemoryStoreConfig,
   type PriceTable,
   type Scenario,
   type Strategy,
@@ -22,6 +23,8 @@ export interface ReplayContext {
   scenario: Scenario;
   /** Scores every replayed turn's context with a model (in-process replays only). */
   evaluator?: TurnEvaluator;
+  /** Where strategies that keep long-term memory keep it. @default in process, per episode */
+  memory?: MemoryStoreConfig;
 }
 
 /** Replays one episode through a strategy: one row per turn with tokens, cost, latency and probe scores. */

@@ -48,14 +48,14 @@ export function inProcessReplayer(context: ReplayContext): BatchReplayer {
 }
 
 /** Replays in a pool of worker threads; each worker times its own turns and keeps its own strategies. */
-export function workerReplayer({ scenario, prices }: ReplayContext, threads: number, strategyModule: string): BatchReplayer {
+export function workerReplayer({ scenario, prices, memory }: ReplayContext, threads: number, strategyModule: string): BatchReplayer {
   const pool = new Tinypool({ filename: new URL('./worker-entry.mjs', import.meta.url).href, minThreads: threads, maxThreads: threads });
   const packer = new EpisodePacker();
   const price = prices.get(scenario.model);
   return {
     replay: (batch) => {
       const peers = { ...(batch.peers.first ? { first: packer.pack(batch.peers.first) } : {}), ...(batch.peers.second ? { second: packer.pack(batch.peers.second) } : {}) };
-      const job: ReplayJob = { dataset: batch.dataset, strategy: batch.strategy, scenario, price, strategyModule, episodes: batch.episodes.map((e) => packer.pack(e)), peers };
+      const job: ReplayJob = { dataset: batch.dataset, strategy: batch.strategy, scenario, price, ...(memory ? { memory } : {}), strategyModule, episodes: batch.episodes.map((e) => packer.pack(e)), peers };
       return pool.run(job) as Promise<TurnRow[][]>;
     },
     close: () => pool.destroy(),

@@ -51,6 +51,9 @@ export function scoreProbes(context: AssembledContext, probes: readonly Probe[],
       case 'retrieval':
         Object.assign(scores, retrievalScores(context.retrieved, probe.relevant, present));
         break;
+      case 'tool':
+        scores.toolPresence = context.tools?.some((tool) => tool.function.name === probe.name) ? 1 : 0;
+        break;
     }
   }
   return scores;
@@ -156,6 +159,8 @@ export function explainProbes(context: AssembledContext, probes: readonly Probe[
         return Object.keys(probe.relevant)
           .filter((id) => probe.relevant[id]! > 0)
           .map((id) => documentCheck('retrieval', id));
+      case 'tool':
+        return [{ probe: 'tool', item: probe.name, found: context.tools?.some((tool) => tool.function.name === probe.name) ?? false }];
     }
   });
 }

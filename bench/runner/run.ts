@@ -4,6 +4,7 @@ import {
   sharedCounter,
   type DatasetLoader,
   type Episode,
+  type MemoryStoreConfig,
   RESULT_SCHEMA_VERSION,
   TECHCORP_SCENARIO,
   type ProbeMetric,
@@ -79,6 +80,8 @@ export interface RunOptions {
   /** Replay only episode i of every n (1-based), as vitest's --shard. */
   shard?: { index: number; count: number };
   prices?: PriceTable;
+  /** Where strategies that keep long-term memory keep it. @default in process, per episode */
+  memory?: MemoryStoreConfig;
   /** Stops starting new episodes; what finished is kept. */
   signal?: AbortSignal;
   onProgress?: (progress: Progress) => void;
@@ -118,7 +121,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const seed = options.seed ?? 1;
   const prices = options.prices ?? new PriceTable();
   prices.get(scenario.model);
-  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, ...(options.evaluator ? { evaluator: options.evaluator } : {}) };
+  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, ...(options.memory ? { memory: options.memory } : {}), ...(options.evaluator ? { evaluator: options.evaluator } : {}) };
   const plugins = options.strategies.map((s) => ({ plugin: options.registries.strategies.get(s.name), selection: s }));
   const repeated = options.strategies.map((s) => s.name).find((name, i, names) => names.indexOf(name) !== i);
   if (repeated) throw new ConfigError(`strategy "${repeated}" is selected twice`, 'compare option variants in separate runs, or register the variant under its own name');
@@ -153,7 +156,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
           peers,
           turnsDone: 0,
           aggregator: aggregatorOf(pass.name, strategy.name),
-          create: () => plugin.create({ ...plugin.defaults, ...strategy.options }, { counter: context.counter, model: scenario.model }),
+          create: () => plugin.create({ ...plugin.defaults, ...strategy.options }, { counter: context.counter, model: scenario.model, ...(options.memory ? { memory: options.memory } : {}) }),
         };
         yield* batchesOf(pair, pass.episodes, concurrency > 1 ? BATCH_TURNS : 0);
       }

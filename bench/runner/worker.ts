@@ -1,4 +1,4 @@
-import { PriceTable, sharedCounter, type ModelPrice, type Registry, type Scenario, type Strategy, type StrategyPlugin, type TurnRow } from '../../core/index.js';
+import { PriceTable, sharedCounter, type MemoryStoreConfig, type ModelPrice, type Registry, type Scenario, type Strategy, type StrategyPlugin, type TurnRow } from '../../core/index.js';
 import { replayEpisode, warmRequests, type Peers } from './episode.js';
 import { EpisodeUnpacker, type PackedEpisode } from './transfer.js';
 
@@ -9,6 +9,8 @@ export interface ReplayJob {
   scenario: Scenario;
   /** The price of the scenario's model, as the main thread's price table gives it. */
   price: ModelPrice;
+  /** Where strategies that keep long-term memory keep it. @default in process, per episode */
+  memory?: MemoryStoreConfig;
   /** URL of the module whose `strategies` export is the registry to create the strategy from. */
   strategyModule: string;
   episodes: PackedEpisode[];
@@ -26,7 +28,7 @@ const registries = new Map<string, Promise<StrategyRegistry>>();
 const instances = new Map<string, Strategy>();
 
 async function strategyFor(job: ReplayJob): Promise<Strategy> {
-  const key = JSON.stringify([job.strategyModule, job.strategy, job.scenario.model]);
+  const key = JSON.stringify([job.strategyModule, job.strategy, job.scenario.model, job.memory]);
   let strategy = instances.get(key);
   if (!strategy) {
     let registry = registries.get(job.strategyModule);
@@ -35,7 +37,7 @@ async function strategyFor(job: ReplayJob): Promise<Strategy> {
       registries.set(job.strategyModule, registry);
     }
     const plugin = (await registry).get(job.strategy.name);
-    strategy = plugin.create({ ...plugin.defaults, ...job.strategy.options }, { counter: sharedCounter(job.scenario.model), model: job.scenario.model });
+    strategy = plugin.create({ ...plugin.defaults, ...job.strategy.options }, { counter: sharedCounter(job.scenario.model), model: job.scenario.model, ...(job.memory ? { memory: job.memory } : {}) });
     instances.set(key, strategy);
   }
   return strategy;

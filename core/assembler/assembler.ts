@@ -1,10 +1,11 @@
 import { ContextBudget, type OverflowAction, type SectionUsage } from '../budget/budget.js';
 import type { BudgetProfile } from '../budget/profile.js';
-import { messageToText, type ChatMessage } from '../messages.js';
+import { messageToText, type ChatMessage, type ToolDefinition } from '../messages.js';
 import type { KnowledgeBase } from '../retrieval/knowledge.js';
 import type { CustomerDataSource } from '../routing/customer-data.js';
 import { loadersFor, runLoader, type ContextLoader, type LoaderOutcome } from '../routing/loaders.js';
 import { TECHCORP_LOADERS } from '../routing/techcorp-loaders.js';
+import type { ToolRouter, ToolSelection } from '../routing/tool-router.js';
 import { sharedCounter, type TokenCounter } from '../tokens/counter.js';
 import { ASSEMBLER_PROFILE } from './profile.js';
 
@@ -42,6 +43,8 @@ export interface AssemblyTrace {
   sections: SectionUsage[];
   overflow: OverflowAction[];
   loaders: LoaderOutcome[];
+  /** The tool selection, when the assembler routes tools; its tokens came off the total budget. */
+  tools: (Omit<ToolSelection, 'tools'> & { sent: string[]; tokens: number }) | null;
   memories: Array<Omit<RetrievedMemory, 'content'>>;
   /** Milliseconds per stage. */
   timings: Record<'route' | 'profile' | 'memory' | 'loaders' | 'budget' | 'total', number>;
@@ -50,6 +53,8 @@ export interface AssemblyTrace {
 /** An assembled context with its exact token counts and trace. */
 export interface Assembly {
   messages: ChatMessage[];
+  /** The tool definitions to send with the messages (none without a tool router). */
+  tools: ToolDefinition[];
   text: string;
   tokens: number;
   messageTokens: number;
@@ -70,6 +75,8 @@ export interface AssembleRequest {
   now?: string;
   /** Skip routing and load these intents' context (a conversation's established intent). */
   intents?: string[];
+  /** Names of the tools sent at the conversation's previous turn: they keep their positions. */
+  previousTools?: readonly string[];
 }
 
 /** Options of a {@link ProductionContextAssembler}. */
@@ -89,6 +96,8 @@ export interface AssemblerOptions {
   loaderTimeoutMs?: number;
   /** The intent used without a router. @default 'general_question' */
   defaultIntent?: string;
+  /** Sends the tools of the routed intents (and those already called); their tokens count against the total. @default none */
+  tools?: ToolRouter;
 }
 
 /** Profiles kept rendered; the oldest is dropped beyond this. */
@@ -134,7 +143,11 @@ export class ProductionContextAssembler {
     timings.loaders = elapsed(stage);
 
     stage = performance.now();
-    const budget = new ContextBudget({ profile: this.profile, counter: this.counter });
+    const selection = this.options.tools
+      ? await this.options.tools.select({ query: request.query, intents: routing?.intents ?? [], history: request.history ?? [], previous: request.previousTools })
+      : undefined;
+    const toolTokens = this.counter.countTools(selection?.tools);
+    const budget = new ContextBudget({ profile: { ...this.profile, total: this.profile.total - toolTokens }, counter: this.counter });
     const sections: Record<string, string | undefined> = {
       system_prompt: this.options.systemPrompt,
       user_profile: userProfile,
@@ -153,6 +166,7 @@ export class ProductionContextAssembler {
     timings.total = elapsed(started);
     return {
       messages: built.messages,
+      tools: selection?.tools ?? [],
       text: built.text,
       tokens: built.tokens,
       messageTokens: built.messageTokens,
@@ -161,6 +175,7 @@ export class ProductionContextAssembler {
         sections: built.sections,
         overflow: built.overflow,
         loaders: outcomes,
+        tools: selection ? { sent: selection.tools.map((tool) => tool.function.name), intents: selection.intents, added: selection.added, dropped: selection.dropped, tokens: toolTokens } : null,
         memories: (memory?.items ?? []).map(({ source, id, score }) => ({ source, id, score })),
         timings,
       },

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../messages.js';
+import type { ChatMessage, ToolDefinition } from '../messages.js';
 import type { TokenCounter } from '../tokens/counter.js';
 
 const sameMessage = (a: ChatMessage, b: ChatMessage) =>
@@ -29,4 +29,29 @@ export function sharedPrefixTokens(previous: readonly ChatMessage[] | undefined,
     break;
   }
   return shared;
+}
+
+/** One request as billed: its messages and the tool definitions sent with them. */
+export interface BilledRequest {
+  messages: readonly ChatMessage[];
+  tools?: readonly ToolDefinition[];
+}
+
+const sameTool = (a: ToolDefinition, b: ToolDefinition) => a === b || JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Prompt tokens that `current` shares as a prefix with `previous`, tools first: providers render
+ * the tool definitions ahead of the messages (Anthropic documents the order tools, system,
+ * messages; OpenAI caches "the list of tools" as part of the prefix). The tools the two requests
+ * share from the start count; only when the tool lists are the same do the messages' shared
+ * prefix count too, since a changed tool list changes everything after it.
+ */
+export function sharedRequestPrefixTokens(previous: BilledRequest | undefined, current: BilledRequest, counter: TokenCounter): number {
+  if (!previous) return 0;
+  const before = previous.tools ?? [];
+  const now = current.tools ?? [];
+  let common = 0;
+  while (common < before.length && common < now.length && sameTool(before[common]!, now[common]!)) common++;
+  if (common === before.length && common === now.length) return counter.countTools(now) + sharedPrefixTokens(previous.messages, current.messages, counter);
+  return counter.countTools(now.slice(0, common));
 }

@@ -74,7 +74,14 @@ export interface RetrievalProbe {
   relevant: Record<string, number>;
 }
 
-export type Probe = FactProbe | EvidenceProbe | IntentProbe | DocumentProbe | PolicyProbe | RetrievalProbe;
+/** The tool the recorded assistant calls at this turn: it must be among the tools sent (SGD). */
+export interface ToolProbe {
+  kind: 'tool';
+  /** The function name of the recorded call. */
+  name: string;
+}
+
+export type Probe = FactProbe | EvidenceProbe | IntentProbe | DocumentProbe | PolicyProbe | RetrievalProbe | ToolProbe;
 export type ProbeKind = Probe['kind'];
 
 /**

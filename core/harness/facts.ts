@@ -21,7 +21,8 @@ function visibleText(message: ChatMessage): string {
   return [message.content ?? '', ...calls].join('\n');
 }
 
-const ORIGIN_OF_ROLE: Partial<Record<ChatMessage['role'], FactOrigin>> = { user: 'customer', tool: 'tool', assistant: 'agent' };
+/** The origin of a fact a message of this role states. */
+export const ORIGIN_OF_ROLE: Partial<Record<ChatMessage['role'], FactOrigin>> = { user: 'customer', tool: 'tool', assistant: 'agent' };
 
 /** The normalized words around the first occurrence of `value` in `normalizedText`. */
 function snippetAround(normalizedText: string, value: string): string | undefined {
@@ -44,7 +45,7 @@ function snippetAround(normalizedText: string, value: string): string | undefine
 export function factProbesFromToolCalls(messages: readonly ChatMessage[], available = ''): Map<number, FactProbe> {
   const probes = new Map<number, FactProbe>();
   const start = normalizeForMatch(available);
-  const earlier: Array<{ origin: FactOrigin; text: string }> = [];
+  const earlier: StatedText[] = [];
   messages.forEach((message, index) => {
     const facts = new Map<string, Fact>();
     for (const call of message.role === 'assistant' ? (message.tool_calls ?? []) : []) {
@@ -61,7 +62,18 @@ export function factProbesFromToolCalls(messages: readonly ChatMessage[], availa
   return probes;
 }
 
-function factOf(key: string, value: string, start: string, earlier: ReadonlyArray<{ origin: FactOrigin; text: string }>): Fact | undefined {
+/** An earlier message as fact origins see it: who stated it, and its normalized text. */
+export interface StatedText {
+  origin: FactOrigin;
+  text: string;
+}
+
+/**
+ * Where the agent could have learned `value`: the normalized text available from the start
+ * (`record`), else the first earlier message that states it; with the words around a short value.
+ * Undefined when nothing before the call holds it.
+ */
+export function factOf(key: string, value: string, start: string, earlier: readonly StatedText[]): Fact | undefined {
   const short = normalizeForMatch(value).trim().length <= SHORT_FACT_CHARS;
   if (containsNormalized(start, value)) return { value, origin: 'record', key, ...(short ? { context: snippetAround(start, value) } : {}) };
   const source = earlier.find((message) => containsNormalized(message.text, value));

@@ -28,12 +28,13 @@ export const PROBE_METRICS = [
   'recallAt10',
   'mrrAt10',
   'ndcgAt10',
+  'toolPresence',
   ...ANSWER_METRICS,
 ] as const;
 export type ProbeMetric = (typeof PROBE_METRICS)[number];
 
 /** Metrics that measure whether what the agent needs is still there: the mission verdict rests on these. */
-export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'policyPresence', 'documentRecall', 'answerJudge', 'answerF1', 'nextActionExact'];
+export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'policyPresence', 'documentRecall', 'toolPresence', 'answerJudge', 'answerF1', 'nextActionExact'];
 
 /** Mean, median and 95th percentile of a sample. */
 export interface Distribution {

@@ -1,4 +1,5 @@
 import type { ChatMessage, ToolDefinition } from '../messages.js';
+import type { MemoryStoreConfig } from '../memory/memory-store.js';
 import type { Named } from '../registry.js';
 import type { TokenCounter } from '../tokens/counter.js';
 import type { Episode, Turn } from './episode.js';
@@ -46,6 +47,8 @@ export interface StrategyEnv {
   counter: TokenCounter;
   /** The model the contexts are for. */
   model: string;
+  /** Where strategies that keep long-term memory keep it. @default in process, per episode */
+  memory?: MemoryStoreConfig;
 }
 
 /** A configured strategy. */

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { firstIssue } from '../validation.js';
-import { identityOf } from './embedding.js';
+import { assertSameEmbedder, identityOf } from './embedding.js';
 import { HnswVectorStore } from './hnsw-store.js';
 import { HybridIndex, type FusionOptions } from './hybrid.js';
 import { CorruptStoreError, readStoreJson, writeStoreJson } from './json-files.js';
 import { CURRENT_FILE, currentSchema, FORMAT, generationsIn, inputSchema, MEMORIES_FILE, savedSchema } from './long-term-format.js';
+import { byHitScore, contentKey, mergeDuplicate, searchMemoryStore, type MemoryDraft, type MemoryStore } from './memory-store.js';
 import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
 import { type Embedder, type Memory, type MemoryType, type VectorStore } from './types.js';
 import { ExactVectorStore, openVectorStore } from './vector-store.js';
@@ -77,6 +78,8 @@ export interface LongTermMemoryOptions {
   fusion?: FusionOptions;
   /** Where {@link LongTermMemory.save} writes by default. */
   directory?: string;
+  /** Where memories live when they must outlive the process or be shared (a {@link PostgresMemoryStore}). @default the in-process partitions */
+  store?: MemoryStore;
 }
 
 const optionsSchema = z.object({
@@ -97,7 +100,6 @@ interface Partition {
 /** Partitions up to this size are scored whole by {@link LongTermMemory.search}; larger ones only on their lexical and dense hits. */
 const EXHAUSTIVE_LIMIT = 1000;
 
-const contentKey = (content: string) => content.trim().replace(/\s+/g, ' ').toLowerCase();
 const positionKey = (metadata: Record<string, unknown>) =>
   typeof metadata.thread === 'string' && typeof metadata.position === 'number' ? `${metadata.thread}\u0000${metadata.position}` : undefined;
 
@@ -116,6 +118,7 @@ export class LongTermMemory {
   readonly scorer: MemoryScorer;
   readonly embedder: Embedder;
   readonly directory: string | undefined;
+  private readonly backend: MemoryStore | undefined;
   private readonly settings: z.infer<typeof optionsSchema>;
   private readonly fusion: FusionOptions;
   private readonly partitions = new Map<string, Partition>();
@@ -124,7 +127,7 @@ export class LongTermMemory {
 
   /** @throws ConfigError naming the option, its value and the fix. */
   constructor(options: LongTermMemoryOptions) {
-    const { embedder, now, halfLifeDays, weights, fusion, directory, ...settings } = options;
+    const { embedder, now, halfLifeDays, weights, fusion, directory, store, ...settings } = options;
     const parsed = optionsSchema.safeParse(settings);
     if (!parsed.success) {
       const issue = firstIssue(settings, parsed.error);
@@ -135,6 +138,8 @@ export class LongTermMemory {
     this.scorer = new MemoryScorer({ now, halfLifeDays, weights });
     this.fusion = fusion ?? DEFAULT_MEMORY_FUSION;
     this.directory = directory;
+    if (store) assertSameEmbedder(identityOf(embedder), store.embedder, `${store.name} memory store`);
+    this.backend = store;
   }
 
   /** The memory's clock. */
@@ -143,27 +148,40 @@ export class LongTermMemory {
   }
 
   /** How many memories are stored, for one user or for all. */
-  count(userId?: string): number {
+  async count(userId?: string): Promise<number> {
+    if (this.backend) return this.backend.count(userId);
     return userId === undefined ? this.owners.size : (this.partitions.get(userId)?.memories.size ?? 0);
   }
 
   /** The users with at least one memory, sorted. */
-  users(): string[] {
+  async users(): Promise<string[]> {
+    if (this.backend) return this.backend.users();
+    return this.userIds();
+  }
+
+  private userIds(): string[] {
     return [...this.partitions.keys()].sort();
   }
 
-  get(id: string): Memory | undefined {
+  async get(id: string): Promise<Memory | undefined> {
+    if (this.backend) return this.backend.get(id);
     const memory = this.memoryOf(id);
     return memory && copyOf(memory);
   }
 
   /** A user's memories, oldest first. */
-  list(userId: string): Memory[] {
+  async list(userId: string): Promise<Memory[]> {
+    if (this.backend) return this.backend.list(userId);
+    return this.listOf(userId);
+  }
+
+  private listOf(userId: string): Memory[] {
     return [...(this.partitions.get(userId)?.memories.values() ?? [])].map(copyOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
   /** The memories at positions up to `radius` before and after this one in its thread (metadata.thread, metadata.position), nearest first. */
-  neighbours(id: string, radius = 1): Memory[] {
+  async neighbours(id: string, radius = 1): Promise<Memory[]> {
+    if (this.backend) return this.backend.neighbours(id, radius);
     const memory = this.memoryOf(id);
     const partition = memory && this.partitions.get(memory.userId);
     const key = memory && positionKey(memory.metadata);
@@ -187,6 +205,7 @@ export class LongTermMemory {
   async storeMany(inputs: readonly MemoryInput[]): Promise<StoreResult[]> {
     const parsed = inputs.map(parseInput);
     const vectors = parsed.length === 0 ? [] : await this.embedder.embed(parsed.map((input) => input.content));
+    if (this.backend) return this.backend.add(parsed.map((draft, i) => ({ draft, vector: vectors[i]! })), { dedupThreshold: this.settings.dedupThreshold, now: this.now().toISOString() });
     const results = parsed.map((input, i) => this.storeOne(input, vectors[i]!));
     for (const userId of new Set(parsed.map((input) => input.userId))) await this.growToHnsw(userId);
     return results;
@@ -194,6 +213,7 @@ export class LongTermMemory {
 
   /** The user's best `k` memories for `query`, best first (ties by id). Filters apply inside the search. */
   async search(query: string, options: MemorySearchOptions): Promise<MemoryHit[]> {
+    if (this.backend) return searchMemoryStore(this.backend, { text: query, vector: (await this.embedder.embed([query]))[0]! }, options, { scorer: this.scorer, fusion: this.fusion });
     const partition = this.partitions.get(options.userId);
     const k = options.k ?? 10;
     if (!partition || k <= 0) return [];
@@ -209,17 +229,18 @@ export class LongTermMemory {
         const hit = matched.get(memory.id);
         return { memory, ...this.scorer.score(memory, hit?.relevance ?? 0, now), ...(hit?.similarity === undefined ? {} : { similarity: hit.similarity }) };
       })
-      .sort((a, b) => b.score - a.score || (a.memory.id < b.memory.id ? -1 : 1))
+      .sort(byHitScore)
       .slice(0, k)
       .map((hit) => ({ ...hit, memory: copyOf(hit.memory) }));
   }
 
   /** Changes a memory; a new content is re-embedded. @throws InputError for an unknown id or a malformed patch. */
   async update(id: string, patch: Partial<Pick<Memory, 'content' | 'type' | 'importance' | 'createdAt' | 'metadata'>>): Promise<Memory> {
-    const memory = this.memoryOf(id);
-    if (!memory) throw new InputError(`no memory with id "${id}"`, 'pass an id returned by store() or search()');
+    const memory = this.backend ? await this.backend.get(id) : this.memoryOf(id);
+    if (!memory) return missing(id);
     const next = parseInput({ ...memory, ...patch });
     const vector = patch.content === undefined ? undefined : (await this.embedder.embed([next.content]))[0];
+    if (this.backend) return (await this.backend.update(id, next, vector, this.now().toISOString())) ?? missing(id);
     const partition = this.partitions.get(memory.userId)!;
     this.unindex(partition, memory);
     const updated: Memory = { ...memory, ...next, id, userId: memory.userId, updatedAt: this.now().toISOString() };
@@ -227,7 +248,8 @@ export class LongTermMemory {
     return copyOf(updated);
   }
 
-  delete(id: string): boolean {
+  async delete(id: string): Promise<boolean> {
+    if (this.backend) return this.backend.delete(id);
     const memory = this.memoryOf(id);
     if (!memory) return false;
     const partition = this.partitions.get(memory.userId)!;
@@ -239,7 +261,8 @@ export class LongTermMemory {
   }
 
   /** Deletes every memory of a user and the user's indexes (from disk at the next save); returns how many went. */
-  forgetUser(userId: string): number {
+  async forgetUser(userId: string): Promise<number> {
+    if (this.backend) return this.backend.forgetUser(userId);
     const partition = this.partitions.get(userId);
     if (!partition) return 0;
     for (const id of partition.memories.keys()) this.owners.delete(id);
@@ -253,13 +276,14 @@ export class LongTermMemory {
    * (temp file plus rename). A crash at any point leaves the last saved generation loadable.
    */
   save(directory = this.directory): void {
+    if (this.backend) throw new ConfigError(`long-term memory in a ${this.backend.name} store has nothing to save`, 'leave save() out: the store commits every write');
     if (directory === undefined) throw new ConfigError('long-term memory has no directory to save to', 'pass one to save() or as the directory option');
     mkdirSync(directory, { recursive: true });
     const generation = Math.max(0, ...generationsIn(directory)) + 1;
     const target = join(directory, `gen-${generation}`);
-    const users = this.users().map((userId, i) => ({ userId, vectors: `u${i}` }));
+    const users = this.userIds().map((userId, i) => ({ userId, vectors: `u${i}` }));
     for (const { userId, vectors } of users) this.partitions.get(userId)!.index.vectorStore.save(join(target, vectors));
-    const memories = users.flatMap(({ userId }) => this.list(userId));
+    const memories = users.flatMap(({ userId }) => this.listOf(userId));
     writeStoreJson(join(target, MEMORIES_FILE), { format: FORMAT, version: 1, embedderId: this.embedder.id, nextId: this.nextId, users, memories });
     writeStoreJson(join(directory, CURRENT_FILE), { format: FORMAT, version: 1, generation });
     for (const old of generationsIn(directory)) if (old !== generation) rmSync(join(directory, `gen-${old}`), { recursive: true, force: true });
@@ -270,6 +294,7 @@ export class LongTermMemory {
    * @throws CorruptStoreError for an unreadable or inconsistent save; VectorStoreError for a vector store of another embedder.
    */
   static open(directory: string, options: Omit<LongTermMemoryOptions, 'directory'>): LongTermMemory {
+    if (options.store) throw new ConfigError(`long-term memory in a ${options.store.name} store is not opened from a directory`, 'pass the store to new LongTermMemory() instead');
     const memory = new LongTermMemory({ ...options, directory });
     if (!existsSync(join(directory, CURRENT_FILE))) return memory;
     const { generation } = readStoreJson(join(directory, CURRENT_FILE), currentSchema);
@@ -312,14 +337,7 @@ export class LongTermMemory {
     const createdAt = input.createdAt ?? now;
     if (duplicate) {
       this.unindex(partition, duplicate);
-      const merged: Memory = {
-        ...duplicate,
-        content: input.content,
-        importance: Math.max(duplicate.importance, input.importance),
-        createdAt: createdAt > duplicate.createdAt ? createdAt : duplicate.createdAt,
-        updatedAt: now,
-        metadata: { ...duplicate.metadata, ...input.metadata },
-      };
+      const merged = mergeDuplicate(duplicate, input, createdAt, now);
       this.index(partition, merged, vector);
       return { memory: copyOf(merged), action: 'updated' };
     }
@@ -366,7 +384,11 @@ export class LongTermMemory {
   }
 }
 
-type ParsedInput = Omit<Memory, 'id' | 'createdAt' | 'updatedAt'> & { createdAt?: string };
+type ParsedInput = MemoryDraft;
+
+function missing(id: string): never {
+  throw new InputError(`no memory with id "${id}"`, 'pass an id returned by store() or search()');
+}
 
 function parseInput(input: unknown): ParsedInput {
   const parsed = inputSchema.safeParse(input);

@@ -77,12 +77,12 @@ export class ContextReranker implements Reranker {
     if (!(this.neighbourWeight >= 0)) throw new ConfigError(`neighbourWeight = ${this.neighbourWeight} must be 0 or more`, 'pass a share such as 0.5, or 0 to turn smoothing off');
   }
 
-  rerank(_query: string, candidates: readonly RerankCandidate[], { longTerm }: RerankContext): RerankCandidate[] {
+  async rerank(_query: string, candidates: readonly RerankCandidate[], { longTerm }: RerankContext): Promise<RerankCandidate[]> {
     const scored = new Map(candidates.map((candidate) => [candidate.id, { ...candidate }]));
     if (this.neighbourWeight > 0) {
       for (const candidate of candidates) {
         if (!candidate.memory) continue;
-        for (const neighbour of longTerm.neighbours(candidate.memory.id, 1)) {
+        for (const neighbour of await longTerm.neighbours(candidate.memory.id, 1)) {
           const entry = scored.get(neighbour.id) ?? longTermCandidate(neighbour, 0);
           entry.score += this.neighbourWeight * candidate.score;
           scored.set(neighbour.id, entry);
@@ -168,7 +168,7 @@ export class MemoryRetrievalPipeline {
     const candidates = [...this.sessionCandidates(query, options.userId, now), ...(await this.memoryCandidates(query, options, now))];
     const ranked = await this.reranker.rerank(query, candidates, { userId: options.userId, longTerm: this.longTerm, now });
     const used = working ? this.counter.count(`${WORKING_TITLE}\n${working}`) + 2 : 0;
-    return this.fit(working, this.fill(ranked, maxTokens - used), maxTokens);
+    return this.fit(working, await this.fill(ranked, maxTokens - used), maxTokens);
   }
 
   private workingText(maxTokens: number): string {
@@ -196,7 +196,7 @@ export class MemoryRetrievalPipeline {
   }
 
   /** Candidates best first while they fit `room` by per-line counts, each kept memory followed by its neighbours. */
-  private fill(ranked: readonly RerankCandidate[], room: number): RerankCandidate[] {
+  private async fill(ranked: readonly RerankCandidate[], room: number): Promise<RerankCandidate[]> {
     const byId = new Map(ranked.map((candidate) => [candidate.id, candidate]));
     const kept = new Map<string, RerankCandidate>();
     // Headings already paid for: a section title, or a date line within a section.
@@ -216,7 +216,7 @@ export class MemoryRetrievalPipeline {
     };
     for (const candidate of ranked) {
       if (!keep(candidate) || !candidate.memory) continue;
-      for (const neighbour of this.longTerm.neighbours(candidate.memory.id, this.settings.neighbours)) keep(byId.get(neighbour.id) ?? longTermCandidate(neighbour, 0));
+      for (const neighbour of await this.longTerm.neighbours(candidate.memory.id, this.settings.neighbours)) keep(byId.get(neighbour.id) ?? longTermCandidate(neighbour, 0));
     }
     return [...kept.values()].sort(byScore);
   }

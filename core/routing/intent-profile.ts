@@ -9,6 +9,8 @@ export interface IntentDefinition {
   description: string;
   /** Customer utterances that express the intent (training data of the offline classifiers). */
   examples: string[];
+  /** Names of the tools that serve the intent, for routing tools (SGD: every tool of the intent's services). */
+  tools?: string[];
 }
 
 /** The intents of one deployment: data, not an enum, so each deployment brings its own. */
@@ -27,6 +29,7 @@ const intentSchema = z
     name: z.string().regex(INTENT_NAME, 'must be a label without spaces, e.g. billing_question'),
     description: z.string().trim().min(1, 'must say what the intent covers'),
     examples: z.array(z.string().trim().min(1, 'must be a non-empty utterance')).min(1, 'must list at least one example utterance'),
+    tools: z.array(z.string().min(1, 'must name a tool')).optional(),
   })
   .strict();
 

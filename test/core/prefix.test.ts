@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cachedPrefixTokens, OPENAI_CACHE, ANTHROPIC_CACHE, sharedPrefixTokens, TokenCounter, type ChatMessage } from '../../core/index.js';
+import { cachedPrefixTokens, OPENAI_CACHE, ANTHROPIC_CACHE, sharedPrefixTokens, sharedRequestPrefixTokens, TokenCounter, type ChatMessage, type ToolDefinition } from '../../core/index.js';
 
 const counter = new TokenCounter({ model: 'gpt-4o' });
 const system: ChatMessage = { role: 'system', content: 'You are the TechCorp agent. '.repeat(50) };
@@ -22,5 +22,20 @@ describe('prompt-cache prefix', () => {
     expect(cachedPrefixTokens(1024, OPENAI_CACHE)).toBe(1024);
     expect(cachedPrefixTokens(1300, OPENAI_CACHE)).toBe(1280);
     expect(cachedPrefixTokens(1300, ANTHROPIC_CACHE)).toBe(1300);
+  });
+
+  it('shares the unchanged tools and then the messages, since tools precede the messages', () => {
+    const tool = (name: string): ToolDefinition => ({ type: 'function', function: { name, description: `Looks up ${name}`, parameters: { type: 'object', properties: {} } } });
+    const messages: ChatMessage[] = [system, { role: 'user', content: 'hello' }];
+    const tools = [tool('a'), tool('b')];
+    expect(sharedRequestPrefixTokens({ messages, tools }, { messages, tools: [...tools] }, counter)).toBe(counter.countTools(tools) + sharedPrefixTokens(messages, messages, counter));
+  });
+
+  it('shares only the common leading tools when the tool list changed', () => {
+    const tool = (name: string): ToolDefinition => ({ type: 'function', function: { name, description: `Looks up ${name}` } });
+    const messages: ChatMessage[] = [system];
+    expect(sharedRequestPrefixTokens({ messages, tools: [tool('a')] }, { messages, tools: [tool('a'), tool('b')] }, counter)).toBe(counter.countTools([tool('a')]));
+    expect(sharedRequestPrefixTokens({ messages, tools: [tool('b')] }, { messages, tools: [tool('a')] }, counter)).toBe(0);
+    expect(sharedRequestPrefixTokens(undefined, { messages, tools: [tool('a')] }, counter)).toBe(0);
   });
 });

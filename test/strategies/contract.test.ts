@@ -1,15 +1,17 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sharedCounter, type AssembledContext, type ChatMessage, type Episode } from '../../core/index.js';
+import { sgd } from '../../datasets/sgd.js';
 import { tauBenchAirline } from '../../datasets/tau-bench.js';
 import { strategies } from '../../strategies/index.js';
-import { syntheticEpisode } from './fixtures.js';
+import { syntheticEpisode, withTools } from './fixtures.js';
 
 const counter = sharedCounter('gpt-4o');
 let episodes: Episode[] = [];
 
 beforeAll(async () => {
   const tau = await tauBenchAirline.load({ ...tauBenchAirline.defaults(), limit: 3 });
-  episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 30), ...tau.episodes];
+  const dialogues = await sgd.load({ ...sgd.defaults(), limit: 2 });
+  episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 30), ...tau.episodes, ...dialogues.episodes];
 });
 
 async function replay(name: string, episode: Episode): Promise<AssembledContext[]> {
@@ -33,8 +35,21 @@ describe.each(strategies.names())('strategy contract: %s', (name) => {
     const { budget } = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
     for (const episode of episodes) {
       for (const context of await replay(name, episode)) {
-        if (budget !== null) expect(counter.countMessages(context.messages)).toBeLessThanOrEqual(budget);
+        if (budget !== null) expect(counter.countRequest(context.messages, context.tools)).toBeLessThanOrEqual(budget);
       }
+    }
+  });
+
+  it('counts the tool definitions it sends toward its budget', async () => {
+    const plugin = strategies.get(name);
+    const { budget } = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
+    // Tools alone that take most of a 3,000-token budget: a strategy that ignored them would overflow.
+    const episode = withTools(syntheticEpisode('carol', 'CCC333', 20), 12);
+    expect(counter.countTools(episode.tools)).toBeGreaterThan(2000);
+    for (const context of await replay(name, episode)) {
+      const tools = counter.countTools(context.tools);
+      if (budget !== null) expect(counter.countMessages(context.messages) + tools).toBeLessThanOrEqual(budget);
+      if (context.tools?.length) expect(context.sections.tools).toBe(tools);
     }
   });
 

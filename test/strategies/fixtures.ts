@@ -1,4 +1,4 @@
-import type { ChatMessage, Episode, Turn } from '../../core/index.js';
+import type { ChatMessage, Episode, ToolDefinition, Turn } from '../../core/index.js';
 
 /** A synthetic support conversation with tool calls, a customer record and knowledge; `marker` is unique to the user. */
 export function syntheticEpisode(userId: string, marker: string, rounds = 12): Episode {
@@ -30,4 +30,17 @@ export function syntheticEpisode(userId: string, marker: string, rounds = 12): E
     customer: { profile: { name: userId, secret: `${marker}-profile` }, records: { [`ORD-${marker}-0`]: { status: 'shipped', marker } } },
     turns,
   };
+}
+
+/** The episode with `count` tool definitions of about 200 tokens each (the first is the one it calls). */
+export function withTools(episode: Episode, count: number): Episode {
+  const tools = Array.from({ length: count }, (_, i): ToolDefinition => ({
+    type: 'function',
+    function: {
+      name: i === 0 ? 'get_order' : `tool_${i}`,
+      description: `Looks up record kind ${i} of the customer's orders, invoices and deliveries. `.repeat(10),
+      parameters: { type: 'object', properties: { order_id: { type: 'string', description: 'The order id, e.g. ORD-1' } }, required: ['order_id'] },
+    },
+  }));
+  return { ...episode, tools };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defineLoader, ProductionContextAssembler, sharedCounter, type ChatMessage } from '../../../core/index.js';
+import { defineLoader, ProductionContextAssembler, sharedCounter, ToolRouter, type ChatMessage, type ToolDefinition } from '../../../core/index.js';
 import { techcorpCustomers, techcorpKnowledge } from './fixtures.js';
 
 const counter = sharedCounter('gpt-4o');
@@ -66,5 +66,15 @@ describe('production assembler', () => {
     expect(trace.timings.total).toBeGreaterThanOrEqual(trace.timings.budget);
     expect(trace.sections.find((s) => s.name === 'user_profile')!.tokens).toBeGreaterThan(0);
     expect(trace.routing).toMatchObject({ intents: ['order_inquiry'], decision: 'pinned' });
+  });
+
+  it("sends the routed intent's tools and takes their tokens off the total budget", async () => {
+    const tools: ToolDefinition[] = ['get_order', 'get_invoice'].map((name) => ({ type: 'function', function: { name, description: `${name} for the customer: `.repeat(100) } }));
+    const router = new ToolRouter({ tools, toolsByIntent: new Map([['order_inquiry', ['get_order']]]), counter, maxTokens: 8000 });
+    const assembly = await assembler({ tools: router }).assemble({ userId: 'alice', query: 'Where is my order?', history: longHistory, intents: ['order_inquiry'] });
+    expect(assembly.tools.map((t) => t.function.name)).toEqual(['get_order']);
+    expect(assembly.trace.tools).toMatchObject({ sent: ['get_order'], added: ['get_order'], tokens: counter.countTools(assembly.tools) });
+    expect(counter.countRequest(assembly.messages, assembly.tools)).toBeLessThanOrEqual(8000);
+    expect(counter.countTools(assembly.tools)).toBeGreaterThan(500);
   });
 });

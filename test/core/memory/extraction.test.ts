@@ -56,7 +56,7 @@ describe('extractAndStore', () => {
     const { stored, skipped } = await extractAndStore(conversation, 'u1', { memory });
     expect(stored.map((s) => s.action)).toEqual(['added', 'updated']);
     expect(skipped).toEqual([]);
-    expect(memory.list('u1')).toEqual([expect.objectContaining({ content: 'User prefers email updates.', type: 'semantic', metadata: { extractor: 'rules' } })]);
+    expect(await memory.list('u1')).toEqual([expect.objectContaining({ content: 'User prefers email updates.', type: 'semantic', metadata: { extractor: 'rules' } })]);
   });
 });
 

@@ -126,7 +126,7 @@ describe('per-user isolation', () => {
         for (const userId of ['alice', 'bob', 'carol']) {
           const hits = await memory.search(query, { userId, k: 50 });
           expect(hits.every((hit) => hit.memory.userId === userId)).toBe(true);
-          expect(hits).toHaveLength(memory.count(userId));
+          expect(hits).toHaveLength(await memory.count(userId));
         }
       }),
       { numRuns: 40 },
@@ -136,7 +136,7 @@ describe('per-user isolation', () => {
   it('forgets one user entirely and leaves the others untouched', async () => {
     const memory = memoryWith();
     await memory.storeMany([fact('alice', 'Alice likes tea.'), fact('alice', 'Alice lives in Oslo.'), fact('bob', 'Bob likes tea.')]);
-    expect(memory.forgetUser('alice')).toBe(2);
+    expect(await memory.forgetUser('alice')).toBe(2);
     expect(await memory.search('tea', { userId: 'alice' })).toEqual([]);
     expect((await memory.search('tea', { userId: 'bob' })).map((hit) => hit.memory.content)).toEqual(['Bob likes tea.']);
   });
@@ -149,11 +149,11 @@ describe('deduplication on write', () => {
       fc.asyncProperty(fc.array(content, { minLength: 1, maxLength: 12 }), async (contents) => {
         const memory = memoryWith();
         await memory.storeMany(contents.map((c) => fact('u1', c)));
-        const count = memory.count('u1');
+        const count = await memory.count('u1');
         const again = await memory.storeMany(contents.map((c) => fact('u1', c)));
         expect(again.every((result) => result.action === 'updated')).toBe(true);
-        expect(memory.count('u1')).toBe(count);
-        expect(new Set(memory.list('u1').map((m) => m.content.trim().toLowerCase())).size).toBe(count);
+        expect(await memory.count('u1')).toBe(count);
+        expect(new Set((await memory.list('u1')).map((m) => m.content.trim().toLowerCase())).size).toBe(count);
       }),
       { numRuns: 60 },
     );
@@ -164,13 +164,13 @@ describe('deduplication on write', () => {
     const first = await memory.store(fact('u1', 'User prefers email contact for order updates.', { importance: 0.4, createdAt: '2024-01-01T00:00:00Z' }));
     const second = await memory.store(fact('u1', 'User prefers email contact for all order updates.', { importance: 0.9, createdAt: '2024-01-20T00:00:00Z' }));
     expect(second).toEqual({ action: 'updated', memory: expect.objectContaining({ id: first.memory.id, content: 'User prefers email contact for all order updates.', importance: 0.9, createdAt: '2024-01-20T00:00:00.000Z' }) });
-    expect(memory.count('u1')).toBe(1);
+    expect(await memory.count('u1')).toBe(1);
   });
 
   it('keeps near-duplicates apart above a stricter threshold, and across users always', async () => {
     const memory = memoryWith({ dedupThreshold: 1.01 });
     await memory.storeMany([fact('u1', 'User prefers email contact for order updates.'), fact('u1', 'User prefers email contact for all order updates.'), fact('u2', 'User prefers email contact for order updates.')]);
-    expect([memory.count('u1'), memory.count('u2')]).toEqual([2, 1]);
+    expect([await memory.count('u1'), await memory.count('u2')]).toEqual([2, 1]);
   });
 });
 
@@ -222,9 +222,9 @@ describe('update and delete', () => {
     const memory = memoryWith();
     const { memory: stored } = await memory.store(fact('u1', 'User lives in Lisbon.'));
     await memory.store(fact('u1', 'User likes jazz.'));
-    expect(memory.delete(stored.id)).toBe(true);
-    expect(memory.delete(stored.id)).toBe(false);
-    expect(memory.get(stored.id)).toBeUndefined();
+    expect(await memory.delete(stored.id)).toBe(true);
+    expect(await memory.delete(stored.id)).toBe(false);
+    expect(await memory.get(stored.id)).toBeUndefined();
     expect((await memory.search('Lisbon', { userId: 'u1' })).map((hit) => hit.memory.content)).toEqual(['User likes jazz.']);
   });
 
@@ -232,27 +232,27 @@ describe('update and delete', () => {
     const memory = memoryWith();
     const turns = ['Hi!', 'My order is late.', 'Sorry, let me check.', 'It ships today.'];
     const stored = await memory.storeMany(turns.map((content, position) => fact('u1', content, { type: 'episodic', metadata: { thread: 's1', position } })));
-    expect(memory.neighbours(stored[1]!.memory.id).map((m) => m.content)).toEqual(['Hi!', 'Sorry, let me check.']);
-    expect(memory.neighbours(stored[1]!.memory.id, 2).map((m) => m.content)).toEqual(['Hi!', 'Sorry, let me check.', 'It ships today.']);
+    expect((await memory.neighbours(stored[1]!.memory.id)).map((m) => m.content)).toEqual(['Hi!', 'Sorry, let me check.']);
+    expect((await memory.neighbours(stored[1]!.memory.id, 2)).map((m) => m.content)).toEqual(['Hi!', 'Sorry, let me check.', 'It ships today.']);
   });
 });
 
 describe('persistence', () => {
-  const contentsOf = (memory: LongTermMemory) => memory.users().map((userId) => [userId, memory.list(userId)]);
+  const contentsOf = async (memory: LongTermMemory) => Promise.all((await memory.users()).map(async (userId) => [userId, await memory.list(userId)]));
 
   it('survives a save and reopen, searches included', async () => {
     const memory = memoryWith({ directory: dir });
     await memory.storeMany([fact('alice', 'Alice prefers email.'), fact('bob', 'Bob prefers phone calls.'), fact('alice', 'Alice lives in Oslo.')]);
     memory.save();
     const reopened = LongTermMemory.open(dir, { embedder, now: () => NOW });
-    expect(contentsOf(reopened)).toEqual(contentsOf(memory));
+    expect(await contentsOf(reopened)).toEqual(await contentsOf(memory));
     expect(await reopened.search('email', { userId: 'alice' })).toEqual(await memory.search('email', { userId: 'alice' }));
     const { memory: added } = await reopened.store(fact('bob', 'Bob owns a dog.'));
-    expect(memory.get(added.id)).toBeUndefined();
+    expect(await memory.get(added.id)).toBeUndefined();
   });
 
-  it('opens a directory never saved to as an empty memory', () => {
-    expect(LongTermMemory.open(join(dir, 'fresh'), { embedder }).count()).toBe(0);
+  it('opens a directory never saved to as an empty memory', async () => {
+    expect(await LongTermMemory.open(join(dir, 'fresh'), { embedder }).count()).toBe(0);
   });
 
   it('refuses to open vectors of another embedder', async () => {
@@ -275,10 +275,10 @@ describe('persistence', () => {
     const memory = memoryWith({ directory: dir });
     await memory.storeMany([fact('alice', 'Alice prefers email.'), fact('bob', 'Bob prefers phone calls.')]);
     memory.save();
-    const before = contentsOf(LongTermMemory.open(dir, { embedder, now: () => NOW }));
+    const before = await contentsOf(LongTermMemory.open(dir, { embedder, now: () => NOW }));
     await memory.store(fact('alice', 'Alice moved to Oslo.'));
-    memory.delete(memory.list('bob')[0]!.id);
-    const after = contentsOf(memory);
+    await memory.delete((await memory.list('bob'))[0]!.id);
+    const after = await contentsOf(memory);
     let crashes = 0;
     for (let step = 0; crashes < 200; step++) {
       crash.after = step;
@@ -290,10 +290,10 @@ describe('persistence', () => {
       } finally {
         crash.after = -1;
       }
-      expect([before, after]).toContainEqual(contentsOf(LongTermMemory.open(dir, { embedder, now: () => NOW })));
+      expect([before, after]).toContainEqual(await contentsOf(LongTermMemory.open(dir, { embedder, now: () => NOW })));
     }
     expect(crashes).toBeGreaterThan(20);
-    expect(contentsOf(LongTermMemory.open(dir, { embedder, now: () => NOW }))).toEqual(after);
+    expect(await contentsOf(LongTermMemory.open(dir, { embedder, now: () => NOW }))).toEqual(after);
     expect(readdirSync(dir).filter((name) => name.startsWith('gen-'))).toHaveLength(1);
   });
 

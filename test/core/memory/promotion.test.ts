@@ -15,10 +15,10 @@ describe('promoting a session to long-term memory', () => {
     const memory = new LongTermMemory({ embedder: new HashingEmbedder(), now });
     const { stored } = await promoteSession(record, { memory });
     expect(stored.length).toBeGreaterThan(0);
-    const contents = memory.list('mia').map((m) => m.content).join('\n');
+    const contents = (await memory.list('mia')).map((m) => m.content).join('\n');
     expect(contents).toMatch(/aisle/);
-    expect(memory.list('mia').every((m) => m.metadata.promotedFrom === record.id && m.createdAt === record.createdAt)).toBe(true);
-    expect(memory.list('someone-else')).toEqual([]);
+    expect((await memory.list('mia')).every((m) => m.metadata.promotedFrom === record.id && m.createdAt === record.createdAt)).toBe(true);
+    expect(await memory.list('someone-else')).toEqual([]);
   });
 
   it('promotes nothing below the importance floor, and the same session twice adds no copies', async () => {
@@ -27,8 +27,8 @@ describe('promoting a session to long-term memory', () => {
     const memory = new LongTermMemory({ embedder: new HashingEmbedder(), now });
     expect((await promoteSession(record, { memory, minImportance: 1.01 })).stored).toEqual([]);
     await promoteSession(record, { memory });
-    const count = memory.count('ann');
+    const count = await memory.count('ann');
     await promoteSession(record, { memory });
-    expect(memory.count('ann')).toBe(count);
+    expect(await memory.count('ann')).toBe(count);
   });
 });

@@ -86,7 +86,7 @@ describe('budget and isolation', () => {
           expect(result.tokens).toBe(counter.count(result.text));
           expect(result.tokens).toBeLessThanOrEqual(maxTokens);
           const memories = result.items.filter((item) => item.source === 'long-term');
-          expect(memories.every((item) => longTerm.get(item.id)!.userId === 'alice')).toBe(true);
+          expect((await Promise.all(memories.map((item) => longTerm.get(item.id)))).every((found) => found!.userId === 'alice')).toBe(true);
         },
       ),
       { numRuns: 60 },
