@@ -1,4 +1,5 @@
 import { ConfigError, gateCounts, InputError, PROBE_METRICS, type Aggregate, type CheckReport, type Gate, type GateKind, type RunResult } from '../core/index.js';
+import { evaluationGates } from './answer/gate.js';
 import { defineThresholds, defineTolerance, type Thresholds, type ThresholdsInput, type Tolerance } from './thresholds.js';
 
 export { defineThresholds, defineTolerance, type Thresholds, type ThresholdsInput, type Tolerance } from './thresholds.js';
@@ -25,6 +26,7 @@ export function checkResult(result: RunResult, options: CheckOptions): CheckRepo
   }
   const gates = [
     completenessGate(result),
+    ...evaluationGates(result),
     ...result.aggregates.map(budgetGate),
     ...costRatioGates(result, thresholds),
     ...metricFloorGates(result, thresholds),

@@ -21,6 +21,7 @@ import { llmLine, resolveLlmConfig } from './llm-config.js';
 import { checkOutputDirectory, checkOutputFile } from './output-paths.js';
 import { checkFormats, writeReportSet } from './report-set.js';
 import { parseSelection } from './selection-flag.js';
+import { addAnswerOptions, answerEvaluator, type AnswerFlags } from './answer/settings.js';
 
 const positiveInteger = (name: string) => (value: string) => {
   const parsed = Number(value);
@@ -34,7 +35,7 @@ const shardOption = (value: string) => {
   return { index: Number(match[1]), count: Number(match[2]) };
 };
 
-interface RunFlags {
+interface RunFlags extends AnswerFlags {
   config?: string;
   dataset?: string[];
   strategy?: string[];
@@ -81,6 +82,7 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
   checkOutputDirectory(settings.out);
   const llm = resolveLlmConfig(config);
   process.stderr.write(`${llmLine(llm)}\n`);
+  const evaluator = answerEvaluator(flags, config.answer, settings.prices, (text) => (flags.dryRun ? process.stdout : process.stderr).write(text));
   const controller = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nstopping after the episodes in flight; press Ctrl-C again to quit now\n');
@@ -96,9 +98,11 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
       shard: flags.shard,
       signal: controller.signal,
       ...(llm ? { llm } : {}),
+      evaluator,
       onProgress: process.stderr.isTTY ? terminalProgress(process.stderr) : logProgress((line) => process.stderr.write(`${line}\n`)),
       ...(log ? { onTurns: (rows) => log.append(rows) } : {}),
     });
+    if (flags.dryRun) return;
     const written = writeReportSet(result, settings.out, settings.formats, true, log);
     process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
     if (result.interrupted) process.exitCode = 130;
@@ -161,6 +165,7 @@ export function buildCli(): Command {
     .option('--no-turns', 'leave per-turn rows out of result.json')
     .option('-f, --format <formats...>', `report formats (default: all: ${REPORT_WRITERS.map((w) => w.name).join(', ')})`)
     .action(runCommand);
+  addAnswerOptions(program.commands.find((command) => command.name() === 'run')!);
   program
     .command('report')
     .description('write report formats from an existing result.json')

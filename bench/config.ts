@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ConfigError, PROBE_METRICS } from '../core/index.js';
 import { firstIssue } from '../core/validation.js';
+import { answerConfigSchema } from './answer/settings.js';
 
 const selection = z.union([z.string().min(1), z.object({ name: z.string().min(1), options: z.record(z.string(), z.unknown()).optional() }).strict()]);
 const positiveInteger = z.number().int('must be a whole number').positive('must be 1 or more');
@@ -78,6 +79,7 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('what ctxbench check holds results to'),
+    answer: answerConfigSchema,
   })
   .strict();
 

@@ -28,7 +28,7 @@ export function sectionColors(aggregates: readonly Aggregate[]): Map<string, str
 }
 
 /** The fidelity metric a dataset is judged on in the scatter chart, in order of preference. */
-const MAIN_FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'guidelinePresence', 'recallAt10', 'routingAccuracy'];
+const MAIN_FIDELITY_METRICS: readonly ProbeMetric[] = ['answerJudge', 'nextActionExact', 'answerF1', 'factRetention', 'evidenceRecall', 'guidelinePresence', 'recallAt10', 'routingAccuracy'];
 
 /** The first of MAIN_FIDELITY_METRICS that every given aggregate reports, or undefined. */
 export function mainFidelityMetric(aggregates: readonly Aggregate[]): ProbeMetric | undefined {

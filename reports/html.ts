@@ -1,5 +1,6 @@
 import type { Aggregate, MissionCheck, RunResult } from '../core/index.js';
 import { inputLine, interruptedBanner, replayedSummary } from './run-facts.js';
+import { evaluationHtml } from './evaluation.js';
 import { costFidelityChart, escapeHtml as esc, formatMs, latencyChart, latencyHistogram, mainFidelityMetric, sectionColors, sectionTokensChart, strategyColors } from './html-charts.js';
 
 const number = (value: number, decimals = 0) => value.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
@@ -161,6 +162,7 @@ export function htmlReport(result: RunResult): string {
     verdictSection(result, views, colors),
     chartSections(result, views, colors),
     `<section id="tables"><h2>Per-dataset results</h2>${views.map((v) => datasetTable(v, colors)).join('')}</section>`,
+    ...(result.evaluation ? [evaluationHtml(result.evaluation, esc)] : []),
     footer(result),
   ].join('\n');
   return `<!doctype html>

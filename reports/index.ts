@@ -1,5 +1,6 @@
 import type { RunResult } from '../core/index.js';
 import { inputsCsv, summaryCsv, turnsCsv, writeTurnsCsv } from './csv.js';
+import { evaluationCsv } from './evaluation.js';
 import { htmlReport } from './html.js';
 import { resultJson, writeResultJson } from './json.js';
 import { markdownSummary } from './markdown.js';
@@ -45,9 +46,19 @@ export const REPORT_WRITERS: readonly ReportWriter[] = [
   },
   {
     name: 'csv',
-    description: 'summary.csv, inputs.csv (the files replayed), and turns.csv when the result has per-turn rows',
-    files: ['summary.csv', 'inputs.csv', 'turns.csv'],
-    write: (result) => ({ 'summary.csv': summaryCsv(result), 'inputs.csv': inputsCsv(result), ...(result.turns ? { 'turns.csv': turnsCsv(result) } : {}) }),
-    writeWithLog: (result, log) => ({ 'summary.csv': (write) => write(summaryCsv(result)), 'inputs.csv': (write) => write(inputsCsv(result)), 'turns.csv': (write) => writeTurnsCsv(log, write, result) }),
+    description: 'summary.csv, inputs.csv (the files replayed), turns.csv when the result has per-turn rows, evaluation.csv when it has an answer evaluation',
+    files: ['summary.csv', 'inputs.csv', 'turns.csv', 'evaluation.csv'],
+    write: (result) => ({ 'summary.csv': summaryCsv(result), 'inputs.csv': inputsCsv(result), ...(result.turns ? { 'turns.csv': turnsCsv(result) } : {}), ...evaluationFile(result) }),
+    writeWithLog: (result, log) => ({
+      'summary.csv': (write) => write(summaryCsv(result)),
+      'inputs.csv': (write) => write(inputsCsv(result)),
+      'turns.csv': (write) => writeTurnsCsv(log, write, result),
+      ...Object.fromEntries(Object.entries(evaluationFile(result)).map(([file, content]): [string, ChunkedContent] => [file, (write) => write(content)])),
+    }),
   },
 ];
+
+/** evaluation.csv, for a result with an answer evaluation that sent its calls. */
+function evaluationFile(result: RunResult): Record<string, string> {
+  return result.evaluation && !result.evaluation.dryRun ? { 'evaluation.csv': evaluationCsv(result.evaluation) } : {};
+}

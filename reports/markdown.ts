@@ -1,5 +1,6 @@
 import type { RunResult } from '../core/index.js';
 import { inputLine, interruptedBanner, replayedSummary } from './run-facts.js';
+import { evaluationMarkdown } from './evaluation.js';
 
 const usd = (value: number) => `$${value.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const pct = (value: number) => `${(value * 100).toFixed(1)}%`;
@@ -43,6 +44,7 @@ export function markdownSummary(result: RunResult): string {
     const parts = result.llm.parts.map((p) => `${p.strategy} ${p.part}: ${p.mode === 'llm' ? `LLM, ${p.calls} calls, ${p.fallbacks} fell back${p.lastFallbackReason ? ` (last: ${p.lastFallbackReason})` : ''}` : `offline (${p.reason})`}`);
     lines.push('', `LLM endpoint: ${result.llm.endpoint ? `${result.llm.endpoint} (${result.llm.model})` : 'none'}.${parts.length ? ` ${parts.join('; ')}.` : ''}`);
   }
+  if (result.evaluation) lines.push(evaluationMarkdown(result.evaluation).trimEnd());
   lines.push('', `Replayed ${result.aggregates.reduce((sum, a) => sum + a.turns, 0)} turns in ${(result.timing.durationMs / 1000).toFixed(1)} s (${result.timing.turnsPerSecond} turns/s) on ${result.machine.cpu}, ${result.machine.cores} cores.`);
   return `${lines.join('\n')}\n`;
 }

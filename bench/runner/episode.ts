@@ -14,12 +14,15 @@ import {
 import { round } from '../../core/stats.js';
 import { billCall, callsPerLifetime, type CacheState, type Request } from './billing.js';
 import { scoreProbes } from './probes.js';
+import type { TurnEvaluator } from '../answer/targets.js';
 
 /** What every episode's replay shares: the counter, the prices and the scenario. */
 export interface ReplayContext {
   counter: TokenCounter;
   prices: PriceTable;
   scenario: Scenario;
+  /** Scores every replayed turn's context with a model (in-process replays only). */
+  evaluator?: TurnEvaluator;
   /** Where strategies that keep long-term memory keep it. @default in process, per episode */
   memory?: MemoryStoreConfig;
 }
@@ -30,7 +33,7 @@ export async function replayEpisode(
   strategyName: string,
   strategy: Strategy,
   episode: Episode,
-  { counter, prices, scenario }: ReplayContext,
+  { counter, prices, scenario, evaluator }: ReplayContext,
   peers: Peers = {},
 ): Promise<TurnRow[]> {
   const session = strategy.startEpisode(episode, peerOf(episode, peers));
@@ -53,7 +56,7 @@ export async function replayEpisode(
     const at = Number.isFinite(recorded) ? recorded : (previous?.at ?? 0) + (scenario.callGapSeconds ?? 30);
     const request = { messages: assembled.messages, tools: assembled.tools };
     const { inputTokens, cachedTokens, costUsd, outputCostUsd, overWindow } = billCall(billing, request, outputTokens, at, { previous, warm });
-    rows.push({
+    const row: TurnRow = {
       dataset,
       strategy: strategyName,
       episode: episode.id,
@@ -69,7 +72,9 @@ export async function replayEpisode(
       overBudget: strategy.budget !== null && inputTokens > strategy.budget,
       sections: assembled.sections,
       scores: scoreProbes(assembled, turn.probes, episode),
-    });
+    };
+    rows.push(row);
+    evaluator?.observe({ row, context: assembled, episode, turn });
     previous = { request, at };
   }
   return rows;

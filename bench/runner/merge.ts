@@ -2,6 +2,7 @@ import { ConfigError, type RunResult, type TurnRow } from '../../core/index.js';
 import { aggregate, byCodePoint, groupRows } from './aggregate.js';
 import { missionChecks, scoresFromRows } from './verdict.js';
 import { round } from '../../core/stats.js';
+import { mergeEvaluations } from '../answer/merge.js';
 
 /** What must be equal for shard results to be merged: everything but the shard index and what was measured. */
 function identity(result: RunResult): Record<string, unknown> {
@@ -78,6 +79,7 @@ export function mergeResults(shards: readonly RunResult[], names: readonly strin
     aggregates,
     mission: missionChecks(aggregates, scoresFromRows(turns), first.config.scenario, first.config.seed),
     turns,
+    evaluation: mergeEvaluations(shards.map((shard) => shard.evaluation)),
     interrupted: shards.some((shard) => shard.interrupted),
   };
 }

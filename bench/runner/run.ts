@@ -24,6 +24,7 @@ import { type Peers, type ReplayContext } from './episode.js';
 import { LlmUsage } from './llm-usage.js';
 import { planRun } from './plan.js';
 import { inProcessReplayer, workerReplayer } from './pool.js';
+import type { TurnEvaluator } from '../answer/targets.js';
 import { inOrder } from './schedule.js';
 import { strategies as bundledStrategies } from '../../strategies/index.js';
 
@@ -89,6 +90,11 @@ export interface RunOptions {
   /** The endpoint of the strategies' LLM-backed parts; with one, the replay runs in this thread. @default none: every part runs offline */
   llm?: LlmConfig;
   onProgress?: (progress: Progress) => void;
+  /**
+   * Scores every replayed turn's context with a model (ctxbench run --answer-model). The replay then
+   * runs in this thread, and rows are aggregated and handed to `onTurns` once they are scored.
+   */
+  evaluator?: TurnEvaluator;
 }
 
 /** Turns a batch of episodes aims at: enough that posting it to a worker costs little next to replaying it. */
@@ -118,12 +124,12 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const seed = options.seed ?? 1;
   const prices = options.prices ?? new PriceTable();
   prices.get(scenario.model);
-  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, ...(options.memory ? { memory: options.memory } : {}) };
+  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, ...(options.memory ? { memory: options.memory } : {}), ...(options.evaluator ? { evaluator: options.evaluator } : {}) };
   // Everything is checked (plug-ins, options, input files, concurrency, shard) before any work is done.
   const plan = await planRun({ ...options, model: scenario.model, prices });
   const llm = new LlmUsage(options.llm);
-  // LLM-backed parts keep their usage record in this thread: with an endpoint, the replay stays here.
-  const concurrency = options.llm ? 1 : (options.concurrency ?? 1);
+  // LLM-backed parts and the answer evaluation keep their records in this thread: with either, the replay stays here.
+  const concurrency = options.llm || options.evaluator ? 1 : (options.concurrency ?? 1);
   const plugins = plan.strategies.map(({ plugin, options: validated }) => ({ plugin, selection: { name: plugin.name, options: validated } }));
   // Each strategy declares here which of its parts run on the LLM, whichever thread replays it.
   for (const { plugin, selection } of plugins) plugin.create(selection.options, { counter: context.counter, model: scenario.model, llm: llm.forStrategy(plugin.name) });
@@ -166,15 +172,21 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const kept: TurnRow[] = [];
   const keep = options.perTurn !== false && !options.onTurns;
   let turns = 0;
+  // With an answer evaluation, rows wait for their answer scores before they are aggregated or written.
+  const held: Array<{ pair: Pair; rows: TurnRow[] }> = [];
+  const take = (pair: Pair, rows: TurnRow[]) => {
+    for (const row of rows) pair.aggregator.add(row);
+    if (options.onTurns) options.onTurns(rows);
+    else if (keep) kept.push(...rows);
+  };
   const replayer = concurrency > 1 ? workerReplayer(context, concurrency, strategyModule!) : inProcessReplayer(context);
   try {
     const replay = ({ pair, episodes }: Batch) => replayer.replay({ dataset: pair.dataset, strategy: pair.strategy, create: pair.create, episodes, peers: pair.peers });
     for await (const { item, result } of inOrder(batches(), replay, { parallel: concurrency, window: concurrency * WINDOW_PER_THREAD, signal: options.signal })) {
       const { pair } = item;
       for (const rows of result) {
-        for (const row of rows) pair.aggregator.add(row);
-        if (options.onTurns) options.onTurns(rows);
-        else if (keep) kept.push(...rows);
+        if (options.evaluator) held.push({ pair, rows });
+        else take(pair, rows);
         pair.turnsDone += rows.length;
         turns += rows.length;
       }
@@ -183,6 +195,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   } finally {
     await replayer.close();
   }
+  const evaluation = await options.evaluator?.finish(options.signal);
+  for (const { pair, rows } of held) take(pair, rows);
 
   const references = new Set(plugins.filter(({ plugin }) => plugin.reference).map(({ plugin }) => plugin.name));
   const live = [...aggregators.entries()].filter(([, a]) => a.turns > 0);
@@ -210,6 +224,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     mission: missionChecks(aggregates, scores, scenario, seed),
     llm: llm.toRecord(),
     ...(keep ? { turns: kept } : {}),
+    ...(evaluation ? { evaluation } : {}),
     interrupted: options.signal?.aborted ?? false,
   };
 }

@@ -1,11 +1,16 @@
 import type { CacheRetention } from '../cost/cache-rules.js';
 import type { DatasetNote, SkippedRecord } from './episode.js';
+import type { AnswerEvaluation, TurnAnswer } from './evaluation.js';
+
+/** Metrics scored on a model's reply, present only in runs with --answer-model (see bench/answer). */
+export const ANSWER_METRICS = ['answerJudge', 'answerF1', 'nextActionTool', 'nextActionExact', 'nextActionArguments'] as const;
 
 /**
  * The higher-is-better probe metrics a turn can be scored on, every one computed from the messages
  * and tools a strategy sent. `factRetention` counts the facts learned in the conversation (said by
  * the customer or the agent, returned by a tool); the per-origin metrics split it, and
- * `recordFactRetention` counts those available from the start (customer record, knowledge).
+ * `recordFactRetention` counts those available from the start (customer record, knowledge). The
+ * answer metrics come last: scored on a model's reply, only in runs with --answer-model.
  */
 export const PROBE_METRICS = [
   'factRetention',
@@ -24,11 +29,12 @@ export const PROBE_METRICS = [
   'mrrAt10',
   'ndcgAt10',
   'toolPresence',
+  ...ANSWER_METRICS,
 ] as const;
 export type ProbeMetric = (typeof PROBE_METRICS)[number];
 
 /** Metrics that measure whether what the agent needs is still there: the mission verdict rests on these. */
-export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'policyPresence', 'documentRecall', 'toolPresence'];
+export const FIDELITY_METRICS: readonly ProbeMetric[] = ['factRetention', 'evidenceRecall', 'answerPresence', 'guidelinePresence', 'policyPresence', 'documentRecall', 'toolPresence', 'answerJudge', 'answerF1', 'nextActionExact'];
 
 /** Mean, median and 95th percentile of a sample. */
 export interface Distribution {
@@ -96,6 +102,8 @@ export interface TurnRow {
   outputCostUsd?: number;
   sections: Record<string, number>;
   scores: Partial<Record<ProbeMetric, number>>;
+  /** The answer model's reply (runs with --answer-model). */
+  answer?: TurnAnswer;
 }
 
 /** What one strategy did on one dataset. */
@@ -221,6 +229,8 @@ export interface RunResult {
   aggregates: Aggregate[];
   mission: MissionCheck[];
   turns?: TurnRow[];
+  /** The model-in-the-loop evaluation, when the run had --answer-model; its cost is not in the aggregates. */
+  evaluation?: AnswerEvaluation;
   /** True when the run was stopped (Ctrl-C) before every episode was replayed. */
   interrupted: boolean;
   /** The LLM endpoint and which parts ran offline and why (absent in results of older versions). */
