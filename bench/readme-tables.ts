@@ -1,0 +1,28 @@
+/**
+ * The README's default-replay tables from a result.json: per dataset, every strategy and
+ * reference with tokens a call, cached share, $/conversation, cost relative to naive and the
+ * dataset's fidelity metrics (mean and 95% CI).
+ * Usage: npx tsx bench/readme-tables.ts ctxbench-results/result.json
+ */
+import { FIDELITY_METRICS, type ProbeMetric } from '../core/index.js';
+import { readResult } from './result-file.js';
+
+const path = process.argv[2] ?? 'ctxbench-results/result.json';
+const result = readResult(path);
+const shown: ProbeMetric[] = [...FIDELITY_METRICS, 'routingAccuracy', 'recordFactRetention'];
+const estimate = (e: { mean: number; ci95: [number, number] } | undefined) => (e ? `${e.mean.toFixed(3)} [${e.ci95[0].toFixed(2)}, ${e.ci95[1].toFixed(2)}]` : '–');
+
+for (const dataset of result.datasets) {
+  const rows = result.aggregates.filter((a) => a.dataset === dataset.name);
+  const naive = rows.find((a) => a.strategy === 'naive');
+  const metrics = shown.filter((metric) => rows.some((a) => a.metrics[metric]));
+  console.log(`\n#### ${dataset.name} (${dataset.episodes.toLocaleString('en')} episodes, ${dataset.turns.toLocaleString('en')} turns)\n`);
+  console.log(`| strategy | tokens/call | cached | $/conversation | cost vs naive | ${metrics.join(' | ')} |`);
+  console.log(`| --- | ---: | ---: | ---: | ---: |${metrics.map(() => ' ---: |').join('')}`);
+  for (const a of rows) {
+    const ratio = naive && naive.costPerConversation > 0 ? (a.costPerConversation / naive.costPerConversation).toFixed(3) : '–';
+    const name = a.reference ? `${a.strategy} (reference)` : a.strategy;
+    const cells = [name, Math.round(a.inputTokens.mean).toLocaleString('en'), `${(a.cachedShare * 100).toFixed(1)}%`, `$${a.costPerConversation.toFixed(4)}`, ratio, ...metrics.map((m) => estimate(a.metrics[m]))];
+    console.log(`| ${cells.join(' | ')} |`);
+  }
+}
