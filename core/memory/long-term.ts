@@ -10,6 +10,7 @@ import { CorruptStoreError, readStoreJson, writeStoreJson } from './json-files.j
 import { CURRENT_FILE, currentSchema, FORMAT, generationsIn, inputSchema, MEMORIES_FILE, savedSchema } from './long-term-format.js';
 import { contentKey, mergeDuplicate, searchMemoryStore, type MemoryDraft, type MemoryStore } from './memory-store.js';
 import { QueryCache } from './query-cache.js';
+import { bestOf, countBy, groupBy } from './collections.js';
 import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
 import { type Embedder, type Memory, type MemoryType, type VectorStore } from './types.js';
 import { ExactVectorStore, openVectorStore } from './vector-store.js';
@@ -409,37 +410,6 @@ export class LongTermMemory {
     const store = new HnswVectorStore({ ...identityOf(this.embedder), efConstruction: MEMORY_EF_CONSTRUCTION, initialCapacity: Math.max(1024, memories.length) });
     partition.index.moveVectors(store, memories.map((m) => ({ id: m.id, vector: current.vectorOf!(m.id)! })));
   }
-}
-
-/** The `k` memories of highest score, best first, ties by id: a bounded insertion instead of sorting the whole pool. */
-function bestOf(pool: readonly Memory[], k: number, scoreOf: (memory: Memory) => number): Memory[] {
-  const kept: Array<{ memory: Memory; score: number }> = [];
-  const before = (a: { memory: Memory; score: number }, b: { memory: Memory; score: number }) => a.score > b.score || (a.score === b.score && a.memory.id < b.memory.id);
-  for (const memory of pool) {
-    const entry = { memory, score: scoreOf(memory) };
-    if (kept.length === k) {
-      if (!before(entry, kept[k - 1]!)) continue;
-      kept.pop();
-    }
-    let at = kept.length;
-    while (at > 0 && before(entry, kept[at - 1]!)) at--;
-    kept.splice(at, 0, entry);
-  }
-  return kept.map((entry) => entry.memory);
-}
-
-function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
-  return new Map([...groupBy(items, key)].map(([name, group]) => [name, group.length]));
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const group = groups.get(key(item));
-    if (group) group.push(item);
-    else groups.set(key(item), [item]);
-  }
-  return groups;
 }
 
 type ParsedInput = MemoryDraft;
