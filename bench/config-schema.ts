@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { inputFileOptions, type Named, type OptionsSchema, type Registry } from '../core/index.js';
+import { inputFileOptions, shownDefaults, type Named, type OptionsSchema, type Registry } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { strategies } from '../strategies/index.js';
 import { configSchema } from './config.js';
@@ -23,7 +23,8 @@ export function configJsonSchema(): Record<string, unknown> {
     unrepresentable: 'any',
     // Bundled paths are absolute on the machine that generated the file: say "the bundled copy" instead.
     override: (context) => {
-      if (inputFileOptions.has(context.zodSchema as unknown as z.ZodType)) delete context.jsonSchema.default;
+      const field = context.zodSchema as unknown as z.ZodType;
+      if (inputFileOptions.has(field) || shownDefaults.has(field)) delete context.jsonSchema.default;
     },
   });
   return { $id: 'https://ctxbench.dev/ctxbench.schema.json', title: 'ctxbench configuration', ...json };
