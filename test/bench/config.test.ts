@@ -52,6 +52,11 @@ describe('configuration file', () => {
     const published = JSON.parse(readFileSync(new URL('../../ctxbench.schema.json', import.meta.url), 'utf8'));
     expect(published).toEqual(configJsonSchema());
   });
+
+  it('names no path of the machine that generated it, so every clone publishes the same schema', () => {
+    const checkout = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+    expect(JSON.stringify(configJsonSchema())).not.toContain(checkout);
+  });
 });
 
 describe('ctxbench run with a config file', () => {
