@@ -289,27 +289,6 @@ describe('update and delete', () => {
     expect(lisbon.find((hit) => hit.memory.id === stored.id)!.relevance).toBe(0);
   });
 
-  it('answers an update of an unknown id with an InputError', async () => {
-    await expect(memoryWith().update('m404', { importance: 1 })).rejects.toThrow(InputError);
-  });
-
-  it('deletes a memory from every index', async () => {
-    const memory = memoryWith();
-    const { memory: stored } = await memory.store(fact('u1', 'User lives in Lisbon.'));
-    await memory.store(fact('u1', 'User likes jazz.'));
-    expect(await memory.delete(stored.id)).toBe(true);
-    expect(await memory.delete(stored.id)).toBe(false);
-    expect(await memory.get(stored.id)).toBeUndefined();
-    expect((await memory.search('Lisbon', { userId: 'u1' })).map((hit) => hit.memory.content)).toEqual(['User likes jazz.']);
-  });
-
-  it('finds the neighbouring turns of a conversational memory', async () => {
-    const memory = memoryWith();
-    const turns = ['Hi!', 'My order is late.', 'Sorry, let me check.', 'It ships today.'];
-    const stored = await memory.storeMany(turns.map((content, position) => fact('u1', content, { type: 'episodic', metadata: { thread: 's1', position } })));
-    expect((await memory.neighbours(stored[1]!.memory.id)).map((m) => m.content)).toEqual(['Hi!', 'Sorry, let me check.']);
-    expect((await memory.neighbours(stored[1]!.memory.id, 2)).map((m) => m.content)).toEqual(['Hi!', 'Sorry, let me check.', 'It ships today.']);
-  });
 });
 
 describe('persistence', () => {
