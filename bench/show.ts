@@ -1,5 +1,6 @@
-import { ConfigError, didYouMean, PriceTable, queryOf, recordedTimeOf, sharedCounter, type AssembledContext, type DatasetLoader, type Episode, type Registry, type RunResult, type StrategyPlugin } from '../core/index.js';
+import { ConfigError, didYouMean, PriceTable, queryOf, recordedTimeOf, sharedCounter, type AssembledContext, type DatasetLoader, type Registry, type RunResult, type StrategyPlugin } from '../core/index.js';
 import { billCall, type CacheState } from './runner/billing.js';
+import { peerOf, warmRequests, type Peers } from './runner/episode.js';
 import { explainProbes } from './runner/probes.js';
 
 /** Which turn of which replay to show. */
@@ -46,9 +47,12 @@ export async function showTurn(result: RunResult, options: ShowOptions): Promise
   const counter = sharedCounter(model);
   const plugin = options.registries.strategies.get(options.strategy);
   const strategy = plugin.create({ ...plugin.defaults, ...(result.config.strategyOptions?.[options.strategy] ?? {}) }, { counter, model });
-  const peer: Episode | undefined = episode.id === dataset.episodes[0]?.id ? dataset.episodes[1] : dataset.episodes[0];
-  const session = strategy.startEpisode(episode, peer);
   const prices = options.prices ?? new PriceTable();
+  // The same peers and warm prefix the replay billed the turn with.
+  const peers: Peers = { first: dataset.episodes[0], second: dataset.episodes[1] };
+  peers.warm = await warmRequests(strategy, peers, { counter, prices, scenario: result.config.scenario });
+  const warm = episode.id === peers.first?.id ? peers.warm?.second : peers.warm?.first;
+  const session = strategy.startEpisode(episode, peerOf(episode, peers));
   const retention = result.config.scenario.cacheRetention ?? 'default';
   const billing = { counter, price: prices.priceFor(model, retention), rule: prices.cacheRule(model, retention) };
   let previous: CacheState['previous'];
@@ -59,7 +63,7 @@ export async function showTurn(result: RunResult, options: ShowOptions): Promise
     const context = await session.assemble({ episode, turn, turnIndex, history, query: queryOf(history, turn), now });
     const at = now === undefined ? (previous?.at ?? 0) + (result.config.scenario.callGapSeconds ?? 30) : Date.parse(now) / 1000;
     const request = { messages: context.messages, tools: context.tools };
-    const bill = billCall(billing, request, 0, at, { previous });
+    const bill = billCall(billing, request, 0, at, { previous, warm });
     previous = { request, at };
     if (turnIndex === options.turn) shown = { episode: episode.id, turn: turnIndex, context, inputTokens: bill.inputTokens, cachedTokens: bill.cachedTokens, probes: explainProbes(context, turn.probes, episode) };
   }
@@ -69,7 +73,7 @@ export async function showTurn(result: RunResult, options: ShowOptions): Promise
 /** A shown turn as plain text: sections, tools, every message in full, then the probes marked. */
 export function formatShownTurn(shown: ShownTurn, counter = sharedCounter()): string {
   const { context } = shown;
-  const lines = [`episode ${shown.episode}, turn ${shown.turn}: ${shown.inputTokens} prompt tokens, ${shown.cachedTokens} from the prompt cache (within the conversation)`, '', 'sections (tokens):'];
+  const lines = [`episode ${shown.episode}, turn ${shown.turn}: ${shown.inputTokens} prompt tokens, ${shown.cachedTokens} from the prompt cache`, '', 'sections (tokens):'];
   for (const [name, tokens] of Object.entries(context.sections)) lines.push(`  ${name.padEnd(24)} ${tokens}`);
   if (context.intent) lines.push('', `routed intent: ${context.intent.label} (confidence ${context.intent.confidence.toFixed(3)})`);
   lines.push('', `tools (${context.tools?.length ?? 0}, ${counter.countTools(context.tools)} tokens): ${(context.tools ?? []).map((t) => t.function.name).join(', ') || 'none'}`);

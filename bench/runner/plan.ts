@@ -1,26 +1,13 @@
-import { ConfigError, inputFileOptions, inputFilesOf, parseOptions, PriceTable, type DatasetLoader, type InputFileRecord, type Registry, type StrategyPlugin } from '../../core/index.js';
+import { ConfigError, inputFileOptions, inputFilesOf, parseOptions, PriceTable, type DatasetLoader, type InputFileRecord, type StrategyPlugin } from '../../core/index.js';
 import { describeInputFile, recordedPath } from './inputs.js';
-import type { Selection } from './run.js';
+import type { RunOptions, Selection } from './run.js';
 
 /** Most episodes replayed at once; more only multiplies memory (each episode in flight keeps its state). */
 export const MAX_CONCURRENCY = 64;
 
 
 /** What a run needs checked before the first episode is replayed. */
-export interface PlanInput {
-  datasets: Selection[];
-  strategies: Selection[];
-  registries: {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- plug-ins have their own option types
-    datasets: Registry<DatasetLoader<any>>;
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    strategies: Registry<StrategyPlugin<any>>;
-  };
-  model: string;
-  prices: PriceTable;
-  concurrency?: number;
-  shard?: { index: number; count: number };
-}
+export type PlanInput = Pick<RunOptions, 'datasets' | 'strategies' | 'registries' | 'concurrency' | 'shard'> & { model: string; prices: PriceTable };
 
 /** A dataset ready to load: its loader, its validated options and its input files, hashed. */
 export interface PlannedDataset {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,14 @@ describe('ctxbench show', () => {
     expect(shown.stdout).toContain('# Airline Agent Policy');
     expect(shown.stdout).toMatch(/tools \(14, \d+ tokens\): book_reservation/);
     expect(shown.stdout).toMatch(/--- \[0\] system, \d+ tokens/);
+  });
+
+  it("shows the prompt tokens and cached tokens the replay billed the turn with, the warm cross-conversation prefix included", () => {
+    const rows = (JSON.parse(readFileSync(result, 'utf8')) as { turns: Array<{ strategy: string; episode: string; turn: number; inputTokens: number; cachedTokens: number }> }).turns;
+    const row = rows.find((t) => t.strategy === 'naive' && t.episode === 'tau-airline/task-0/trial-0' && t.turn === 0)!;
+    expect(row.cachedTokens).toBeGreaterThan(0); // a first call: only the prefix other conversations keep warm is cached
+    const shown = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '0');
+    expect(shown.stdout).toContain(`turn 0: ${row.inputTokens} prompt tokens, ${row.cachedTokens} from the prompt cache`);
   });
 
   it('marks each probe item found or missing', () => {
