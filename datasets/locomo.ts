@@ -14,16 +14,21 @@ const DATA_DIR = fileURLToPath(new URL('./data/locomo/', import.meta.url));
 /** Options of the LoCoMo loader: one JSON file per conversation. */
 const locomoOptions = z
   .object({
-    files: inputFileList('conversation files, each one LoCoMo conversation object', () =>
-      readdirSync(DATA_DIR)
-        .filter((name) => name.endsWith('.json'))
-        .sort()
-        .map((name) => join(DATA_DIR, name)),
-      'the ten bundled locomo10 files',
-    ),
+    files: inputFileList('conversation files, each one LoCoMo conversation object', () => bundledLocomoFiles('test'), 'the eight bundled test conversations (26.json and 30.json are the dev split)'),
     ...loadOptionFields,
   })
   .strict();
+
+/** The bundled conversations whose settings may be chosen on: production's memory settings come from them, never from the reported ones. */
+export const LOCOMO_DEV_FILES: readonly string[] = ['26.json', '30.json'];
+
+/** The bundled locomo10 files of a split, in name order: dev ({@link LOCOMO_DEV_FILES}), test (the other eight) or all ten. */
+export function bundledLocomoFiles(split: 'dev' | 'test' | 'all'): string[] {
+  return readdirSync(DATA_DIR)
+    .filter((name) => name.endsWith('.json') && (split === 'all' || LOCOMO_DEV_FILES.includes(name) === (split === 'dev')))
+    .sort()
+    .map((name) => join(DATA_DIR, name));
+}
 
 /** Options of the LoCoMo loader. */
 export type LocomoOptions = z.output<typeof locomoOptions>;

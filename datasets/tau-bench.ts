@@ -1,11 +1,13 @@
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { defineDataset } from '../core/harness/dataset.js';
 import { inputFile } from '../core/harness/options.js';
-import type { CustomerRecord, Episode, KnowledgeDocument, Turn } from '../core/harness/episode.js';
+import type { CustomerRecord, Episode, KnowledgeDocument, Probe, Turn } from '../core/harness/episode.js';
 import type { ChatMessage, ToolDefinition } from '../core/messages.js';
 import { availableFromStart, parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
 import { airlineSnapshot } from './customer-snapshots.js';
+import { airlineIntentProfile, airlineSectionIntents } from './tau-bench-intents.js';
 import { collectEpisodes, loadOptionFields, InputRecord, readJsonFile, readTextFile, type PendingRecord } from './records.js';
 
 const DATASET = 'tau-bench-airline';
@@ -35,6 +37,10 @@ const tauBenchOptions = z
     reservations: inputFile('JSON object of reservation records keyed by reservation id', bundled('reservations.json')),
     policy: inputFile('the agent policy in markdown: the system prompt where a trajectory records none, and the knowledge, one document per section', bundled('policy.md')),
     tools: inputFile("the agent's tool definitions, a JSON array in OpenAI function format (see the bundled SOURCE.md)", bundled('tools.json')),
+    split: z
+      .enum(['test', 'dev', 'all'])
+      .optional()
+      .describe('which trajectories to replay: dev = tasks whose id is a multiple of 5 (settings are chosen on them), test = the others (reported), all; default test for the bundled file, all for your own'),
     ...loadOptionFields,
   })
   .strict();
@@ -60,9 +66,13 @@ function policySections(markdown: string): KnowledgeDocument[] {
       const base = slugify(title);
       const count = (used.get(base) ?? 0) + 1;
       used.set(base, count);
-      return { id: `policy#${count === 1 ? base : `${base}-${count}`}`, title, text };
+      const id = `policy#${count === 1 ? base : `${base}-${count}`}`;
+      const intent = SECTION_INTENTS.get(id);
+      return { id, title, text, ...(intent ? { metadata: { intent } } : {}) };
     });
 }
+
+const SECTION_INTENTS = airlineSectionIntents();
 
 function slugify(title: string): string {
   return title.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '') || 'section';
@@ -102,17 +112,37 @@ function customerOf(userId: string, database: AirlineDatabase): CustomerRecord {
   return { profile, records, snapshot: airlineSnapshot(profile, records) };
 }
 
+/** Whether a trajectory belongs to the split: dev holds the tasks whose id is a multiple of {@link DEV_TASK_STRIDE}. */
+function inSplit(value: unknown, split: 'test' | 'dev' | 'all'): boolean {
+  if (split === 'all') return true;
+  const task = (value as { task_id?: unknown } | null)?.task_id;
+  // A record without a task id fails validation later, in either split.
+  if (!Number.isInteger(task)) return true;
+  return ((task as number) % DEV_TASK_STRIDE === 0) === (split === 'dev');
+}
+
+/** Every fifth task (ids 0, 5, 10, ...) is development data: production's settings are chosen on it, never reported. */
+export const DEV_TASK_STRIDE = 5;
+
 function trajectoryLabel(index: number, source: unknown): string {
   const { task_id: task, trial } = (source ?? {}) as Record<string, unknown>;
   return Number.isInteger(task) && Number.isInteger(trial) ? `trajectory ${index} (task ${task}, trial ${trial})` : `trajectory ${index}`;
 }
 
-/** Adds to each turn whose recorded action changes the database the policy sections that govern it. */
-function withPolicyProbes(turns: Turn[], messages: readonly ChatMessage[], knowledge: readonly KnowledgeDocument[]): Turn[] {
+/**
+ * Adds to each turn whose recorded action is a tool call a tool probe (the tool called must be
+ * among the tools sent), and, where the action changes the database, the policy sections that govern it.
+ */
+function withActionProbes(turns: Turn[], messages: readonly ChatMessage[], knowledge: readonly KnowledgeDocument[]): Turn[] {
   const known = new Set(knowledge.map((doc) => doc.id));
   return turns.map((turn) => {
-    const governing = new Set((messages[turn.at]?.tool_calls ?? []).flatMap((call) => GOVERNING_SECTIONS[call.function.name] ?? []).filter((id) => known.has(id)));
-    return governing.size === 0 ? turn : { ...turn, probes: [...turn.probes, { kind: 'policy', documentIds: [...governing] }] };
+    const calls = messages[turn.at]?.tool_calls ?? [];
+    const governing = new Set(calls.flatMap((call) => GOVERNING_SECTIONS[call.function.name] ?? []).filter((id) => known.has(id)));
+    const probes: Probe[] = [
+      ...(calls[0] ? [{ kind: 'tool' as const, name: calls[0].function.name }] : []),
+      ...(governing.size === 0 ? [] : [{ kind: 'policy' as const, documentIds: [...governing] }]),
+    ];
+    return probes.length === 0 ? turn : { ...turn, probes: [...turn.probes, ...probes] };
   });
 }
 
@@ -137,7 +167,7 @@ function toEpisode(at: InputRecord, value: unknown, source: TrajectorySource): E
     tools,
     knowledge,
     customer,
-    turns: withPolicyProbes(turnsFromMessages(conversation, availableFromStart(customer, knowledge)), conversation, knowledge),
+    turns: withActionProbes(turnsFromMessages(conversation, availableFromStart(customer, knowledge)), conversation, knowledge),
     metadata: { taskId, trial, reward },
   };
 }
@@ -163,11 +193,15 @@ export const tauBenchAirline = defineDataset({
     };
     const knowledge = policySections(policy);
     const tools = parseToolDefinitions(toolFile, new InputRecord(options.tools, 'file'), 'top level');
-    const records = new InputRecord(options.trajectories, 'file').array(trajectories, 'top level');
+    const split = options.split ?? (resolve(options.trajectories) === bundled('gpt-4o-airline.json') ? 'test' : 'all');
+    const records = new InputRecord(options.trajectories, 'file').array(trajectories, 'top level').filter((value) => inSplit(value, split));
     const pending = records.map((value, index): PendingRecord => {
       const at = new InputRecord(options.trajectories, trajectoryLabel(index, value));
       return { at, toEpisode: () => toEpisode(at, value, { knowledge, database, policy: policy.trim(), tools }) };
     });
-    return { name: DATASET, ...collectEpisodes(pending, options) };
+    const collected = collectEpisodes(pending, options);
+    // One profile for every episode (routers are trained once per profile object).
+    const intentProfile = airlineIntentProfile(knowledge, tools);
+    return { name: DATASET, ...collected, episodes: collected.episodes.map((episode) => ({ ...episode, intentProfile })) };
   },
 });

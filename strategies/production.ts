@@ -14,6 +14,8 @@ import {
   MemoryRetrievalPipeline,
   messageToText,
   ProductionContextAssembler,
+  assemblerProfile,
+  shownDefaults,
   profileExamples,
   ToolRouter,
   WorkingMemory,
@@ -27,20 +29,57 @@ import {
 } from '../core/index.js';
 import { z } from 'zod';
 import { compactionSummarizer, declareParts, routerClassifier } from './llm-parts.js';
-import { countOption, userTextNewestFirst } from './shared.js';
+import { PRODUCTION_DEFAULTS, TUNED_SETTINGS } from './production-settings.js';
+import { userTextNewestFirst } from './shared.js';
 
-/** Options of the production strategy. */
+/** A whole number option whose default may be tuned per dataset (shown as such in the documentation). */
+const tunedCount = (description: string, fallback: number, min = 0) => {
+  const field = z.number().int('must be a whole number').min(min, `must be ${min} or more`).optional().describe(description);
+  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
+  return field;
+};
+const tunedShare = (description: string, fallback: number) => {
+  const field = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional().describe(description);
+  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
+  return field;
+};
+
+const tunedFlag = (description: string, fallback: boolean) => {
+  const field = z.boolean().optional().describe(description);
+  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
+  return field;
+};
+
+/** Options of the production strategy: left out, each takes the dataset's tuned value (strategies/production-settings.ts), else the built-in default. */
 const productionOptions = z
   .object({
     routerThreshold: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5).describe('lowest confidence routed to one intent alone'),
     lowConfidence: z.enum(['top-two', 'fallback']).default('top-two').describe("below the threshold: load the top two intents' context, or fall back to general context"),
-    workingMessages: countOption('working memory: messages kept verbatim before compaction', 40),
-    workingTokens: countOption('working memory: tokens kept verbatim before compaction', 2000),
+    workingMessages: tunedCount('working memory: messages kept verbatim before compaction', PRODUCTION_DEFAULTS.workingMessages, 1),
+    workingTokens: tunedCount('working memory: tokens kept verbatim before compaction', PRODUCTION_DEFAULTS.workingTokens, 1),
+    summaryTokens: tunedCount('running summary: most tokens (0 keeps no summary)', PRODUCTION_DEFAULTS.summaryTokens),
+    memoryTokens: tunedCount('retrieved memories and query-dependent knowledge: most tokens a turn (0 retrieves no memory)', PRODUCTION_DEFAULTS.memoryTokens),
+    memoryRecency: tunedShare('long-term memory: weight of recency in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryRecency),
+    memoryImportance: tunedShare('long-term memory: weight of importance in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryImportance),
+    memoryNeighbours: tunedCount('long-term memory: turns on each side of a retrieved turn that join it while room is left', PRODUCTION_DEFAULTS.memoryNeighbours),
+    routeTools: tunedFlag("send only the routed intents' tools (and those already called), not every tool", PRODUCTION_DEFAULTS.routeTools),
+    toolCandidates: tunedCount("tool routing: the latest message's top intents whose tools are added (at toolMinConfidence or more)", PRODUCTION_DEFAULTS.toolCandidates),
+    toolLexical: tunedCount("tool routing: the best BM25 matches of the latest message among the tools, whose intents' tools are added", PRODUCTION_DEFAULTS.toolLexical),
   })
   .strict();
 
 /** Options of the production strategy. */
 export type ProductionOptions = z.output<typeof productionOptions>;
+
+/** The settings a production session runs with: built-in defaults, then the dataset's tuned values, then the options given. */
+export type ProductionSettings = Pick<ProductionOptions, 'routerThreshold' | 'lowConfidence'> & typeof PRODUCTION_DEFAULTS;
+
+/** The settings for one dataset: what the options give, else what was tuned for it, else the built-in default. */
+export function productionSettings(options: ProductionOptions, dataset: string): ProductionSettings {
+  const tuned = TUNED_SETTINGS[dataset]?.settings ?? {};
+  const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
+  return { ...PRODUCTION_DEFAULTS, ...tuned, ...given } as ProductionSettings;
+}
 
 /** Words of customer text the router reads: the query first, then earlier user messages, newest first. */
 const ROUTED_WORDS = 120;
@@ -125,24 +164,38 @@ export const production = defineStrategy({
     const toolRouters = new WeakMap<object, ToolRouter>();
     const toolRouterFor = (episode: Readonly<Episode>, router: IntentRouter | undefined) => {
       const profile = episode.intentProfile;
-      if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools)) return undefined;
+      if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools) || !productionSettings(options, episode.dataset).routeTools) return undefined;
       let toolRouter = toolRouters.get(episode.tools);
       if (!toolRouter) {
-        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, ...(router ? { router } : {}) });
+        const settings = productionSettings(options, episode.dataset);
+        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, candidates: settings.toolCandidates, lexical: settings.toolLexical, ...(router ? { router } : {}) });
         toolRouters.set(episode.tools, toolRouter);
       }
       return toolRouter;
     };
     return {
-      budget: ASSEMBLER_PROFILE.total,
+      // The largest total any dataset's settings give (the history's budget grows the total).
+      budget: Math.max(...['', ...Object.keys(TUNED_SETTINGS)].map((dataset) => profileFor(productionSettings(options, dataset)).total)),
       startEpisode: (episode) => {
         const router = routerFor(episode.intentProfile);
         const tools = router.then((trained) => toolRouterFor(episode, trained));
-        return new ProductionSession(episode, counter, options, knowledgeBases, router, tools, compactionSummarizer(llm, counter), store);
+        return new ProductionSession(episode, counter, productionSettings(options, episode.dataset), knowledgeBases, router, tools, compactionSummarizer(llm, counter), store);
       },
     };
   },
 });
+
+/** Budget of the recent messages: working memory's limit, with room for rendering them as text lines. */
+const recentBudget = (settings: ProductionSettings) => Math.max(ASSEMBLER_PROFILE.sections.find((s) => s.name === 'recent_messages')!.budget, Math.ceil(settings.workingTokens * 1.25));
+
+/** The assembler's budget for the settings: the summary and memory sections sized by them, the total grown with the history. */
+function profileFor(settings: ProductionSettings) {
+  const recent = recentBudget(settings);
+  return assemblerProfile(
+    { conversation_summary: settings.summaryTokens, recent_messages: recent, retrieved_context: Math.max(settings.memoryTokens, 600) },
+    ASSEMBLER_PROFILE.total + Math.max(0, recent - 2000),
+  );
+}
 
 class ProductionSession {
   private readonly working: WorkingMemory;
@@ -158,21 +211,38 @@ class ProductionSession {
   constructor(
     private readonly episode: Readonly<Episode>,
     counter: TokenCounter,
-    options: ProductionOptions,
+    settings: ProductionSettings,
     knowledgeBases: KnowledgeBaseCache,
     router: Promise<IntentRouter | undefined>,
     tools: Promise<ToolRouter | undefined>,
     summarizer: Summarizer,
     store: MemoryStore | undefined,
   ) {
-    this.working = new WorkingMemory({ maxMessages: options.workingMessages, maxTokens: options.workingTokens, counter, summarizer });
-    this.longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => this.clock, ...(store ? { store } : {}) });
+    this.working = new WorkingMemory({ maxMessages: settings.workingMessages, maxTokens: settings.workingTokens, summaryMaxTokens: settings.summaryTokens, counter, summarizer });
+    this.longTerm = new LongTermMemory({
+      embedder: new HashingEmbedder(),
+      now: () => this.clock,
+      weights: { similarity: 1, recency: settings.memoryRecency, importance: settings.memoryImportance },
+      ...(store ? { store } : {}),
+    });
     this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
-    const memory = memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter }));
+    const memory = memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter, neighbours: settings.memoryNeighbours }));
     const customers = new InMemoryCustomerData(episode.dataset, new Map([[episode.userId, snapshot]]));
     // The tool router needs the trained intent router; the assembler is built once both are there.
-    this.assembler = tools.then((toolRouter) => new ProductionContextAssembler({ systemPrompt: episode.systemPrompt, customers, knowledge: this.knowledge, memory, counter, ...(toolRouter ? { tools: toolRouter } : {}) }));
+    this.assembler = tools.then(
+      (toolRouter) =>
+        new ProductionContextAssembler({
+          systemPrompt: episode.systemPrompt,
+          customers,
+          knowledge: this.knowledge,
+          memory,
+          memoryTokens: settings.memoryTokens,
+          counter,
+          profile: profileFor(settings),
+          ...(toolRouter ? { tools: toolRouter } : episode.tools?.length ? { tools: episode.tools } : {}),
+        }),
+    );
     this.intents = new StickyIntents(router);
   }
 

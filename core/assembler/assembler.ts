@@ -65,7 +65,10 @@ export interface Assembly {
 export interface AssembleRequest {
   userId: string;
   query: string;
-  /** The recent conversation, oldest first (append-only between compactions). */
+  /**
+   * The recent conversation, oldest first (append-only between compactions). When it ends with
+   * the query as a user message, that message is sent once, as the query, after the per-turn sections.
+   */
   history?: readonly ChatMessage[];
   /** The running summary of what left the history (working memory). */
   summary?: string;
@@ -92,12 +95,24 @@ export interface AssemblerOptions {
   loaders?: readonly ContextLoader[];
   knowledge?: KnowledgeBase;
   memory?: MemoryRetrieval;
+  /** Most tokens of retrieved memories a turn (they share the retrieved_context section with query-dependent loader output). @default the retrieved_context allocation */
+  memoryTokens?: number;
   /** @default 2000 */
   loaderTimeoutMs?: number;
   /** The intent used without a router. @default 'general_question' */
   defaultIntent?: string;
-  /** Sends the tools of the routed intents (and those already called); their tokens count against the total. @default none */
-  tools?: ToolRouter;
+  /**
+   * Send the system prompt without the knowledge documents written for an intent (metadata
+   * `intent`) that it holds word for word: the policy loader sends the routed intents' documents
+   * instead, so a conversation pays for its own policy sections only. @default true
+   */
+  routeSystemPrompt?: boolean;
+  /**
+   * The tools to send, before every message: a fixed list (sent whole, in its order, every turn),
+   * or a ToolRouter that sends the routed intents' tools and those already called. Their tokens
+   * count against the total. @default none
+   */
+  tools?: ToolRouter | readonly ToolDefinition[];
 }
 
 /** Profiles kept rendered; the oldest is dropped beyond this. */
@@ -115,10 +130,13 @@ export class ProductionContextAssembler {
   private readonly profiles = new Map<string, Promise<string>>();
   private readonly counter: TokenCounter;
   private readonly profile: BudgetProfile;
+  /** The system prompt as sent: without the intent documents it holds, when routed. */
+  readonly systemPrompt: string;
 
   constructor(private readonly options: AssemblerOptions) {
     this.counter = options.counter ?? sharedCounter('gpt-4o');
     this.profile = options.profile ?? ASSEMBLER_PROFILE;
+    this.systemPrompt = options.routeSystemPrompt === false || !options.knowledge ? options.systemPrompt : withoutIntentDocuments(options.systemPrompt, options.knowledge);
   }
 
   async assemble(request: AssembleRequest): Promise<Assembly> {
@@ -133,9 +151,9 @@ export class ProductionContextAssembler {
     timings.profile = elapsed(stage);
 
     stage = performance.now();
-    const retrievedBudget = this.profile.sections.find((s) => s.name === 'retrieved_context')?.budget ?? 0;
+    const retrievedBudget = Math.min(this.options.memoryTokens ?? Infinity, this.profile.sections.find((s) => s.name === 'retrieved_context')?.budget ?? 0);
     const intent = routing?.intents[0];
-    const memory = this.options.memory ? await this.options.memory.retrieve(request.query, { userId: request.userId, intent, maxTokens: retrievedBudget, now: request.now }) : undefined;
+    const memory = this.options.memory && retrievedBudget > 0 ? await this.options.memory.retrieve(request.query, { userId: request.userId, intent, maxTokens: retrievedBudget, now: request.now }) : undefined;
     timings.memory = elapsed(stage);
 
     stage = performance.now();
@@ -143,20 +161,30 @@ export class ProductionContextAssembler {
     timings.loaders = elapsed(stage);
 
     stage = performance.now();
-    const selection = this.options.tools
-      ? await this.options.tools.select({ query: request.query, intents: routing?.intents ?? [], history: request.history ?? [], previous: request.previousTools })
+    const selection = this.options.tools && !Array.isArray(this.options.tools)
+      ? await (this.options.tools as ToolRouter).select({ query: request.query, intents: routing?.intents ?? [], history: request.history ?? [], previous: request.previousTools })
       : undefined;
-    const toolTokens = this.counter.countTools(selection?.tools);
+    const tools = selection?.tools ?? [...((this.options.tools as readonly ToolDefinition[] | undefined) ?? [])];
+    const toolTokens = this.counter.countTools(tools);
     const budget = new ContextBudget({ profile: { ...this.profile, total: this.profile.total - toolTokens }, counter: this.counter });
+    const { earlier, asked } = splitQuery(request.history ?? [], request.query);
+    const systemPrompt = this.systemPrompt;
+    // Loader text the system prompt already holds (a policy section) is not sent twice.
+    const loaded = (perTurn: boolean) =>
+      outcomes
+        .filter((o) => o.perTurn === perTurn)
+        .map((o) => withoutRepeats(o.text, systemPrompt))
+        .filter(Boolean)
+        .join('\n\n');
     const sections: Record<string, string | undefined> = {
-      system_prompt: this.options.systemPrompt,
+      system_prompt: systemPrompt,
       user_profile: userProfile,
-      intent_context: outcomes.map((o) => o.text).filter(Boolean).join('\n\n'),
+      intent_context: loaded(false),
       conversation_summary: request.summary,
-      recent_messages: request.history?.map(messageToText).join('\n'),
+      recent_messages: earlier.map(messageToText).join('\n'),
+      retrieved_context: [loaded(true), memory?.text ?? ''].filter(Boolean).join('\n\n'),
       tool_results: request.toolResults,
-      retrieved_context: memory?.text,
-      current_query: request.query,
+      current_query: asked,
     };
     for (const [name, content] of Object.entries(sections)) {
       if (content && this.profile.sections.some((s) => s.name === name)) budget.addSection(name, content);
@@ -166,7 +194,7 @@ export class ProductionContextAssembler {
     timings.total = elapsed(started);
     return {
       messages: built.messages,
-      tools: selection?.tools ?? [],
+      tools,
       text: built.text,
       tokens: built.tokens,
       messageTokens: built.messageTokens,
@@ -175,7 +203,11 @@ export class ProductionContextAssembler {
         sections: built.sections,
         overflow: built.overflow,
         loaders: outcomes,
-        tools: selection ? { sent: selection.tools.map((tool) => tool.function.name), intents: selection.intents, added: selection.added, dropped: selection.dropped, tokens: toolTokens } : null,
+        tools: selection
+          ? { sent: selection.tools.map((tool) => tool.function.name), intents: selection.intents, added: selection.added, dropped: selection.dropped, tokens: toolTokens }
+          : tools.length > 0
+            ? { sent: tools.map((tool) => tool.function.name), intents: [], added: [], dropped: [], tokens: toolTokens }
+            : null,
         memories: (memory?.items ?? []).map(({ source, id, score }) => ({ source, id, score })),
         timings,
       },
@@ -219,4 +251,36 @@ export class ProductionContextAssembler {
     }
     return Promise.all(calls);
   }
+}
+
+/** The history before the query and the query as sent: a history that ends with the query keeps it once, last. */
+function splitQuery(history: readonly ChatMessage[], query: string): { earlier: readonly ChatMessage[]; asked: string } {
+  const last = history.at(-1);
+  if (last?.role === 'user' && (last.content ?? '').trim() === query.trim() && query.trim() !== '') return { earlier: history.slice(0, -1), asked: last.content ?? query };
+  return { earlier: history, asked: query };
+}
+
+/**
+ * The paragraphs of a loader's text that the system prompt does not already hold word for word
+ * (a knowledge chunk's paragraph may carry its document's title as a "Title: " prefix).
+ */
+function withoutRepeats(text: string, systemPrompt: string): string {
+  if (!systemPrompt || !text) return text;
+  const held = (paragraph: string) => systemPrompt.includes(paragraph) || systemPrompt.includes(paragraph.replace(/^[^\n:]{1,120}: /, ''));
+  return text
+    .split(/\n{2,}/)
+    .map((paragraph) => paragraph.trim())
+    .filter((paragraph) => paragraph !== '' && !held(paragraph))
+    .join('\n\n');
+}
+
+/** The system prompt without the text of every knowledge document written for an intent that it holds word for word. */
+export function withoutIntentDocuments(systemPrompt: string, knowledge: KnowledgeBase): string {
+  let prompt = systemPrompt;
+  for (const doc of knowledge.documentsWhere({})) {
+    if (typeof doc.metadata?.intent !== 'string') continue;
+    const text = doc.text.trim();
+    if (text && prompt.includes(text)) prompt = prompt.replace(text, '');
+  }
+  return prompt === systemPrompt ? systemPrompt : prompt.replace(/\n{3,}/g, '\n\n').trim();
 }

@@ -21,6 +21,11 @@ export interface LoaderServices {
 export interface LoadedContext {
   text: string;
   facts: string[];
+  /**
+   * The text depends on the query (a knowledge search), so it changes from turn to turn: the
+   * assembler places it after the history, where it does not break the cached prefix. @default false
+   */
+  perTurn?: boolean;
 }
 
 /** A context loader plug-in, keyed by the intents it serves. */
@@ -41,6 +46,8 @@ export interface LoaderOutcome {
   status: 'ok' | 'failed' | 'timeout';
   text: string;
   facts: string[];
+  /** See {@link LoadedContext.perTurn}. */
+  perTurn: boolean;
   error?: string;
   ms: number;
 }
@@ -59,12 +66,12 @@ export async function runLoader(loader: ContextLoader, request: LoaderRequest, s
     const result = await Promise.race([loader.load(request, services), timeout]);
     const ms = performance.now() - started;
     if (result === 'timeout') {
-      return { loader: loader.name, intent: request.intent, status: 'timeout', text: `(${loader.name} data unavailable: no answer within ${timeoutMs} ms)`, facts: [], error: `timed out after ${timeoutMs} ms`, ms };
+      return { loader: loader.name, intent: request.intent, status: 'timeout', text: `(${loader.name} data unavailable: no answer within ${timeoutMs} ms)`, facts: [], perTurn: true, error: `timed out after ${timeoutMs} ms`, ms };
     }
-    return { loader: loader.name, intent: request.intent, status: 'ok', text: result.text, facts: result.facts, ms };
+    return { loader: loader.name, intent: request.intent, status: 'ok', text: result.text, facts: result.facts, perTurn: result.perTurn ?? false, ms };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    return { loader: loader.name, intent: request.intent, status: 'failed', text: `(${loader.name} data unavailable: ${message})`, facts: [], error: message, ms: performance.now() - started };
+    return { loader: loader.name, intent: request.intent, status: 'failed', text: `(${loader.name} data unavailable: ${message})`, facts: [], perTurn: true, error: message, ms: performance.now() - started };
   } finally {
     clearTimeout(timer);
   }

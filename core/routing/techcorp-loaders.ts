@@ -68,7 +68,7 @@ export const supportLoader: ContextLoader = defineLoader({
     const guides = knowledge ? knowledge.search(query, 3) : [];
     const configuration = products.map((p) => `- ${p.product}: ${Object.entries(p.settings).map(([k, v]) => `${k}=${String(v)}`).join(', ') || 'default settings'}`);
     const text = [`Products: ${configuration.length ? `\n${configuration.join('\n')}` : 'none on record'}`, ...guides.map((g) => `Guide: ${g.text}`)].join('\n');
-    return { text, facts: [...products.map((p) => p.product), ...guides.map((g) => g.documentId)] };
+    return { text, facts: [...products.map((p) => p.product), ...guides.map((g) => g.documentId)], perTurn: guides.length > 0 };
   },
 });
 
@@ -89,7 +89,7 @@ export const policyLoader: ContextLoader = defineLoader({
     const documents = documentsForIntent(intent, (metadata) => knowledge.documentsWhere(metadata));
     if (documents.length > 0) return { text: documents.map((d) => `${d.title}\n${d.text}`).join('\n\n'), facts: documents.map((d) => d.id) };
     const passages = knowledge.search(query, 3);
-    return { text: passages.map((p) => p.text).join('\n\n'), facts: [...new Set(passages.map((p) => p.documentId))] };
+    return { text: passages.map((p) => p.text).join('\n\n'), facts: [...new Set(passages.map((p) => p.documentId))], perTurn: true };
   },
 });
 

@@ -135,11 +135,14 @@ export class ToolRouter {
       added.push(name);
       tokens += cost;
     };
-    // A called tool stays, and so do its intents' other tools (a search is followed by a booking).
+    // A called tool stays, and so do its intent's other tools (a search is followed by a booking);
+    // a tool that serves more than half the intents (a user lookup) says nothing of the intent.
+    const distinctive = Math.max(1, Math.floor(this.options.toolsByIntent.size / 2));
     for (const message of request.history) {
       for (const call of message.tool_calls ?? []) {
         add(call.function.name, true);
-        this.intentsOfTool.get(call.function.name)?.forEach(include);
+        const intentsOfTool = this.intentsOfTool.get(call.function.name) ?? [];
+        if (intentsOfTool.length <= distinctive) intentsOfTool.forEach(include);
       }
     }
     for (const intent of intents) for (const name of this.options.toolsByIntent.get(intent) ?? []) add(name, false);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type Episode, type EvidenceProbe } from '../../core/index.js';
-import { locomo } from '../../datasets/locomo.js';
+import { bundledLocomoFiles, locomo } from '../../datasets/locomo.js';
 import { expectDataError, fixtureDir } from './fixtures.js';
 
-const bundled = await locomo.load(locomo.defaults());
+const bundled = await locomo.load({ ...locomo.defaults(), files: bundledLocomoFiles('all') });
 const episode = (id: string) => bundled.episodes.find((e) => e.id === `locomo/${id}`)!;
 const evidenceOf = (e: Episode, question: string) => e.turns.find((t) => t.query === question)!.probes[0] as EvidenceProbe;
 
@@ -39,6 +39,11 @@ function withQa(item: Record<string, unknown>): Record<string, unknown> {
 describe('locomo on the bundled locomo10 files', () => {
   it('loads one episode per conversation file, named after the file', () => {
     expect(bundled.episodes.map((e) => e.id)).toEqual(['26', '30', '41', '42', '43', '44', '47', '48', '49', '50'].map((id) => `locomo/${id}`));
+  });
+
+  it('replays the eight test conversations by default; 26 and 30 are the development split', async () => {
+    expect((await locomo.load(locomo.defaults())).episodes.map((e) => e.id)).toEqual(['41', '42', '43', '44', '47', '48', '49', '50'].map((id) => `locomo/${id}`));
+    expect(bundledLocomoFiles('dev').map((file) => file.split('/').pop())).toEqual(['26.json', '30.json']);
   });
 
   it('loads the 1540 non-adversarial questions as turns', () => {

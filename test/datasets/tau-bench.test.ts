@@ -7,7 +7,7 @@ import { expectDataError, fixtureDir } from './fixtures.js';
 const defaults = tauBenchAirline.defaults();
 let bundled: LoadedDataset;
 beforeAll(async () => {
-  bundled = await tauBenchAirline.load(defaults);
+  bundled = await tauBenchAirline.load({ ...defaults, split: 'all' });
 });
 
 const visibleText = (messages: readonly ChatMessage[]) =>
@@ -19,6 +19,36 @@ describe('tau-bench airline loader on the bundled data', () => {
     expect(bundled.episodes).toHaveLength(200);
     expect(bundled.skipped).toEqual([]);
     expect(new Set(bundled.episodes.map((e) => e.id)).size).toBe(200);
+  });
+
+  it('replays the test split by default and keeps every fifth task as development data', async () => {
+    const test = await tauBenchAirline.load(defaults);
+    const dev = await tauBenchAirline.load({ ...defaults, split: 'dev' });
+    expect(test.episodes).toHaveLength(160);
+    expect(dev.episodes).toHaveLength(40);
+    expect(dev.episodes.every((e) => (e.metadata!.taskId as number) % 5 === 0)).toBe(true);
+    expect(test.episodes.some((e) => (e.metadata!.taskId as number) % 5 === 0)).toBe(false);
+    expect(new Set([...test.episodes, ...dev.episodes].map((e) => e.id)).size).toBe(200);
+  });
+
+  it('routes by an intent profile written from the policy and the tools, never from the trajectories', () => {
+    const profile = bundled.episodes[0]!.intentProfile!;
+    expect(profile.intents.map((i) => i.name)).toEqual(['book_flight', 'modify_flight', 'cancel_flight', 'refund', 'other']);
+    expect(profile.intents.find((i) => i.name === 'cancel_flight')!.tools).toContain('cancel_reservation');
+    const sections = bundled.episodes[0]!.knowledge.filter((d) => d.metadata?.intent).map((d) => [d.id, d.metadata!.intent]);
+    expect(sections).toEqual([['policy#book-flight', 'book_flight'], ['policy#modify-flight', 'modify_flight'], ['policy#cancel-flight', 'cancel_flight'], ['policy#refund', 'refund']]);
+    const recorded = new Set(bundled.episodes.flatMap((e) => e.messages.filter((m) => m.role === 'user').map((m) => m.content)));
+    expect(profile.intents.flatMap((i) => i.examples).filter((example) => recorded.has(example))).toEqual([]);
+  });
+
+  it('probes the tool each recorded action calls', () => {
+    const episode = bundled.episodes[0]!;
+    for (const turn of episode.turns) {
+      const call = episode.messages[turn.at]?.tool_calls?.[0];
+      const probe = turn.probes.find((p) => p.kind === 'tool');
+      expect(probe).toEqual(call ? { kind: 'tool', name: call.function.name } : undefined);
+    }
+    expect(episode.turns.some((turn) => turn.probes.some((p) => p.kind === 'tool'))).toBe(true);
   });
 
   it('names episodes by task and trial and keeps the reward as metadata', () => {
@@ -113,7 +143,7 @@ describe('tau-bench airline loader on the bundled data', () => {
       const earlier = visibleText(episode.messages.slice(0, turn.at));
       const record = normalizeForMatch(JSON.stringify([episode.customer!.profile, episode.customer!.records]) + episode.knowledge.map((d) => d.text).join('\n'));
       for (const probe of turn.probes) {
-        expect(['fact', 'policy']).toContain(probe.kind);
+        expect(['fact', 'policy', 'tool']).toContain(probe.kind);
         for (const fact of probe.kind === 'fact' ? probe.facts : []) {
           origins.add(fact.origin);
           expect(containsNormalized(fact.origin === 'record' ? record : earlier, fact.value)).toBe(true);
@@ -124,7 +154,7 @@ describe('tau-bench airline loader on the bundled data', () => {
   });
 
   it('keeps the first N episodes under limit', async () => {
-    const limited = await tauBenchAirline.load({ ...defaults, limit: 3 });
+    const limited = await tauBenchAirline.load({ ...defaults, split: 'all', limit: 3 });
     expect(limited.episodes.map((e) => e.id)).toEqual(bundled.episodes.slice(0, 3).map((e) => e.id));
   });
 });
@@ -165,7 +195,10 @@ describe('tau-bench airline loader on other files of the same format', () => {
     expect(loaded.episodes[0]!.customer).toMatchObject({ profile: { email: 'ana@example.com', reservations: ['RES001'] }, records: { RES001: { user_id: 'ana_1', cabin: 'economy' } } });
     expect(loaded.episodes[0]!.customer!.snapshot!.orders!.map((o) => o.id)).toEqual(['RES001']);
     expect(loaded.episodes[1]!.customer!.records).toEqual({});
-    expect(loaded.episodes[0]!.turns).toEqual([{ at: 1, probes: [{ kind: 'fact', facts: [{ value: 'RES001', origin: 'record', key: 'reservation_id' }] }] }, { at: 3, probes: [] }]);
+    expect(loaded.episodes[0]!.turns).toEqual([
+      { at: 1, probes: [{ kind: 'fact', facts: [{ value: 'RES001', origin: 'record', key: 'reservation_id' }] }, { kind: 'tool', name: 'get_reservation_details' }] },
+      { at: 3, probes: [] },
+    ]);
   });
 
   it('drops provider-specific message fields', async () => {
@@ -274,7 +307,7 @@ describe('tau-bench airline loader in lenient mode', () => {
 describe('tau-bench customer snapshot', () => {
   it('normalizes reservations, payment methods and payments for the context loaders', async () => {
     const { tauBenchAirline: loader } = await import('../../datasets/tau-bench.js');
-    const [episode] = (await loader.load({ ...loader.defaults(), limit: 1 })).episodes;
+    const [episode] = (await loader.load({ ...loader.defaults(), split: 'all', limit: 1 })).episodes;
     const snapshot = episode!.customer!.snapshot!;
     expect(snapshot.orders!.map((o) => o.id)).toEqual(['NO6JO3', 'AIXC49', 'HKEG34']);
     expect(snapshot.orders![0]!.items[0]!.name).toBe('HAT083 JFK->SEA on 2024-05-16');

@@ -63,7 +63,7 @@ describe('strategies', () => {
 
   it('production fills the assembler sections in cache-friendly order within 8,000 tokens', async () => {
     const context = await assembleAt('production', episode, lastTurn);
-    expect(ASSEMBLER_PROFILE.sections.map((s) => s.name)).toEqual(['system_prompt', 'user_profile', 'intent_context', 'conversation_summary', 'recent_messages', 'tool_results', 'retrieved_context', 'current_query']);
+    expect(ASSEMBLER_PROFILE.sections.map((s) => s.name)).toEqual(['system_prompt', 'user_profile', 'intent_context', 'conversation_summary', 'recent_messages', 'retrieved_context', 'tool_results', 'current_query']);
     expect(Object.keys(context.sections)).toEqual(expect.arrayContaining(['system_prompt', 'user_profile', 'recent_messages', 'current_query']));
     expect(counter.countMessages(context.messages)).toBeLessThanOrEqual(8000);
     expect(context.messages.at(-1)).toEqual({ role: 'user', content: lastTurn.query });

@@ -36,6 +36,17 @@ describe('tool router', () => {
     ]);
   });
 
+  it('takes no intent from a called tool that serves most intents (a lookup every intent starts with)', async () => {
+    const shared = new Map([
+      ['Hotels/SearchHotel', ['Banks_2_CheckBalance', 'Hotels_1_SearchHotel']],
+      ['Buses/FindBus', ['Banks_2_CheckBalance', 'Buses_1_FindBus']],
+      ['Banks/CheckBalance', ['Banks_2_CheckBalance']],
+    ]);
+    const selected = await router({ toolsByIntent: shared, lexical: 0 }).select({ query: 'ok', intents: ['Hotels/SearchHotel'], history: [called('Banks_2_CheckBalance')] });
+    expect(names(selected)).toEqual(['Banks_2_CheckBalance', 'Hotels_1_SearchHotel']);
+    expect(selected.intents).toEqual(['Hotels/SearchHotel']);
+  });
+
   it('adds the tools of the intent whose tool best matches the latest message in words', async () => {
     expect(names(await router().select({ query: 'What is my balance?', intents: [], history: [] }))).toEqual(['Banks_2_CheckBalance']);
     expect(names(await router({ lexical: 0 }).select({ query: 'What is my balance?', intents: [], history: [] }))).toEqual([]);

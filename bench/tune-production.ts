@@ -1,0 +1,143 @@
+/**
+ * Chooses the production strategy's settings per dataset on its development split, never on the
+ * turns the default replay reports, and writes them to strategies/production-settings.ts.
+ *   npm run tune:production [-- --dataset tau-bench-airline] [--dry-run]
+ * For each dataset it replays naive once and production once per point of a small grid (every
+ * tunable setting given explicitly, so earlier tuned values play no part), prints the grid and
+ * picks by the dataset's rule:
+ * - tau-bench airline (dev = tasks 0, 5, ..., 45: 40 trajectories): the cheapest setting whose
+ *   conversation-fact retention is within 2 points of naive's mean and every other fidelity
+ *   metric within 5 points (the verdict's margin);
+ * - LoCoMo (dev = conversations 26 and 30): the highest evidence recall at <= 1,800 tokens a
+ *   question (Mem0's 1,764 on the same conversations), cost breaking ties.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { FIDELITY_METRICS, type Aggregate } from '../core/index.js';
+import { datasets } from '../datasets/index.js';
+import { bundledLocomoFiles, LOCOMO_DEV_FILES } from '../datasets/locomo.js';
+import { DEV_TASK_STRIDE } from '../datasets/tau-bench.js';
+import { strategies } from '../strategies/index.js';
+import { PRODUCTION_DEFAULTS, type TunedSettings } from '../strategies/production-settings.js';
+import { machine } from './micro/print.js';
+import { runBenchmark, type Selection } from './runner/run.js';
+
+type Settings = typeof PRODUCTION_DEFAULTS;
+
+/** How one dataset is tuned: its development data, the grid, and the rule that picks a point. */
+export interface TuningPlan {
+  dataset: Selection;
+  chosenOn: string;
+  grid: Partial<{ [K in keyof Settings]: Array<Settings[K]> }>;
+  /** The best eligible point, or undefined when none is eligible. */
+  pick: (points: readonly Point[], naive: Aggregate) => Point | undefined;
+}
+
+/** One measured grid point. */
+export interface Point {
+  settings: Settings;
+  aggregate: Aggregate;
+}
+
+const mean = (aggregate: Aggregate, metric: string) => aggregate.metrics[metric as keyof Aggregate['metrics']]?.mean;
+
+/**
+ * Conversation-fact retention within 2 points of naive's mean (the issue's bar), and every other
+ * fidelity metric naive scores within 5 points (the verdict's non-inferiority margin).
+ */
+export function withinOfNaive(point: Point, naive: Aggregate): boolean {
+  return FIDELITY_METRICS.every((metric) => {
+    const reference = mean(naive, metric);
+    if (reference === undefined) return true;
+    const value = mean(point.aggregate, metric);
+    return value !== undefined && value >= reference - (metric === 'factRetention' ? 0.02 : 0.05);
+  });
+}
+
+const cheapest = (points: readonly Point[]) => [...points].sort((a, b) => a.aggregate.costPerConversation - b.aggregate.costPerConversation)[0];
+
+/** Every combination of the grid's values over the defaults, in grid order. */
+export function gridPoints(grid: TuningPlan['grid']): Settings[] {
+  let points: Settings[] = [{ ...PRODUCTION_DEFAULTS }];
+  for (const [key, values] of Object.entries(grid) as Array<[keyof Settings, unknown[]]>) {
+    points = points.flatMap((point) => values.map((value) => ({ ...point, [key]: value })));
+  }
+  return points;
+}
+
+export const TUNING_PLANS: Record<string, TuningPlan> = {
+  'tau-bench-airline': {
+    dataset: { name: 'tau-bench-airline', options: { split: 'dev' } },
+    chosenOn: `tau-bench airline dev split: tasks whose id is a multiple of ${DEV_TASK_STRIDE} (40 trajectories); the other 160 are reported`,
+    grid: { routeTools: [true, false], workingTokens: [1000, 1500, 2000, 3000], summaryTokens: [250, 500], memoryTokens: [0, 600] },
+    pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive))),
+  },
+  locomo: {
+    dataset: { name: 'locomo', options: { files: bundledLocomoFiles('dev') } },
+    chosenOn: `LoCoMo dev split: conversations ${LOCOMO_DEV_FILES.join(' and ')}; the other eight are reported`,
+    grid: { workingTokens: [200, 500], summaryTokens: [0, 250], memoryTokens: [1000, 1300, 1500], memoryRecency: [0, 0.2], memoryImportance: [0], memoryNeighbours: [0, 1] },
+    pick: (points) => {
+      const fitting = points.filter((point) => point.aggregate.inputTokens.mean <= 1800);
+      const best = Math.max(...fitting.map((point) => mean(point.aggregate, 'evidenceRecall') ?? 0));
+      return cheapest(fitting.filter((point) => (mean(point.aggregate, 'evidenceRecall') ?? 0) >= best - 1e-9));
+    },
+  },
+};
+
+async function replay(dataset: Selection, strategy: Selection): Promise<Aggregate> {
+  const result = await runBenchmark({ datasets: [dataset], strategies: [strategy], registries: { datasets, strategies }, concurrency: 2, perTurn: false });
+  return result.aggregates.find((a) => a.strategy === strategy.name)!;
+}
+
+const changed = (settings: Settings) =>
+  Object.entries(settings)
+    .filter(([key, value]) => PRODUCTION_DEFAULTS[key as keyof Settings] !== value)
+    .map(([key, value]) => `${key}=${String(value)}`)
+    .join(', ') || 'defaults';
+
+function row(point: Point, naive: Aggregate, chosen: boolean): string {
+  const a = point.aggregate;
+  const metrics = FIDELITY_METRICS.filter((metric) => mean(naive, metric) !== undefined).map((metric) => `${metric} ${mean(a, metric)?.toFixed(3) ?? '–'}`);
+  return `| ${chosen ? '**chosen** ' : ''}${changed(point.settings)} | ${Math.round(a.inputTokens.mean)} | ${(a.cachedShare * 100).toFixed(1)}% | $${a.costPerConversation.toFixed(4)} | ${(a.costPerConversation / naive.costPerConversation).toFixed(3)} | ${metrics.join('; ')} |`;
+}
+
+/** Rewrites the TUNED_SETTINGS block of strategies/production-settings.ts. */
+function writeSettings(tuned: Record<string, TunedSettings>): void {
+  const file = fileURLToPath(new URL('../strategies/production-settings.ts', import.meta.url));
+  const source = readFileSync(file, 'utf8');
+  const begin = source.indexOf('// BEGIN TUNED_SETTINGS');
+  const end = source.indexOf('// END TUNED_SETTINGS');
+  const block = `// BEGIN TUNED_SETTINGS (generated by npm run tune:production)\nexport const TUNED_SETTINGS: Readonly<Record<string, TunedSettings>> = ${JSON.stringify(tuned, null, 2)};\n`;
+  writeFileSync(file, source.slice(0, begin) + block + source.slice(end));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { dataset: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean', default: false } } });
+  const names = values.dataset ?? Object.keys(TUNING_PLANS);
+  const unknown = names.find((name) => !TUNING_PLANS[name]);
+  if (unknown) throw new Error(`no tuning plan for dataset "${unknown}": use one of ${Object.keys(TUNING_PLANS).join(', ')}`);
+  const { TUNED_SETTINGS } = await import('../strategies/production-settings.js');
+  const tuned: Record<string, TunedSettings> = { ...TUNED_SETTINGS };
+  console.log(`# Production settings chosen on development data\n\n${machine()}, ${new Date().toISOString().slice(0, 10)}`);
+  for (const name of names) {
+    const plan = TUNING_PLANS[name]!;
+    const naive = await replay(plan.dataset, { name: 'naive' });
+    const points: Point[] = [];
+    for (const settings of gridPoints(plan.grid)) points.push({ settings, aggregate: await replay(plan.dataset, { name: 'production', options: settings }) });
+    const chosen = plan.pick(points, naive);
+    console.log(`\n## ${name}\n\n${plan.chosenOn}. Naive: ${Math.round(naive.inputTokens.mean)} tokens a call, $${naive.costPerConversation.toFixed(4)} a conversation.\n`);
+    console.log('| settings (changed from the defaults) | tokens/call | cached | $/conversation | cost vs naive | fidelity |\n| --- | ---: | ---: | ---: | ---: | --- |');
+    for (const point of points) console.log(row(point, naive, point === chosen));
+    if (!chosen) {
+      console.log('\nNo point meets the rule: the built-in defaults stay.');
+      delete tuned[name];
+      continue;
+    }
+    const settings = Object.fromEntries(Object.entries(chosen.settings).filter(([key, value]) => PRODUCTION_DEFAULTS[key as keyof Settings] !== value));
+    tuned[name] = { chosenOn: plan.chosenOn, settings };
+  }
+  if (!values['dry-run']) writeSettings(tuned);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
