@@ -5,6 +5,7 @@
  * Usage: npx tsx bench/readme-tables.ts ctxbench-results/result.json
  */
 import { FIDELITY_METRICS, type ProbeMetric } from '../core/index.js';
+import { dominating } from './frontier.js';
 import { readResult } from './result-file.js';
 
 const path = process.argv[2] ?? 'ctxbench-results/result.json';
@@ -25,4 +26,17 @@ for (const dataset of result.datasets) {
     const cells = [name, Math.round(a.inputTokens.mean).toLocaleString('en'), `${(a.cachedShare * 100).toFixed(1)}%`, `$${a.costPerConversation.toFixed(4)}`, ratio, ...metrics.map((m) => estimate(a.metrics[m]))];
     console.log(`| ${cells.join(' | ')} |`);
   }
+}
+
+console.log('\n#### Is production on the cost-fidelity frontier?\n');
+console.log('| dataset | production vs naive | cheaper and at least as faithful (by the intervals) |\n| --- | ---: | --- |');
+for (const dataset of result.datasets) {
+  const rows = result.aggregates.filter((a) => a.dataset === dataset.name);
+  const production = rows.find((a) => a.strategy === 'production');
+  const naive = rows.find((a) => a.strategy === 'naive');
+  if (!production || !naive) continue;
+  const scored = FIDELITY_METRICS.some((metric) => production.metrics[metric]);
+  const better = dominating(production, rows).map((a) => a.strategy);
+  const verdict = !scored ? 'no fidelity metric' : better.length === 0 ? 'none: on the frontier' : better.join(', ');
+  console.log(`| ${dataset.name} | ${(production.costPerConversation / naive.costPerConversation).toFixed(3)} | ${verdict} |`);
 }

@@ -8,10 +8,14 @@
  * - tau-bench airline (dev = tasks 0, 5, ..., 45: 40 trajectories): the cheapest setting whose
  *   conversation-fact retention is within 2 points of naive's mean and every other fidelity
  *   metric within 5 points (the verdict's margin);
+ * - chat logs (openai-jsonl; dev = the tau-bench dev trajectories as a chat log without tools):
+ *   the cheapest setting no more expensive than naive with fidelity as for tau-bench;
  * - LoCoMo (dev = conversations 26 and 30): the highest evidence recall at <= 1,800 tokens a
  *   question (Mem0's 1,764 on the same conversations), cost breaking ties.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FIDELITY_METRICS, type Aggregate } from '../core/index.js';
@@ -20,6 +24,7 @@ import { bundledLocomoFiles, LOCOMO_DEV_FILES } from '../datasets/locomo.js';
 import { DEV_TASK_STRIDE } from '../datasets/tau-bench.js';
 import { strategies } from '../strategies/index.js';
 import { PRODUCTION_DEFAULTS, type TunedSettings } from '../strategies/production-settings.js';
+import { writeChatLog } from './chat-log.js';
 import { machine } from './micro/print.js';
 import { runBenchmark, type Selection } from './runner/run.js';
 
@@ -30,6 +35,8 @@ export interface TuningPlan {
   dataset: Selection;
   chosenOn: string;
   grid: Partial<{ [K in keyof Settings]: Array<Settings[K]> }>;
+  /** Writes the development data first, where it is made from other data. */
+  prepare?: () => Promise<void>;
   /** The best eligible point, or undefined when none is eligible. */
   pick: (points: readonly Point[], naive: Aggregate) => Point | undefined;
 }
@@ -73,10 +80,19 @@ export const TUNING_PLANS: Record<string, TuningPlan> = {
     grid: { routeTools: [true, false], workingTokens: [1000, 1500, 2000, 3000], summaryTokens: [250, 500], memoryTokens: [0, 600] },
     pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive))),
   },
+  'openai-jsonl': {
+    dataset: { name: 'openai-jsonl', options: { file: join(tmpdir(), 'ctxbench-chat-log-dev.jsonl') } },
+    chosenOn: `a chat log without tools made from the tau-bench airline dev trajectories (bench/chat-log.ts); the reported chat log is made from the test trajectories`,
+    grid: { workingTokens: [1000, 2000, 3000], summaryTokens: [250, 500], memoryTokens: [0, 600] },
+    pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive) && point.aggregate.costPerConversation <= naive.costPerConversation)),
+    prepare: async () => {
+      await writeChatLog(join(tmpdir(), 'ctxbench-chat-log-dev.jsonl'), 'dev');
+    },
+  },
   locomo: {
     dataset: { name: 'locomo', options: { files: bundledLocomoFiles('dev') } },
     chosenOn: `LoCoMo dev split: conversations ${LOCOMO_DEV_FILES.join(' and ')}; the other eight are reported`,
-    grid: { workingTokens: [200, 500], summaryTokens: [0, 250], memoryTokens: [1000, 1300, 1500], memoryRecency: [0, 0.2], memoryImportance: [0], memoryNeighbours: [0, 1] },
+    grid: { workingTokens: [100, 300], summaryTokens: [0], memoryTokens: [1400, 1650], memoryRecency: [0, 0.2], memoryImportance: [0], memoryNeighbours: [1, 2], memoryCandidates: [60, 150, 250] },
     pick: (points) => {
       const fitting = points.filter((point) => point.aggregate.inputTokens.mean <= 1800);
       const best = Math.max(...fitting.map((point) => mean(point.aggregate, 'evidenceRecall') ?? 0));
@@ -122,6 +138,7 @@ async function main(): Promise<void> {
   console.log(`# Production settings chosen on development data\n\n${machine()}, ${new Date().toISOString().slice(0, 10)}`);
   for (const name of names) {
     const plan = TUNING_PLANS[name]!;
+    await plan.prepare?.();
     const naive = await replay(plan.dataset, { name: 'naive' });
     const points: Point[] = [];
     for (const settings of gridPoints(plan.grid)) points.push({ settings, aggregate: await replay(plan.dataset, { name: 'production', options: settings }) });

@@ -1,5 +1,5 @@
-import type { CustomerRecord, KnowledgeDocument, Turn } from '../core/harness/episode.js';
-import { factProbesFromToolCalls } from '../core/harness/facts.js';
+import type { CustomerRecord, FactProbe, KnowledgeDocument, Turn } from '../core/harness/episode.js';
+import { factProbesFromReplies, factProbesFromToolCalls } from '../core/harness/facts.js';
 import { CHAT_ROLES, type ChatMessage, type ChatRole, type ToolCall, type ToolDefinition } from '../core/messages.js';
 import type { InputRecord } from './records.js';
 
@@ -104,14 +104,15 @@ export function availableFromStart(customer: CustomerRecord | undefined, knowled
   return [customer ? JSON.stringify([customer.profile, customer.records]) : '', ...knowledge.map((doc) => doc.text)].join('\n');
 }
 
-/** One turn per recorded assistant message, carrying that message's fact probe when it has one. */
-export function turnsFromMessages(messages: readonly ChatMessage[], available = ''): Turn[] {
+/** One turn per recorded assistant message, carrying that message's fact probe when it has one (its tool-call arguments; with `replyFacts`, also the earlier values its reply repeats). */
+export function turnsFromMessages(messages: readonly ChatMessage[], available = '', options: { replyFacts?: boolean } = {}): Turn[] {
   const factProbes = factProbesFromToolCalls(messages, available);
+  const replyProbes = options.replyFacts ? factProbesFromReplies(messages, available) : new Map<number, FactProbe>();
   const turns: Turn[] = [];
   messages.forEach((message, index) => {
     if (message.role !== 'assistant') return;
-    const probe = factProbes.get(index);
-    turns.push({ at: index, probes: probe ? [probe] : [] });
+    const facts = [...(factProbes.get(index)?.facts ?? []), ...(replyProbes.get(index)?.facts ?? [])].filter((fact, i, all) => all.findIndex((other) => other.value === fact.value) === i);
+    turns.push({ at: index, probes: facts.length > 0 ? [{ kind: 'fact', facts }] : [] });
   });
   return turns;
 }

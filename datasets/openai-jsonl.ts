@@ -48,7 +48,7 @@ function toEpisode(at: InputRecord, line: string, lineNumber: number): Episode {
     messages: conversation,
     ...(tools ? { tools } : {}),
     knowledge: [],
-    turns: turnsFromMessages(conversation),
+    turns: turnsFromMessages(conversation, '', { replyFacts: true }),
     metadata: { ...metadata, line: lineNumber },
   };
 }

@@ -62,9 +62,8 @@ const productionOptions = z
     memoryRecency: tunedShare('long-term memory: weight of recency in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryRecency),
     memoryImportance: tunedShare('long-term memory: weight of importance in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryImportance),
     memoryNeighbours: tunedCount('long-term memory: turns on each side of a retrieved turn that join it while room is left', PRODUCTION_DEFAULTS.memoryNeighbours),
+    memoryCandidates: tunedCount('long-term memory: hits considered before reranking', PRODUCTION_DEFAULTS.memoryCandidates, 1),
     routeTools: tunedFlag("send only the routed intents' tools (and those already called), not every tool", PRODUCTION_DEFAULTS.routeTools),
-    toolCandidates: tunedCount("tool routing: the latest message's top intents whose tools are added (at toolMinConfidence or more)", PRODUCTION_DEFAULTS.toolCandidates),
-    toolLexical: tunedCount("tool routing: the best BM25 matches of the latest message among the tools, whose intents' tools are added", PRODUCTION_DEFAULTS.toolLexical),
   })
   .strict();
 
@@ -167,8 +166,7 @@ export const production = defineStrategy({
       if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools) || !productionSettings(options, episode.dataset).routeTools) return undefined;
       let toolRouter = toolRouters.get(episode.tools);
       if (!toolRouter) {
-        const settings = productionSettings(options, episode.dataset);
-        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, candidates: settings.toolCandidates, lexical: settings.toolLexical, ...(router ? { router } : {}) });
+        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, ...(router ? { router } : {}) });
         toolRouters.set(episode.tools, toolRouter);
       }
       return toolRouter;
@@ -227,7 +225,7 @@ class ProductionSession {
     });
     this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
-    const memory = memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter, neighbours: settings.memoryNeighbours }));
+    const memory = memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter, neighbours: settings.memoryNeighbours, candidates: settings.memoryCandidates }));
     const customers = new InMemoryCustomerData(episode.dataset, new Map([[episode.userId, snapshot]]));
     // The tool router needs the trained intent router; the assembler is built once both are there.
     this.assembler = tools.then(

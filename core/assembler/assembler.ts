@@ -1,4 +1,4 @@
-import { ContextBudget, type OverflowAction, type SectionUsage } from '../budget/budget.js';
+import { ContextBudget, type BuiltContext, type OverflowAction, type SectionUsage } from '../budget/budget.js';
 import type { BudgetProfile } from '../budget/profile.js';
 import { messageToText, type ChatMessage, type ToolDefinition } from '../messages.js';
 import type { KnowledgeBase } from '../retrieval/knowledge.js';
@@ -190,14 +190,15 @@ export class ProductionContextAssembler {
       if (content && this.profile.sections.some((s) => s.name === name)) budget.addSection(name, content);
     }
     const built = budget.build();
+    const sent = this.asChat(built, earlier, budget.profile.total);
     timings.budget = elapsed(stage);
     timings.total = elapsed(started);
     return {
-      messages: built.messages,
+      messages: sent.messages,
       tools,
       text: built.text,
       tokens: built.tokens,
-      messageTokens: built.messageTokens,
+      messageTokens: sent.tokens,
       trace: {
         routing,
         sections: built.sections,
@@ -214,18 +215,44 @@ export class ProductionContextAssembler {
     };
   }
 
+  /**
+   * The message form as a chat API takes it: the system prompt as it is (no section header), and
+   * the history, when the budget kept it whole, as the conversation's own messages (tool calls and
+   * results included) rather than one text block; the same order as the text form, so the history
+   * stays an append-only run of messages. Kept in the budget's form when that would not fit.
+   */
+  private asChat(built: BuiltContext, history: readonly ChatMessage[], total: number): { messages: ChatMessage[]; tokens: number } {
+    const usage = new Map(built.sections.map((section) => [section.name, section]));
+    const recent = usage.get('recent_messages');
+    const shown = built.sections.filter((section) => section.tokens > 0);
+    if (shown.length !== built.messages.length) return { messages: built.messages, tokens: built.messageTokens };
+    const keepHistory = recent !== undefined && recent.tokens > 0 && !recent.truncated && !recent.compressed && history.length > 0;
+    const messages = shown.flatMap((section, i): ChatMessage[] => {
+      const message = built.messages[i]!;
+      if (section.name === 'system_prompt' && !section.truncated && !section.compressed) return [{ role: 'system', content: this.systemPrompt }];
+      if (section.name === 'recent_messages' && keepHistory) return history.map(chatMessage);
+      return [message];
+    });
+    const tokens = this.counter.countMessages(messages);
+    return tokens <= total ? { messages, tokens } : { messages: built.messages, tokens: built.messageTokens };
+  }
+
   private async route(request: AssembleRequest): Promise<RouteResult | null> {
     if (request.intents?.length) return { intents: request.intents, confidence: 1, decision: 'pinned', candidates: request.intents.map((label) => ({ label, confidence: 1 })) };
     return this.options.router ? this.options.router.route(request.query) : null;
   }
 
-  /** The user's profile, rendered once per user and reused (a failed lookup is not cached). */
+  /** The user's profile, rendered once per user and reused (a failed lookup is not cached); empty without profile data. */
   private userProfile(userId: string): Promise<string> {
     let cached = this.profiles.get(userId);
     if (!cached) {
       cached = this.options.customers
         .profile(userId)
-        .then((profile) => [`user id: ${userId}`, ...Object.entries(profile ?? {}).map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)].join('\n'))
+        // Without profile data there is nothing to add: the user id alone is not sent.
+        .then((profile) => {
+          const entries = Object.entries(profile ?? {});
+          return entries.length === 0 ? '' : [`user id: ${userId}`, ...entries.map(([key, value]) => `${key}: ${typeof value === 'string' ? value : JSON.stringify(value)}`)].join('\n');
+        })
         .catch((error: unknown) => {
           this.profiles.delete(userId);
           return `user id: ${userId} (profile unavailable: ${error instanceof Error ? error.message : String(error)})`;
@@ -283,4 +310,15 @@ export function withoutIntentDocuments(systemPrompt: string, knowledge: Knowledg
     if (text && prompt.includes(text)) prompt = prompt.replace(text, '');
   }
   return prompt === systemPrompt ? systemPrompt : prompt.replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** A history message as sent: the chat fields only (recorded timestamps and metadata are not part of a request). */
+function chatMessage(message: ChatMessage): ChatMessage {
+  return {
+    role: message.role,
+    content: message.content,
+    ...(message.name !== undefined ? { name: message.name } : {}),
+    ...(message.tool_calls ? { tool_calls: message.tool_calls } : {}),
+    ...(message.tool_call_id !== undefined ? { tool_call_id: message.tool_call_id } : {}),
+  };
 }

@@ -62,6 +62,38 @@ export function factProbesFromToolCalls(messages: readonly ChatMessage[], availa
   return probes;
 }
 
+/** Identifier-like words of a reply: an email, or a word of 3+ characters with a digit (HAT069, 2024-05-20, $121, 7447). */
+const REPLY_VALUE = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\$?\b(?=[\w-]*\d)[\w-]{3,}\b/g;
+
+/**
+ * Probes for chat logs without tool calls: each recorded assistant reply's identifier-like values
+ * (emails, codes, dates, amounts: words with a digit) that an earlier message or the record
+ * already stated, which the agent needed in its context to write that reply. Same origins and
+ * short-value rules as {@link factProbesFromToolCalls}; keyed by message index.
+ */
+export function factProbesFromReplies(messages: readonly ChatMessage[], available = ''): Map<number, FactProbe> {
+  const probes = new Map<number, FactProbe>();
+  const start = normalizeForMatch(available);
+  const earlier: StatedText[] = [];
+  messages.forEach((message, index) => {
+    if (message.role === 'assistant' && message.content) {
+      const facts = new Map<string, Fact>();
+      for (const [value] of message.content.matchAll(REPLY_VALUE)) {
+        if (facts.has(value)) continue;
+        const fact = factOf('', value, start, earlier);
+        if (!fact) continue;
+        // A reply value has no argument name: only its surrounding words vouch for a short one.
+        const { key: _key, ...unkeyed } = fact;
+        facts.set(value, unkeyed);
+      }
+      if (facts.size > 0) probes.set(index, { kind: 'fact', facts: [...facts.values()] });
+    }
+    const origin = ORIGIN_OF_ROLE[message.role];
+    if (origin) earlier.push({ origin, text: normalizeForMatch(visibleText(message)) });
+  });
+  return probes;
+}
+
 /** An earlier message as fact origins see it: who stated it, and its normalized text. */
 export interface StatedText {
   origin: FactOrigin;

@@ -79,6 +79,21 @@ export function documentsForIntent(intent: string, find: (metadata: Record<strin
   return exact.length > 0 || !subflow ? exact : find({ flow, subflow });
 }
 
+/** Most policy passages a query loads; their scores decide how many of them. */
+export const MAX_PASSAGES = 10;
+
+/** Share of the best hit's score a passage needs to be loaded too. */
+export const PASSAGE_SCORE_FLOOR = 0.5;
+
+/**
+ * The hits scoring at least {@link PASSAGE_SCORE_FLOOR} of the best one, so the depth follows the
+ * query: one passage when one stands out, many when many match alike. At least one.
+ */
+export function untilScoreGap<T extends { score: number }>(hits: readonly T[]): T[] {
+  const top = hits[0]?.score ?? 0;
+  return hits.filter((hit, i) => i === 0 || hit.score >= top * PASSAGE_SCORE_FLOOR);
+}
+
 /** Policy for every intent: the documents written for the intent, else the policy passages that match the query. */
 export const policyLoader: ContextLoader = defineLoader({
   name: 'policy',
@@ -88,7 +103,7 @@ export const policyLoader: ContextLoader = defineLoader({
     if (!knowledge) return { text: '', facts: [] };
     const documents = documentsForIntent(intent, (metadata) => knowledge.documentsWhere(metadata));
     if (documents.length > 0) return { text: documents.map((d) => `${d.title}\n${d.text}`).join('\n\n'), facts: documents.map((d) => d.id) };
-    const passages = knowledge.search(query, 3);
+    const passages = untilScoreGap(knowledge.search(query, MAX_PASSAGES));
     return { text: passages.map((p) => p.text).join('\n\n'), facts: [...new Set(passages.map((p) => p.documentId))], perTurn: true };
   },
 });

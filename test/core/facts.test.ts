@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { factPresent, factProbesFromToolCalls, normalizeForMatch, type ChatMessage } from '../../core/index.js';
+import { factPresent, factProbesFromReplies, factProbesFromToolCalls, normalizeForMatch, type ChatMessage } from '../../core/index.js';
 import { documentPresent } from '../../bench/runner/probes.js';
 
 const call = (name: string, args: Record<string, unknown>): ChatMessage => ({ role: 'assistant', content: null, tool_calls: [{ id: `c_${name}`, type: 'function', function: { name, arguments: JSON.stringify(args) } }] });
@@ -61,5 +61,33 @@ describe('document presence', () => {
 
   it('does not count a document of which only the title or a fragment is there', () => {
     expect(documentPresent(normalizeForMatch('Refunds. Refunds take five days.'), doc)).toBe(false);
+  });
+});
+
+describe('reply facts of chat logs without tool calls', () => {
+  const messages: ChatMessage[] = [
+    { role: 'user', content: 'Hi, I am Ana, order NW-20391 never arrived. Reach me at ana@example.com.' },
+    { role: 'assistant', content: 'Sorry Ana! I see order NW-20391 shipped on 2024-03-02; I will email ana@example.com.' },
+    { role: 'user', content: 'Thanks, the box was 3 items.' },
+    { role: 'assistant', content: 'Noted: 3 items, refund ref RF-77 for NW-20391.' },
+  ];
+  const probes = factProbesFromReplies(messages);
+
+  it("probes the earlier values a reply repeats, with the origin of the message that stated them", () => {
+    expect(probes.get(1)!.facts.map((f) => [f.value, f.origin])).toEqual([
+      ['NW-20391', 'customer'],
+      ['ana@example.com', 'customer'],
+    ]);
+  });
+
+  it('leaves out values the reply introduces (the date the agent looked up, a new reference)', () => {
+    expect(probes.get(1)!.facts.map((f) => f.value)).not.toContain('2024-03-02');
+    expect(probes.get(3)!.facts.map((f) => f.value)).toEqual(['NW-20391']);
+  });
+
+  it('is present in a context that holds the conversation, and missing from one that does not', () => {
+    const fact = probes.get(1)!.facts[0]!;
+    expect(factPresent(normalizeForMatch(messages[0]!.content!), fact)).toBe(true);
+    expect(factPresent(normalizeForMatch('a context about something else'), fact)).toBe(false);
   });
 });

@@ -59,11 +59,11 @@ describe('openai-jsonl loader on your own logs', () => {
     ]);
   });
 
-  it('makes one turn per assistant message with its fact probe', async () => {
+  it('makes one turn per assistant message with its fact probe: tool-call arguments, and earlier values a reply repeats', async () => {
     const [episode] = (await openAiJsonl.load({ file: jsonl([{ messages: orderLookup() }]) })).episodes;
     expect(episode!.turns).toEqual([
       { at: 1, probes: [{ kind: 'fact', facts: [{ value: 'A-1001', origin: 'customer', key: 'order_id' }] }] },
-      { at: 3, probes: [] },
+      { at: 3, probes: [{ kind: 'fact', facts: [{ value: 'A-1001', origin: 'customer' }] }] },
     ]);
   });
 

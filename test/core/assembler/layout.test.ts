@@ -26,20 +26,34 @@ const turnAt = (at: number): AssembleRequest => ({ userId: 'alice', query: conve
 const index = (messages: ChatMessage[], section: string) => messages.findIndex((m) => m.content?.startsWith(`## ${section}\n`));
 
 describe('cache-stable layout of the production assembler', () => {
-  it('keeps everything before the history byte-identical from turn to turn, and the history append-only', async () => {
+  it('keeps everything before the history byte-identical from turn to turn, and the history an append-only run of messages', async () => {
     const a = assembler();
     const [first, second, third] = await Promise.all([turnAt(1), turnAt(3), turnAt(5)].map((request) => a.assemble(request)));
-    for (const [earlier, later] of [
-      [first!, second!],
-      [second!, third!],
-    ] as const) {
-      expect(later.tools).toEqual(earlier.tools);
-      const stable = index(later.messages, 'recent_messages');
-      expect(stable).toBeGreaterThan(0);
-      expect(later.messages.slice(0, stable)).toEqual(earlier.messages.slice(0, stable));
-    }
-    const history = (assembly: typeof second) => assembly!.messages[index(assembly!.messages, 'recent_messages')]!.content!;
-    expect(history(third).startsWith(history(second))).toBe(true);
+    const start = (assembly: typeof second) => assembly!.messages.findIndex((m) => m.content === conversation[0]!.content);
+    expect(start(first)).toBe(first!.messages.length - 1);
+    expect(start(second)).toBeGreaterThan(0);
+    expect(second!.messages.slice(0, start(second))).toEqual(third!.messages.slice(0, start(third)));
+    expect(first!.messages.slice(0, 2)).toEqual(second!.messages.slice(0, 2));
+    for (const assembly of [first!, second!, third!]) expect(assembly.tools).toEqual(first!.tools);
+    // The history is sent as the conversation's own messages, oldest first, and grows at its end only.
+    const history = (assembly: typeof second, turns: number) => assembly!.messages.slice(start(assembly), start(assembly) + turns);
+    expect(history(second, 2)).toEqual(conversation.slice(0, 2));
+    expect(history(third, 4)).toEqual(conversation.slice(0, 4));
+    expect(history(third, 2)).toEqual(history(second, 2));
+  });
+
+  it('sends the system prompt as it is, first, without a section header', async () => {
+    const assembly = await assembler().assemble(turnAt(3));
+    expect(assembly.messages[0]).toEqual({ role: 'system', content: 'You are the TechCorp support agent.' });
+    expect(assembly.messageTokens).toBe(counter.countMessages(assembly.messages));
+  });
+
+  it('sends the history in the budget text form when it had to be cut', async () => {
+    const long: ChatMessage[] = Array.from({ length: 300 }, (_, i) => ({ role: i % 2 ? 'assistant' : 'user', content: `Message ${i}: my router keeps disconnecting and I am unhappy about it.` }));
+    const assembly = await assembler().assemble({ userId: 'alice', query: 'Anything else?', history: long, intents: ['technical_support'] });
+    expect(assembly.trace.sections.find((s) => s.name === 'recent_messages')!.truncated).toBe(true);
+    expect(assembly.messages.some((m) => m.content?.startsWith('## recent_messages\n'))).toBe(true);
+    expect(assembly.messageTokens).toBeLessThanOrEqual(8000 - counter.countTools(tools));
   });
 
   it('puts what changes every turn after the history: retrieved memories and query-dependent knowledge, then the query', async () => {
@@ -59,8 +73,8 @@ describe('cache-stable layout of the production assembler', () => {
     const assembly = await assembler().assemble(turnAt(5));
     const query = 'So what should I do about the router?';
     expect(assembly.messages.at(-1)).toEqual({ role: 'user', content: query });
-    expect(assembly.messages.filter((m) => m.content?.includes(query) && !m.content.startsWith('## retrieved_context'))).toHaveLength(1);
-    expect(assembly.messages[index(assembly.messages, 'recent_messages')]!.content).toContain('Firmware 1.4.2 with mesh on.');
+    expect(assembly.messages.filter((m) => m.content === query)).toHaveLength(1);
+    expect(assembly.messages).toContainEqual({ role: 'user', content: 'Firmware 1.4.2 with mesh on.' });
   });
 
   it('sends a fixed tool list whole and in order every turn, its tokens counted against the total', async () => {
