@@ -6,8 +6,7 @@
  * tunable setting given explicitly, so earlier tuned values play no part), prints the grid and
  * picks by the dataset's rule:
  * - tau-bench airline (dev = tasks 0, 5, ..., 45: 40 trajectories): the cheapest setting whose
- *   conversation-fact retention is within 2 points of naive's mean and every other fidelity
- *   metric within 5 points (the verdict's margin);
+ *   every fidelity metric is within 2 points of naive's mean;
  * - chat logs (openai-jsonl; dev = the tau-bench dev trajectories as a chat log without tools):
  *   the cheapest setting no more expensive than naive with fidelity as for tau-bench;
  * - LoCoMo (dev = conversations 26 and 30): the highest evidence recall at <= 1,800 tokens a
@@ -50,15 +49,16 @@ export interface Point {
 const mean = (aggregate: Aggregate, metric: string) => aggregate.metrics[metric as keyof Aggregate['metrics']]?.mean;
 
 /**
- * Conversation-fact retention within 2 points of naive's mean (the issue's bar), and every other
- * fidelity metric naive scores within 5 points (the verdict's non-inferiority margin).
+ * Every fidelity metric naive scores within 2 points of naive's mean: the issue's bar for
+ * conversation facts, and for the other metrics a mean close enough that the verdict's interval
+ * (non-inferior within 5 points) can hold on the reported turns.
  */
 export function withinOfNaive(point: Point, naive: Aggregate): boolean {
   return FIDELITY_METRICS.every((metric) => {
     const reference = mean(naive, metric);
     if (reference === undefined) return true;
     const value = mean(point.aggregate, metric);
-    return value !== undefined && value >= reference - (metric === 'factRetention' ? 0.02 : 0.05);
+    return value !== undefined && value >= reference - 0.02;
   });
 }
 
@@ -77,7 +77,7 @@ export const TUNING_PLANS: Record<string, TuningPlan> = {
   'tau-bench-airline': {
     dataset: { name: 'tau-bench-airline', options: { split: 'dev' } },
     chosenOn: `tau-bench airline dev split: tasks whose id is a multiple of ${DEV_TASK_STRIDE} (40 trajectories); the other 160 are reported`,
-    grid: { routeTools: [true, false], workingTokens: [1000, 1500, 2000, 3000], summaryTokens: [250, 500], memoryTokens: [0, 600] },
+    grid: { routeTools: [true, false], keepIntents: [1, 3], workingTokens: [1000, 1500, 2000], summaryTokens: [250, 500], memoryTokens: [0] },
     pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive))),
   },
   'openai-jsonl': {

@@ -12,6 +12,7 @@ export const PRODUCTION_DEFAULTS = {
   memoryImportance: 0.2,
   memoryNeighbours: 1,
   memoryCandidates: 60,
+  keepIntents: 1,
   routeTools: true,
 };
 
@@ -29,6 +30,7 @@ export const TUNED_SETTINGS: Readonly<Record<string, TunedSettings>> = {
     "settings": {
       "workingTokens": 1000,
       "memoryTokens": 0,
+      "keepIntents": 3,
       "routeTools": false
     }
   },

@@ -63,6 +63,7 @@ const productionOptions = z
     memoryImportance: tunedShare('long-term memory: weight of importance in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryImportance),
     memoryNeighbours: tunedCount('long-term memory: turns on each side of a retrieved turn that join it while room is left', PRODUCTION_DEFAULTS.memoryNeighbours),
     memoryCandidates: tunedCount('long-term memory: hits considered before reranking', PRODUCTION_DEFAULTS.memoryCandidates, 1),
+    keepIntents: tunedCount("most intents whose context stays loaded: a conversation that turns to another intent keeps the earlier one's policy too", PRODUCTION_DEFAULTS.keepIntents, 1),
     routeTools: tunedFlag("send only the routed intents' tools (and those already called), not every tool", PRODUCTION_DEFAULTS.routeTools),
   })
   .strict();
@@ -92,18 +93,29 @@ const ROUTED_WORDS = 120;
 class StickyIntents {
   private current: string[] | undefined;
   private confidence = 0;
+  /** The intents whose context is loaded, in the order they were first routed to. */
+  private loaded: string[] = [];
 
-  constructor(private readonly routerPromise: Promise<IntentRouter | undefined>) {}
+  /** @param keep Most intents whose context stays loaded: earlier ones stay (appended after), so a drifting conversation keeps their policy. */
+  constructor(
+    private readonly routerPromise: Promise<IntentRouter | undefined>,
+    private readonly keep = 1,
+  ) {}
 
   async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; label?: string; confidence?: number }> {
     const router = await this.routerPromise;
-    if (!router || query.trim() === '') return { intents: this.current };
+    if (!router || query.trim() === '') return { intents: this.current && this.loaded };
     const trace = await router.route(userTextNewestFirst(query, history, ROUTED_WORDS));
     if (!this.current || trace.decision === 'confident' || trace.confidence > this.confidence) {
       this.current = trace.intents;
       this.confidence = trace.confidence;
+      const current = this.current;
+      const room = Math.max(0, this.keep - current.length);
+      const kept = room === 0 ? [] : this.loaded.filter((intent) => !current.includes(intent)).slice(-room);
+      // Kept intents keep their positions and new ones come last: the loaded context changes only at its end.
+      this.loaded = [...this.loaded.filter((intent) => kept.includes(intent) || current.includes(intent)), ...current.filter((intent) => !this.loaded.includes(intent))];
     }
-    return { intents: this.current, label: this.current[0], confidence: this.confidence };
+    return { intents: this.loaded, label: this.current[0], confidence: this.confidence };
   }
 }
 
@@ -241,7 +253,7 @@ class ProductionSession {
           ...(toolRouter ? { tools: toolRouter } : episode.tools?.length ? { tools: episode.tools } : {}),
         }),
     );
-    this.intents = new StickyIntents(router);
+    this.intents = new StickyIntents(router, settings.keepIntents);
   }
 
   async assemble(input: TurnInput) {

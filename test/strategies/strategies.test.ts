@@ -85,3 +85,42 @@ describe('strategies', () => {
     expect(context.intent?.label).toBe('billing_question');
   });
 });
+
+describe('production on a conversation that turns to another intent', () => {
+  /** One session through the turns of `messages`, the context of the last one. */
+  async function lastContext(options: Record<string, unknown>): Promise<AssembledContext> {
+    const { TECHCORP_INTENTS } = await import('../../core/index.js');
+    const messages: Episode['messages'] = [
+      { role: 'user', content: 'Why was I charged twice on my card this month?' },
+      { role: 'assistant', content: 'Let me look at your invoices.' },
+      { role: 'user', content: 'Actually I want to cancel my subscription and close my account.' },
+    ];
+    const knowledge = [
+      { id: 'kb/billing', title: 'Billing', text: 'Duplicate charges are refunded within 5 business days.', metadata: { intent: 'billing_question' } },
+      { id: 'kb/cancel', title: 'Cancellation', text: 'Cancellations take effect at the end of the billing period.', metadata: { intent: 'cancellation' } },
+    ];
+    const drifting: Episode = { ...episode, messages, knowledge, intentProfile: TECHCORP_INTENTS, turns: [{ at: 1, probes: [] }, { at: 3, probes: [] }] };
+    const plugin = strategies.get('production');
+    const session = plugin.create({ ...plugin.defaults, ...options }, { counter, model: 'gpt-4o' }).startEpisode(drifting);
+    let context: AssembledContext | undefined;
+    for (const [turnIndex, turn] of drifting.turns.entries()) {
+      const history = messages.slice(0, turn.at);
+      context = await session.assemble({ episode: drifting, turn, turnIndex, history, query: history.at(-1)!.content! });
+    }
+    return context!;
+  }
+
+  it('keeps the earlier intent loaded when keepIntents allows, appended before the new one', async () => {
+    const text = content(await lastContext({ keepIntents: 3, routerThreshold: 0 }));
+    expect(text).toContain('Duplicate charges are refunded');
+    expect(text).toContain('Cancellations take effect');
+    expect(text.indexOf('Duplicate charges')).toBeLessThan(text.indexOf('Cancellations take effect'));
+  });
+
+  it("loads only the current intent's context with keepIntents 1", async () => {
+    const context = await lastContext({ keepIntents: 1, routerThreshold: 0 });
+    expect(context.intent?.label).toBe('cancellation');
+    expect(content(context)).toContain('Cancellations take effect');
+    expect(content(context)).not.toContain('Duplicate charges are refunded');
+  });
+});
