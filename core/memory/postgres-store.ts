@@ -2,8 +2,8 @@ import pg from 'pg';
 import pgvector from 'pgvector';
 import { ConfigError } from '../errors.js';
 import type { EmbedderIdentity } from './embedding.js';
-import type { StoreResult } from './long-term.js';
-import { contentKey, mergeDuplicate, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryStore, type MemoryStoreConfig } from './memory-store.js';
+import type { MemoryHit, MemorySearchOptions, StoreResult } from './long-term.js';
+import { contentKey, mergeDuplicate, searchMemoryStore, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryQuery, type MemoryScoring, type MemoryStore, type MemoryStoreConfig } from './memory-store.js';
 import { LOCK_NAMESPACE, MEMORY_TABLE, migrate, poolDatabase, type SqlDatabase, type SqlQueryable } from './postgres-schema.js';
 import type { Memory, MemoryType } from './types.js';
 
@@ -171,6 +171,11 @@ export class PostgresMemoryStore implements MemoryStore {
       params,
     );
     return rows.map((row) => ({ memory: memoryOf(row), score: Number(row.score) }));
+  }
+
+  /** {@link searchMemoryStore}: PostgreSQL's vector and full-text halves, fused and scored in this process. */
+  search(query: MemoryQuery, options: MemorySearchOptions, scoring: MemoryScoring): Promise<MemoryHit[]> {
+    return searchMemoryStore(this, query, options, scoring);
   }
 
   close(): Promise<void> {

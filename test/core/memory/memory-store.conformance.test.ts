@@ -2,14 +2,15 @@ import type { PGlite } from '@electric-sql/pglite';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../../core/errors.js';
-import { HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
+import { cosine, HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
+import { InProcessMemoryStore } from '../../../core/memory/in-process-store.js';
 import { LongTermMemory, type LongTermMemoryOptions, type MemoryInput } from '../../../core/memory/long-term.js';
 import type { MemoryStore } from '../../../core/memory/memory-store.js';
 import { MEMORY_TABLE } from '../../../core/memory/postgres-schema.js';
 import { connectPostgresMemoryStore, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
 import { pglite, servedPglite, type ServedPglite } from '../../support/postgres.js';
 
-// One suite, every store: LongTermMemory's in-process partitions (no store), PostgreSQL through
+// One suite, every store: the in-process store (LongTermMemory's default), PostgreSQL through
 // PGlite in this process, and the `pg` client over the wire protocol to PGlite on a loopback socket.
 
 const NOW = new Date('2024-02-01T00:00:00.000Z');
@@ -18,8 +19,8 @@ const fact = (userId: string, content: string, extra: Partial<MemoryInput> = {})
 
 interface StoreUnderTest {
   name: string;
-  /** A fresh, empty store (or none, for the in-process default). */
-  open(): Promise<MemoryStore | undefined>;
+  /** A fresh, empty store. */
+  open(): Promise<MemoryStore>;
   close(): Promise<void>;
 }
 
@@ -30,7 +31,7 @@ let socketStore: MemoryStore | undefined;
 const truncate = (db: PGlite) => db.exec(`TRUNCATE ${MEMORY_TABLE} RESTART IDENTITY`);
 
 const STORES: StoreUnderTest[] = [
-  { name: 'in-process', open: async () => undefined, close: async () => undefined },
+  { name: 'in-process', open: async () => new InProcessMemoryStore({ embedder: identityOf(embedder) }), close: async () => undefined },
   {
     name: 'PGlite',
     open: async () => {
@@ -58,8 +59,8 @@ const STORES: StoreUnderTest[] = [
 ];
 
 describe.each(STORES)('long-term memory on the $name store', (subject) => {
-  let store: MemoryStore | undefined;
-  const memoryWith = (options: Partial<LongTermMemoryOptions> = {}) => new LongTermMemory({ embedder, now: () => NOW, ...(store ? { store } : {}), ...options });
+  let store: MemoryStore;
+  const memoryWith = (options: Partial<LongTermMemoryOptions> = {}) => new LongTermMemory({ embedder, now: () => NOW, store, ...options });
 
   beforeAll(async () => {
     store = await subject.open();
@@ -121,6 +122,25 @@ describe.each(STORES)('long-term memory on the $name store', (subject) => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  it('finds a user\'s nearest memories by vector, nearest first, with their cosine similarity', async () => {
+    const contents = ['User lives in Lisbon, Portugal.', 'User owns a golden retriever named Max.', 'User prefers phone calls to email.', 'Order 12345 arrived late.'];
+    await memoryWith().storeMany([...contents.map((content) => fact('u1', content)), fact('u2', 'User owns a golden retriever named Rex.')]);
+    const [query] = await embedder.embed(['my dog Max, a golden retriever']);
+    const vectors = await embedder.embed(contents);
+    const exact = contents.map((content, i) => ({ content, similarity: cosine(query!, vectors[i]!) })).sort((a, b) => b.similarity - a.similarity);
+    const hits = await store.searchByVector('u1', query!, 3, {});
+    expect(hits.map((hit) => hit.memory.content)).toEqual(exact.slice(0, 3).map((hit) => hit.content));
+    hits.forEach((hit, i) => expect(hit.similarity).toBeCloseTo(exact[i]!.similarity, 5));
+  });
+
+  it('finds a user\'s memories by their words, best first, and only that user\'s', async () => {
+    await memoryWith().storeMany([fact('u1', 'Refund for order 12345 approved.'), fact('u1', 'User lives in Lisbon.'), fact('u2', 'Refund for order 999 refused.')]);
+    const hits = await store.searchByText('u1', 'refund', 10, {});
+    expect(hits.map((hit) => hit.memory.content)).toEqual(['Refund for order 12345 approved.']);
+    expect(hits[0]!.score).toBeGreaterThan(0);
+    expect(await store.searchByText('u1', 'refund', 10, { types: ['episodic'] })).toEqual([]);
   });
 
   it('forgets one user entirely and leaves the others untouched', async () => {
