@@ -169,6 +169,53 @@ describe.each(STORES)('long-term memory on the $name store', (subject) => {
     );
   });
 
+  it('ends a bulk store in the same memories as one store() per input, merges into earlier memories included (property)', async () => {
+    const words = ['order', 'refund', 'late', 'router', 'email', 'Lisbon', 'premium', 'card'];
+    const input = fc.record({
+      userId: fc.constantFrom('alice', 'bob'),
+      content: fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 4 }).map((parts) => parts.join(' ')),
+      importance: fc.constantFrom(0.2, 0.5, 0.9),
+      day: fc.integer({ min: 1, max: 28 }),
+    });
+    const toMemory = ({ userId, content, importance, day }: { userId: string; content: string; importance: number; day: number }) =>
+      fact(userId, content, { importance, createdAt: `2024-01-${String(day).padStart(2, '0')}T00:00:00Z`, metadata: { day, [`on${day}`]: true } });
+    const snapshot = async (memory: LongTermMemory) => Promise.all((await memory.users()).map((userId) => memory.list(userId)));
+    const replay = async (history: readonly MemoryInput[], batch: readonly MemoryInput[], dedupThreshold: number, bulk: boolean) => {
+      store = await subject.open();
+      const memory = memoryWith({ dedupThreshold });
+      for (const each of history) await memory.store(each);
+      const results = [];
+      if (bulk) results.push(...(await memory.storeMany(batch)));
+      else for (const each of batch) results.push(await memory.store(each));
+      return { results, memories: await snapshot(memory) };
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(input, { maxLength: 8 }), fc.array(input, { minLength: 1, maxLength: 20 }), fc.constantFrom(0.9, 1.01), async (history, batch, dedupThreshold) => {
+        const bulk = await replay(history.map(toMemory), batch.map(toMemory), dedupThreshold, true);
+        expect(bulk).toEqual(await replay(history.map(toMemory), batch.map(toMemory), dedupThreshold, false));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('checks a batch\'s later memories against the memories its earlier ones changed, as they are now', async () => {
+    // In the plane of the first two axes: a at 0°, b at 45°; the first new memory (-20°) merges into a
+    // and moves it there; the second (21°) was nearest to a as it was (0.934), is 0.914 from b, and
+    // only 0.755 from a as it is now: it belongs to b.
+    const at = (degrees: number) => Float32Array.from({ length: embedder.dimension }, (_, i) => (i === 0 ? Math.cos((degrees * Math.PI) / 180) : i === 1 ? Math.sin((degrees * Math.PI) / 180) : 0));
+    const entry = (content: string, degrees: number) => ({ draft: { userId: 'u1', content, type: 'semantic' as const, importance: 0.5, metadata: {} }, vector: at(degrees) });
+    const options = { dedupThreshold: 0.9, now: NOW.toISOString() };
+    const [a, b] = await store.add([entry('a', 0), entry('b', 45)], options);
+    const results = await store.add([entry('near a', -20), entry('between', 21)], options);
+    expect(results.map((result) => [result.action, result.memory.id])).toEqual([
+      ['updated', a!.memory.id],
+      ['updated', b!.memory.id],
+    ]);
+    // The same within one batch: 21° is 0.934 from c as it was and 0.755 from c as it is, so it is new.
+    const [c, moved, apart] = await store.add([entry('c', 100), entry('near c', 80), entry('beside c', 121)].map((e) => ({ ...e, draft: { ...e.draft, userId: 'u2' } })), options);
+    expect([c!.action, moved!.action, moved!.memory.id, apart!.action]).toEqual(['added', 'updated', c!.memory.id, 'added']);
+  });
+
   it('merges a near-duplicate: new content, higher importance, later date, both metadata', async () => {
     const memory = memoryWith();
     const first = await memory.store(fact('u1', 'User prefers email contact for order updates.', { importance: 0.4, createdAt: '2024-01-01T00:00:00Z', metadata: { a: 1 } }));
