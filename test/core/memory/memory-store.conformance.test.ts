@@ -8,6 +8,7 @@ import { LongTermMemory, type LongTermMemoryOptions, type MemoryInput } from '..
 import type { MemoryStore } from '../../../core/memory/memory-store.js';
 import { MEMORY_TABLE } from '../../../core/memory/postgres-schema.js';
 import { connectPostgresMemoryStore, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
+import { memoryFact } from '../../support/memory-facts.js';
 import { pglite, servedPglite, type ServedPglite } from '../../support/postgres.js';
 
 // One suite, every store: the in-process store (LongTermMemory's default), PostgreSQL through
@@ -170,15 +171,6 @@ describe.each(STORES)('long-term memory on the $name store', (subject) => {
   });
 
   it('ends a bulk store in the same memories as one store() per input, merges into earlier memories included (property)', async () => {
-    const words = ['order', 'refund', 'late', 'router', 'email', 'Lisbon', 'premium', 'card'];
-    const input = fc.record({
-      userId: fc.constantFrom('alice', 'bob'),
-      content: fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 4 }).map((parts) => parts.join(' ')),
-      importance: fc.constantFrom(0.2, 0.5, 0.9),
-      day: fc.integer({ min: 1, max: 28 }),
-    });
-    const toMemory = ({ userId, content, importance, day }: { userId: string; content: string; importance: number; day: number }) =>
-      fact(userId, content, { importance, createdAt: `2024-01-${String(day).padStart(2, '0')}T00:00:00Z`, metadata: { day, [`on${day}`]: true } });
     const snapshot = async (memory: LongTermMemory) => Promise.all((await memory.users()).map((userId) => memory.list(userId)));
     const replay = async (history: readonly MemoryInput[], batch: readonly MemoryInput[], dedupThreshold: number, bulk: boolean) => {
       store = await subject.open();
@@ -190,9 +182,9 @@ describe.each(STORES)('long-term memory on the $name store', (subject) => {
       return { results, memories: await snapshot(memory) };
     };
     await fc.assert(
-      fc.asyncProperty(fc.array(input, { maxLength: 8 }), fc.array(input, { minLength: 1, maxLength: 20 }), fc.constantFrom(0.9, 1.01), async (history, batch, dedupThreshold) => {
-        const bulk = await replay(history.map(toMemory), batch.map(toMemory), dedupThreshold, true);
-        expect(bulk).toEqual(await replay(history.map(toMemory), batch.map(toMemory), dedupThreshold, false));
+      fc.asyncProperty(fc.array(memoryFact, { maxLength: 8 }), fc.array(memoryFact, { minLength: 1, maxLength: 20 }), fc.constantFrom(0.9, 1.01), async (history, batch, dedupThreshold) => {
+        const bulk = await replay(history, batch, dedupThreshold, true);
+        expect(bulk).toEqual(await replay(history, batch, dedupThreshold, false));
       }),
       { numRuns: 25 },
     );
