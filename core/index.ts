@@ -63,6 +63,7 @@ export * from './memory/openai-embedder.js';
 export * from './memory/scoring.js';
 export * from './memory/hybrid.js';
 export * from './memory/long-term.js';
+export * from './memory/in-process-store.js';
 export * from './memory/memory-store.js';
 export * from './memory/postgres-schema.js';
 export * from './memory/postgres-store.js';

@@ -3,8 +3,9 @@
 // Run: npm run bench:customers [-- --customers 1000 --per-customer 1000 --queries 2000]
 import { parseArgs } from 'node:util';
 import os from 'node:os';
-import { LongTermMemory, type Embedder } from '../../core/index.js';
+import { LongTermMemory } from '../../core/index.js';
 import { seededRandom } from '../../test/support/vectors.js';
+import { generatedEmbedder } from './generated-embedder.js';
 import { percentile } from './memory-data.js';
 import { formatMs, machine } from './print.js';
 
@@ -31,31 +32,7 @@ const zipf = (() => {
   };
 })();
 
-/** FNV-1a of a text: the seed of its vector. */
-function hashOf(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
-
-/** 64 Gaussian centroids, shared by every customer: embeddings of topical text cluster like this. */
-const centroids = (() => {
-  const random = seededRandom(7);
-  return Array.from({ length: CLUSTERS }, () => Float32Array.from({ length: DIMENSION }, () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())));
-})();
-
-/** Deterministic generated vectors: a text's hash picks its centroid and seeds its noise. */
-const generated: Embedder = {
-  id: `generated-clusters:${DIMENSION}`,
-  dimension: DIMENSION,
-  embed: async (texts) =>
-    texts.map((text) => {
-      const seed = hashOf(text);
-      const random = seededRandom(seed);
-      const centroid = centroids[seed % CLUSTERS]!;
-      return Float32Array.from(centroid, (value) => value + 2 * (Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())));
-    }),
-};
+const generated = generatedEmbedder(DIMENSION, CLUSTERS);
 
 const words = seededRandom(11);
 const sentence = (length: number) => Array.from({ length }, () => zipf(words())).join(' ');

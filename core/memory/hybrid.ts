@@ -125,6 +125,8 @@ export interface HybridQuery {
   depth?: number;
   /** Applied inside both searches. */
   filter?: (id: string) => boolean;
+  /** How this search fuses the two rankings. @default the index's */
+  fusion?: FusionOptions;
 }
 
 /** A fused hit with the cosine similarity of its vector, where the dense search found it. */
@@ -192,17 +194,25 @@ export class HybridIndex {
   search(query: HybridQuery): HybridHit[] {
     if (this.size === 0 || query.k <= 0) return [];
     const depth = Math.max(query.depth ?? 50, query.k);
-    const filter = query.filter;
-    const vectorFilter: VectorFilter | undefined = filter && ((metadata) => filter(String(metadata.entryId)));
-    const dense = this.vectors
-      .search(query.vector, Math.min(depth, this.vectors.size), vectorFilter)
-      .filter((hit) => hit.similarity > 0)
-      .map((hit) => ({ id: hit.id, score: hit.similarity }));
-    const sparse = this.lexicalIndex().search(lexicalQuery(query.text), depth, filter);
+    const dense = this.searchVectors(query.vector, depth, query.filter).filter((hit) => hit.score > 0);
+    const sparse = this.searchText(query.text, depth, query.filter);
     const similarity = new Map(dense.map((hit) => [hit.id, hit.score]));
-    return fuseRankings([sparse, dense], this.fusion)
+    return fuseRankings([sparse, dense], query.fusion ?? this.fusion)
       .slice(0, query.k)
       .map((hit) => ({ ...hit, similarity: similarity.get(hit.id) }));
+  }
+
+  /** The `k` nearest vectors among entries passing `filter`, best first; the score is the cosine similarity. */
+  searchVectors(vector: Float32Array, k: number, filter?: (id: string) => boolean): RankedHit[] {
+    if (this.vectors.size === 0 || k <= 0) return [];
+    const vectorFilter: VectorFilter | undefined = filter && ((metadata) => filter(String(metadata.entryId)));
+    return this.vectors.search(vector, Math.min(k, this.vectors.size), vectorFilter).map((hit) => ({ id: hit.id, score: hit.similarity }));
+  }
+
+  /** The `k` best BM25 matches of `text` among entries passing `filter`, best first. */
+  searchText(text: string, k: number, filter?: (id: string) => boolean): RankedHit[] {
+    if (this.size === 0 || k <= 0) return [];
+    return this.lexicalIndex().search(lexicalQuery(text), k, filter);
   }
 
   /** The BM25 index with every pending text added. */

@@ -18,13 +18,26 @@ export interface AddOptions {
   now: string;
 }
 
+/** A search's query: its text, and its vector, embedded only when the store needs it (a user without memories costs no embedding). */
+export interface MemoryQuery {
+  text: string;
+  vector(): Promise<Float32Array>;
+}
+
+/** How a search scores its hits and fuses its lexical and dense rankings. */
+export interface MemoryScoring {
+  scorer: MemoryScorer;
+  fusion: FusionOptions;
+}
+
 /**
- * Where a {@link LongTermMemory} keeps its memories when they must outlive the process or be
- * shared by several processes. Every method works inside one user's partition: a query never
- * reads another user's rows. Without a store, LongTermMemory keeps its in-process partitions.
+ * Where a {@link LongTermMemory} keeps its memories: in this process (`InProcessMemoryStore`, the
+ * default) or, to outlive the process and be shared by several, in PostgreSQL
+ * (`PostgresMemoryStore`). Every method works inside one user's partition: a query never reads
+ * another user's memories.
  */
 export interface MemoryStore {
-  /** What kind of store this is, for messages: `postgres`. */
+  /** What kind of store this is, for messages: `in-process`, `postgres`. */
   readonly name: string;
   /** The embedder whose vectors the store holds; LongTermMemory refuses another. */
   readonly embedder: EmbedderIdentity;
@@ -52,6 +65,8 @@ export interface MemoryStore {
   searchByVector(userId: string, vector: Float32Array, k: number, filter: MemoryFilter): Promise<Array<{ memory: Memory; similarity: number }>>;
   /** The user's `k` memories best matching `text` lexically among those passing `filter`, best first; scores compare only within one answer. */
   searchByText(userId: string, text: string, k: number, filter: MemoryFilter): Promise<Array<{ memory: Memory; score: number }>>;
+  /** The user's best `k` memories for a query: lexical and dense hits fused, scored by relevance, recency and importance, best first (ties by id); filters apply inside. */
+  search(query: MemoryQuery, options: MemorySearchOptions, scoring: MemoryScoring): Promise<MemoryHit[]>;
   /** Releases connections; the store is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -62,8 +77,8 @@ export type MemoryStoreConfig = { store: 'in-process' } | { store: 'postgres'; u
 /** Environment variable holding a PostgreSQL URL for long-term memory, used when the configuration names no store. */
 export const MEMORY_URL_ENV = 'CTXBENCH_MEMORY_URL';
 
-/** Hits each half of a hybrid search contributes before fusion, as the in-process index does. */
-const SEARCH_DEPTH = 50;
+/** Hits each half of a hybrid search contributes before fusion, in every store. */
+export const SEARCH_DEPTH = 50;
 
 /** Text as deduplication compares it: trimmed, whitespace collapsed, lowercase. */
 export const contentKey = (content: string) => content.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -86,20 +101,15 @@ export function byHitScore(a: MemoryHit, b: MemoryHit): number {
 }
 
 /**
- * A hybrid search of one user's partition in a {@link MemoryStore}: its lexical and dense hits,
- * fused as the in-process index fuses them (dense hits sharing nothing with the query left out),
- * then scored by relevance, recency and importance.
+ * A hybrid search of one user's partition built on a store's {@link MemoryStore.searchByVector} and
+ * {@link MemoryStore.searchByText}: the two rankings fused as the in-process index fuses them (dense
+ * hits sharing nothing with the query left out), then scored by relevance, recency and importance.
  */
-export async function searchMemoryStore(
-  store: MemoryStore,
-  query: { text: string; vector: Float32Array },
-  options: MemorySearchOptions,
-  scoring: { scorer: MemoryScorer; fusion: FusionOptions },
-): Promise<MemoryHit[]> {
+export async function searchMemoryStore(store: MemoryStore, query: MemoryQuery, options: MemorySearchOptions, scoring: MemoryScoring): Promise<MemoryHit[]> {
   const k = options.k ?? 10;
   if (k <= 0) return [];
   const depth = Math.max(k, SEARCH_DEPTH);
-  const [dense, sparse] = await Promise.all([store.searchByVector(options.userId, query.vector, depth, options), store.searchByText(options.userId, query.text, depth, options)]);
+  const [dense, sparse] = await Promise.all([store.searchByVector(options.userId, await query.vector(), depth, options), store.searchByText(options.userId, query.text, depth, options)]);
   const close = dense.filter((hit) => hit.similarity > 0);
   const memories = new Map([...close, ...sparse].map((hit) => [hit.memory.id, hit.memory]));
   const similarity = new Map(close.map((hit) => [hit.memory.id, hit.similarity]));

@@ -40,6 +40,10 @@ export const MEMORY_TABLE = 'ctxbench_memories';
 const MIGRATIONS_TABLE = 'ctxbench_memory_migrations';
 const SETTINGS_TABLE = 'ctxbench_memory_settings';
 
+/** The HNSW index on the embeddings (cosine). A large initial load is faster without it: drop it, load, and create it again with {@link CREATE_VECTOR_INDEX} (pgvector's advice). */
+export const VECTOR_INDEX = `${MEMORY_TABLE}_embedding`;
+export const CREATE_VECTOR_INDEX = `CREATE INDEX ${VECTOR_INDEX} ON ${MEMORY_TABLE} USING hnsw (embedding vector_cosine_ops)`;
+
 /** First key of every advisory lock the store takes, so its locks never collide with an application's own. */
 export const LOCK_NAMESPACE = 0x63747862; // "ctxb"
 
@@ -81,7 +85,7 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 2,
     description: 'HNSW index on the embeddings (cosine), searched with iterative scans',
-    sql: () => [`CREATE INDEX ${MEMORY_TABLE}_embedding ON ${MEMORY_TABLE} USING hnsw (embedding vector_cosine_ops)`],
+    sql: () => [CREATE_VECTOR_INDEX],
   },
 ];
 

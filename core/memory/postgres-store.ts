@@ -1,11 +1,12 @@
 import pg from 'pg';
-import pgvector from 'pgvector';
 import { ConfigError } from '../errors.js';
 import type { EmbedderIdentity } from './embedding.js';
-import type { StoreResult } from './long-term.js';
-import { contentKey, mergeDuplicate, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryStore, type MemoryStoreConfig } from './memory-store.js';
+import type { MemoryHit, MemorySearchOptions, StoreResult } from './long-term.js';
+import { contentKey, searchMemoryStore, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryQuery, type MemoryScoring, type MemoryStore, type MemoryStoreConfig } from './memory-store.js';
+import { writeBatch } from './postgres-batch.js';
+import { MEMORY_COLUMNS, memoryOf, rowId, vectorSql, type MemoryRow } from './postgres-rows.js';
 import { LOCK_NAMESPACE, MEMORY_TABLE, migrate, poolDatabase, type SqlDatabase, type SqlQueryable } from './postgres-schema.js';
-import type { Memory, MemoryType } from './types.js';
+import type { Memory } from './types.js';
 
 /** Options of a {@link PostgresMemoryStore}. */
 export interface PostgresStoreOptions {
@@ -15,18 +16,6 @@ export interface PostgresStoreOptions {
   efSearch?: number;
 }
 
-interface MemoryRow {
-  id: string;
-  user_id: string;
-  type: MemoryType;
-  content: string;
-  importance: number;
-  created_at: Date | string;
-  updated_at: Date | string;
-  metadata: Record<string, unknown>;
-}
-
-const COLUMNS = 'id::text AS id, user_id, type, content, importance, created_at, updated_at, metadata';
 const DEFAULT_EF_SEARCH = 100;
 
 /**
@@ -34,7 +23,8 @@ const DEFAULT_EF_SEARCH = 100;
  * with iterative scans so that a user filter still yields k rows, a B-tree on the user, and
  * full-text lexemes (`tsvector`, GIN) for the lexical half of hybrid search. The schema is created
  * and migrated by the store on first use. Every write is one committed transaction; writes of one
- * user hold an advisory lock on that user, so deduplication stays exact across processes.
+ * user hold an advisory lock on that user, so deduplication stays exact across processes. A batch
+ * is written in bulk, a few statements per 500 memories ({@link writeBatch}).
  */
 export class PostgresMemoryStore implements MemoryStore {
   readonly name = 'postgres';
@@ -70,9 +60,7 @@ export class PostgresMemoryStore implements MemoryStore {
       for (const userId of [...new Set(entries.map((entry) => entry.draft.userId))].sort()) {
         await tx.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [LOCK_NAMESPACE, userId]);
       }
-      const results: StoreResult[] = [];
-      for (const { draft, vector } of entries) results.push(await this.addOne(tx, draft, pgvector.toSql(Array.from(vector))!, options));
-      return results;
+      return writeBatch(tx, entries, options);
     });
   }
 
@@ -81,10 +69,10 @@ export class PostgresMemoryStore implements MemoryStore {
     if (key === undefined) return undefined;
     await this.migrated();
     const params: unknown[] = [key, draft.content, contentKey(draft.content), draft.type, draft.importance, draft.createdAt ?? now, now, draft.metadata];
-    const embedding = vector ? `, embedding = $${params.push(pgvector.toSql(Array.from(vector)))}::vector` : '';
+    const embedding = vector ? `, embedding = $${params.push(vectorSql(vector))}::vector` : '';
     const { rows } = await this.database.query<MemoryRow>(
       `UPDATE ${MEMORY_TABLE} SET content = $2, content_key = $3, type = $4, importance = $5, created_at = $6, updated_at = $7, metadata = $8${embedding}
-       WHERE id = $1 RETURNING ${COLUMNS}`,
+       WHERE id = $1 RETURNING ${MEMORY_COLUMNS}`,
       params,
     );
     return rows[0] && memoryOf(rows[0]);
@@ -94,7 +82,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const key = rowId(id);
     if (key === undefined) return undefined;
     await this.migrated();
-    const { rows } = await this.database.query<MemoryRow>(`SELECT ${COLUMNS} FROM ${MEMORY_TABLE} WHERE id = $1`, [key]);
+    const { rows } = await this.database.query<MemoryRow>(`SELECT ${MEMORY_COLUMNS} FROM ${MEMORY_TABLE} WHERE id = $1`, [key]);
     return rows[0] && memoryOf(rows[0]);
   }
 
@@ -112,7 +100,7 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async list(userId: string): Promise<Memory[]> {
     await this.migrated();
-    const { rows } = await this.database.query<MemoryRow>(`SELECT ${COLUMNS} FROM ${MEMORY_TABLE} WHERE user_id = $1 ORDER BY created_at, id`, [userId]);
+    const { rows } = await this.database.query<MemoryRow>(`SELECT ${MEMORY_COLUMNS} FROM ${MEMORY_TABLE} WHERE user_id = $1 ORDER BY created_at, id`, [userId]);
     return rows.map(memoryOf).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   }
 
@@ -134,7 +122,7 @@ export class PostgresMemoryStore implements MemoryStore {
     if (!memory || typeof thread !== 'string' || typeof position !== 'number') return [];
     const wanted = Array.from({ length: radius }, (_, i) => [position - i - 1, position + i + 1]).flat();
     const { rows } = await this.database.query<MemoryRow>(
-      `SELECT ${COLUMNS} FROM ${MEMORY_TABLE}
+      `SELECT ${MEMORY_COLUMNS} FROM ${MEMORY_TABLE}
        WHERE user_id = $1 AND metadata->>'thread' = $2 AND jsonb_typeof(metadata->'position') = 'number' AND (metadata->>'position')::float8 = ANY($3::float8[])
        ORDER BY id`,
       [memory.userId, thread, wanted],
@@ -145,12 +133,12 @@ export class PostgresMemoryStore implements MemoryStore {
 
   async searchByVector(userId: string, vector: Float32Array, k: number, filter: MemoryFilter): Promise<Array<{ memory: Memory; similarity: number }>> {
     await this.migrated();
-    const params: unknown[] = [userId, pgvector.toSql(Array.from(vector)), k];
+    const params: unknown[] = [userId, vectorSql(vector), k];
     const where = filterSql(filter, params);
     return this.database.transaction(async (tx) => {
       await this.prepareSearch(tx);
       const { rows } = await tx.query<MemoryRow & { similarity: number }>(
-        `SELECT ${COLUMNS}, 1 - (embedding <=> $2::vector) AS similarity FROM ${MEMORY_TABLE}
+        `SELECT ${MEMORY_COLUMNS}, 1 - (embedding <=> $2::vector) AS similarity FROM ${MEMORY_TABLE}
          WHERE user_id = $1${where} ORDER BY embedding <=> $2::vector LIMIT $3`,
         params,
       );
@@ -166,11 +154,16 @@ export class PostgresMemoryStore implements MemoryStore {
     const params: unknown[] = [userId, words.join(' | '), k];
     const where = filterSql(filter, params);
     const { rows } = await this.database.query<MemoryRow & { score: number }>(
-      `SELECT ${COLUMNS}, ts_rank(lexemes, query, 1) AS score FROM ${MEMORY_TABLE}, to_tsquery('english', $2) AS query
+      `SELECT ${MEMORY_COLUMNS}, ts_rank(lexemes, query, 1) AS score FROM ${MEMORY_TABLE}, to_tsquery('english', $2) AS query
        WHERE user_id = $1 AND lexemes @@ query${where} ORDER BY score DESC, id LIMIT $3`,
       params,
     );
     return rows.map((row) => ({ memory: memoryOf(row), score: Number(row.score) }));
+  }
+
+  /** {@link searchMemoryStore}: PostgreSQL's vector and full-text halves, fused and scored in this process. */
+  search(query: MemoryQuery, options: MemorySearchOptions, scoring: MemoryScoring): Promise<MemoryHit[]> {
+    return searchMemoryStore(this, query, options, scoring);
   }
 
   close(): Promise<void> {
@@ -190,32 +183,6 @@ export class PostgresMemoryStore implements MemoryStore {
     await tx.query("SET LOCAL hnsw.iterative_scan = 'strict_order'");
     await tx.query(`SET LOCAL hnsw.ef_search = ${this.efSearch}`);
   }
-
-  private async addOne(tx: SqlQueryable, draft: MemoryDraft, vector: string, { dedupThreshold, now }: AddOptions): Promise<StoreResult> {
-    const createdAt = draft.createdAt ?? now;
-    const key = contentKey(draft.content);
-    const same = await tx.query<MemoryRow>(`SELECT ${COLUMNS} FROM ${MEMORY_TABLE} WHERE user_id = $1 AND content_key = $2 ORDER BY id LIMIT 1`, [draft.userId, key]);
-    const near = same.rows.length > 0 ? same : await tx.query<MemoryRow & { similarity: number }>(
-      `SELECT ${COLUMNS}, 1 - (embedding <=> $2::vector) AS similarity FROM ${MEMORY_TABLE} WHERE user_id = $1 ORDER BY embedding <=> $2::vector LIMIT 1`,
-      [draft.userId, vector],
-    );
-    const candidate = near.rows[0] as (MemoryRow & { similarity?: number }) | undefined;
-    if (candidate && (same.rows.length > 0 || Number(candidate.similarity) >= dedupThreshold)) {
-      const merged = mergeDuplicate(memoryOf(candidate), draft, createdAt, now);
-      const { rows } = await tx.query<MemoryRow>(
-        `UPDATE ${MEMORY_TABLE} SET content = $2, content_key = $3, importance = $4, created_at = $5, updated_at = $6, metadata = $7, embedding = $8::vector
-         WHERE id = $1 RETURNING ${COLUMNS}`,
-        [rowId(merged.id), merged.content, key, merged.importance, merged.createdAt, now, merged.metadata, vector],
-      );
-      return { memory: memoryOf(rows[0]!), action: 'updated' };
-    }
-    const { rows } = await tx.query<MemoryRow>(
-      `INSERT INTO ${MEMORY_TABLE} (user_id, type, content, content_key, embedding, importance, created_at, updated_at, metadata)
-       VALUES ($1, $2, $3, $4, $5::vector, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-      [draft.userId, draft.type, draft.content, key, vector, draft.importance, createdAt, now, draft.metadata],
-    );
-    return { memory: memoryOf(rows[0]!), action: 'added' };
-  }
 }
 
 /** A PostgreSQL memory store at `url` over a pool of `pg` connections (idle ones let the process exit). */
@@ -227,24 +194,6 @@ export function connectPostgresMemoryStore(url: string, options: PostgresStoreOp
 /** The store a configuration names for an embedder: undefined for the in-process default. */
 export function memoryStoreFor(config: MemoryStoreConfig | undefined, embedder: EmbedderIdentity): MemoryStore | undefined {
   return config?.store === 'postgres' ? connectPostgresMemoryStore(config.url, { embedder }) : undefined;
-}
-
-/** Memory ids are `m` and the row's id. */
-function rowId(id: string): string | undefined {
-  return /^m[1-9]\d{0,18}$/.test(id) ? id.slice(1) : undefined;
-}
-
-function memoryOf(row: MemoryRow): Memory {
-  return {
-    id: `m${row.id}`,
-    userId: row.user_id,
-    content: row.content,
-    type: row.type,
-    importance: Number(row.importance),
-    createdAt: new Date(row.created_at).toISOString(),
-    updatedAt: new Date(row.updated_at).toISOString(),
-    metadata: row.metadata,
-  };
 }
 
 /** The filters as SQL conditions on parameters appended to `params`. */

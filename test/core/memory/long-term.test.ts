@@ -9,6 +9,7 @@ import { fuseRankings, lexicalText, stem } from '../../../core/memory/hybrid.js'
 import { LongTermMemory, type LongTermMemoryOptions, type MemoryInput } from '../../../core/memory/long-term.js';
 import { MemoryScorer, recencyDecay } from '../../../core/memory/scoring.js';
 import { CorruptStoreError } from '../../../core/memory/short-term.js';
+import { FACT_WORDS, memoryFact } from '../../support/memory-facts.js';
 
 // Mutating fs calls can be made to fail from the n-th call on: a crash at that point of a save
 // (every later call fails too, so an error swallowed on the way does not resurrect the process).
@@ -175,26 +176,17 @@ describe('deduplication on write', () => {
 });
 
 describe('bulk loads', () => {
-  const words = ['order', 'refund', 'late', 'router', 'email', 'Lisbon', 'premium', 'card'];
-  const input = fc.record({
-    userId: fc.constantFrom('alice', 'bob'),
-    content: fc.array(fc.constantFrom(...words), { minLength: 1, maxLength: 4 }).map((parts) => parts.join(' ')),
-    importance: fc.constantFrom(0.2, 0.5, 0.9),
-    day: fc.integer({ min: 1, max: 28 }),
-  });
-  const toMemory = ({ userId, content, importance, day }: { userId: string; content: string; importance: number; day: number }) =>
-    fact(userId, content, { importance, createdAt: `2024-01-${String(day).padStart(2, '0')}T00:00:00Z`, metadata: { day } });
   const snapshot = async (memory: LongTermMemory) => Promise.all((await memory.users()).map((userId) => memory.list(userId)));
 
   for (const hnswThreshold of [2000, 6]) {
     it(`ends in the same memories as one store() call per input, merges included (property, hnswThreshold ${hnswThreshold})`, async () => {
       await fc.assert(
-        fc.asyncProperty(fc.array(input, { minLength: 1, maxLength: 30 }), async (inputs) => {
+        fc.asyncProperty(fc.array(memoryFact, { minLength: 1, maxLength: 30 }), async (inputs) => {
           const bulk = memoryWith({ hnswThreshold });
-          const bulkResults = await bulk.storeMany(inputs.map(toMemory));
+          const bulkResults = await bulk.storeMany(inputs);
           const oneByOne = memoryWith({ hnswThreshold });
           const results = [];
-          for (const each of inputs) results.push(await oneByOne.store(toMemory(each)));
+          for (const each of inputs) results.push(await oneByOne.store(each));
           expect(bulkResults).toEqual(results);
           expect(await snapshot(bulk)).toEqual(await snapshot(oneByOne));
         }),
@@ -205,9 +197,9 @@ describe('bulk loads', () => {
 
   it('returns the first k of the full ranking for any k (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(input, { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom(...words), async (inputs, k, query) => {
+      fc.asyncProperty(fc.array(memoryFact, { minLength: 1, maxLength: 25 }), fc.integer({ min: 1, max: 8 }), fc.constantFrom(...FACT_WORDS), async (inputs, k, query) => {
         const memory = memoryWith({ dedupThreshold: 1.01 });
-        await memory.storeMany(inputs.map(toMemory));
+        await memory.storeMany(inputs);
         for (const userId of await memory.users()) {
           const all = await memory.search(query, { userId, k: 50 });
           expect(await memory.search(query, { userId, k })).toEqual(all.slice(0, k));
@@ -231,9 +223,9 @@ describe('bulk loads', () => {
 
   it('searches the same after deletes as a memory that never held the deleted ones (property)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(input, { minLength: 2, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom(...words), async (inputs, picks, query) => {
+      fc.asyncProperty(fc.array(memoryFact, { minLength: 2, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 6 }), fc.constantFrom(...FACT_WORDS), async (inputs, picks, query) => {
         const full = memoryWith({ dedupThreshold: 1.01 });
-        const stored = await full.storeMany(inputs.map(toMemory));
+        const stored = await full.storeMany(inputs);
         await full.search(query, { userId: 'alice' });
         const gone = new Set(picks.map((pick) => stored[pick % stored.length]!.memory.id));
         for (const id of gone) await full.delete(id);

@@ -2,14 +2,16 @@ import type { PGlite } from '@electric-sql/pglite';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../../core/errors.js';
-import { HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
+import { cosine, HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
+import { InProcessMemoryStore } from '../../../core/memory/in-process-store.js';
 import { LongTermMemory, type LongTermMemoryOptions, type MemoryInput } from '../../../core/memory/long-term.js';
 import type { MemoryStore } from '../../../core/memory/memory-store.js';
 import { MEMORY_TABLE } from '../../../core/memory/postgres-schema.js';
 import { connectPostgresMemoryStore, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
+import { memoryFact } from '../../support/memory-facts.js';
 import { pglite, servedPglite, type ServedPglite } from '../../support/postgres.js';
 
-// One suite, every store: LongTermMemory's in-process partitions (no store), PostgreSQL through
+// One suite, every store: the in-process store (LongTermMemory's default), PostgreSQL through
 // PGlite in this process, and the `pg` client over the wire protocol to PGlite on a loopback socket.
 
 const NOW = new Date('2024-02-01T00:00:00.000Z');
@@ -18,8 +20,8 @@ const fact = (userId: string, content: string, extra: Partial<MemoryInput> = {})
 
 interface StoreUnderTest {
   name: string;
-  /** A fresh, empty store (or none, for the in-process default). */
-  open(): Promise<MemoryStore | undefined>;
+  /** A fresh, empty store. */
+  open(): Promise<MemoryStore>;
   close(): Promise<void>;
 }
 
@@ -30,7 +32,7 @@ let socketStore: MemoryStore | undefined;
 const truncate = (db: PGlite) => db.exec(`TRUNCATE ${MEMORY_TABLE} RESTART IDENTITY`);
 
 const STORES: StoreUnderTest[] = [
-  { name: 'in-process', open: async () => undefined, close: async () => undefined },
+  { name: 'in-process', open: async () => new InProcessMemoryStore({ embedder: identityOf(embedder) }), close: async () => undefined },
   {
     name: 'PGlite',
     open: async () => {
@@ -58,8 +60,8 @@ const STORES: StoreUnderTest[] = [
 ];
 
 describe.each(STORES)('long-term memory on the $name store', (subject) => {
-  let store: MemoryStore | undefined;
-  const memoryWith = (options: Partial<LongTermMemoryOptions> = {}) => new LongTermMemory({ embedder, now: () => NOW, ...(store ? { store } : {}), ...options });
+  let store: MemoryStore;
+  const memoryWith = (options: Partial<LongTermMemoryOptions> = {}) => new LongTermMemory({ embedder, now: () => NOW, store, ...options });
 
   beforeAll(async () => {
     store = await subject.open();
@@ -123,6 +125,25 @@ describe.each(STORES)('long-term memory on the $name store', (subject) => {
     );
   });
 
+  it('finds a user\'s nearest memories by vector, nearest first, with their cosine similarity', async () => {
+    const contents = ['User lives in Lisbon, Portugal.', 'User owns a golden retriever named Max.', 'User prefers phone calls to email.', 'Order 12345 arrived late.'];
+    await memoryWith().storeMany([...contents.map((content) => fact('u1', content)), fact('u2', 'User owns a golden retriever named Rex.')]);
+    const [query] = await embedder.embed(['my dog Max, a golden retriever']);
+    const vectors = await embedder.embed(contents);
+    const exact = contents.map((content, i) => ({ content, similarity: cosine(query!, vectors[i]!) })).sort((a, b) => b.similarity - a.similarity);
+    const hits = await store.searchByVector('u1', query!, 3, {});
+    expect(hits.map((hit) => hit.memory.content)).toEqual(exact.slice(0, 3).map((hit) => hit.content));
+    hits.forEach((hit, i) => expect(hit.similarity).toBeCloseTo(exact[i]!.similarity, 5));
+  });
+
+  it('finds a user\'s memories by their words, best first, and only that user\'s', async () => {
+    await memoryWith().storeMany([fact('u1', 'Refund for order 12345 approved.'), fact('u1', 'User lives in Lisbon.'), fact('u2', 'Refund for order 999 refused.')]);
+    const hits = await store.searchByText('u1', 'refund', 10, {});
+    expect(hits.map((hit) => hit.memory.content)).toEqual(['Refund for order 12345 approved.']);
+    expect(hits[0]!.score).toBeGreaterThan(0);
+    expect(await store.searchByText('u1', 'refund', 10, { types: ['episodic'] })).toEqual([]);
+  });
+
   it('forgets one user entirely and leaves the others untouched', async () => {
     const memory = memoryWith();
     await memory.storeMany([fact('alice', 'Alice likes tea.'), fact('alice', 'Alice lives in Oslo.'), fact('bob', 'Bob likes tea.')]);
@@ -147,6 +168,44 @@ describe.each(STORES)('long-term memory on the $name store', (subject) => {
       }),
       { numRuns: 10 },
     );
+  });
+
+  it('ends a bulk store in the same memories as one store() per input, merges into earlier memories included (property)', async () => {
+    const snapshot = async (memory: LongTermMemory) => Promise.all((await memory.users()).map((userId) => memory.list(userId)));
+    const replay = async (history: readonly MemoryInput[], batch: readonly MemoryInput[], dedupThreshold: number, bulk: boolean) => {
+      store = await subject.open();
+      const memory = memoryWith({ dedupThreshold });
+      for (const each of history) await memory.store(each);
+      const results = [];
+      if (bulk) results.push(...(await memory.storeMany(batch)));
+      else for (const each of batch) results.push(await memory.store(each));
+      return { results, memories: await snapshot(memory) };
+    };
+    await fc.assert(
+      fc.asyncProperty(fc.array(memoryFact, { maxLength: 8 }), fc.array(memoryFact, { minLength: 1, maxLength: 20 }), fc.constantFrom(0.9, 1.01), async (history, batch, dedupThreshold) => {
+        const bulk = await replay(history, batch, dedupThreshold, true);
+        expect(bulk).toEqual(await replay(history, batch, dedupThreshold, false));
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('checks a batch\'s later memories against the memories its earlier ones changed, as they are now', async () => {
+    // In the plane of the first two axes: a at 0°, b at 45°; the first new memory (-20°) merges into a
+    // and moves it there; the second (21°) was nearest to a as it was (0.934), is 0.914 from b, and
+    // only 0.755 from a as it is now: it belongs to b.
+    const at = (degrees: number) => Float32Array.from({ length: embedder.dimension }, (_, i) => (i === 0 ? Math.cos((degrees * Math.PI) / 180) : i === 1 ? Math.sin((degrees * Math.PI) / 180) : 0));
+    const entry = (content: string, degrees: number) => ({ draft: { userId: 'u1', content, type: 'semantic' as const, importance: 0.5, metadata: {} }, vector: at(degrees) });
+    const options = { dedupThreshold: 0.9, now: NOW.toISOString() };
+    const [a, b] = await store.add([entry('a', 0), entry('b', 45)], options);
+    const results = await store.add([entry('near a', -20), entry('between', 21)], options);
+    expect(results.map((result) => [result.action, result.memory.id])).toEqual([
+      ['updated', a!.memory.id],
+      ['updated', b!.memory.id],
+    ]);
+    // The same within one batch: 21° is 0.934 from c as it was and 0.755 from c as it is, so it is new.
+    const [c, moved, apart] = await store.add([entry('c', 100), entry('near c', 80), entry('beside c', 121)].map((e) => ({ ...e, draft: { ...e.draft, userId: 'u2' } })), options);
+    expect([c!.action, moved!.action, moved!.memory.id, apart!.action]).toEqual(['added', 'updated', c!.memory.id, 'added']);
   });
 
   it('merges a near-duplicate: new content, higher importance, later date, both metadata', async () => {

@@ -2,7 +2,8 @@ import type { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../core/errors.js';
 import { EmbedderMismatchError, HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
-import { LongTermMemory } from '../../../core/memory/long-term.js';
+import { LongTermMemory, type MemoryInput } from '../../../core/memory/long-term.js';
+import type { MemoryStore } from '../../../core/memory/memory-store.js';
 import { MEMORY_TABLE, migrate, MIGRATIONS, schemaVersions } from '../../../core/memory/postgres-schema.js';
 import { connectPostgresMemoryStore, memoryStoreFor, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
 import { seededRandom } from '../../support/vectors.js';
@@ -101,6 +102,55 @@ describe('the pg pool', () => {
       expect(await memory.count('u1')).toBe(1);
       await store.close();
     } finally {
+      await served.stop();
+    }
+  });
+});
+
+describe('bulk writes', () => {
+  const NOW = new Date('2024-02-01T00:00:00.000Z');
+  const topics = ['order', 'refund', 'router', 'email', 'Lisbon', 'premium', 'card', 'invoice', 'delivery', 'password'];
+  /** 1,200 facts over 3 users from 240 texts, so duplicates and near-duplicates fall in different rounds of 500. */
+  const facts: MemoryInput[] = Array.from({ length: 1200 }, (_, i) => {
+    const n = (i * 7919) % 240;
+    return { userId: `u${n % 3}`, content: `Customer ${topics[n % 10]} ${topics[Math.floor(n / 10) % 10]} note ${n % 24}`, type: 'episodic', importance: (i % 5) / 5, metadata: { i } };
+  });
+
+  it('ends a batch spanning several rounds in the same memories as one store() per fact', async () => {
+    const store = await PostgresMemoryStore.open(db, { embedder: identity });
+    const replay = async (bulk: boolean) => {
+      await db.exec(`TRUNCATE ${MEMORY_TABLE} RESTART IDENTITY`);
+      const memory = new LongTermMemory({ embedder, now: () => NOW, store });
+      const results = bulk ? await memory.storeMany(facts) : [];
+      if (!bulk) for (const each of facts) results.push(await memory.store(each));
+      return { results, memories: await Promise.all((await memory.users()).map((userId) => memory.list(userId))) };
+    };
+    const bulk = await replay(true);
+    expect(bulk.results.filter((result) => result.action === 'updated').length).toBeGreaterThan(500);
+    expect(bulk).toEqual(await replay(false));
+  });
+
+  const poisoned = async (store: MemoryStore) => {
+    const memory = new LongTermMemory({ embedder, now: () => NOW, store });
+    const { memory: kept } = await memory.store({ userId: 'u1', content: 'User likes tea.', type: 'semantic', metadata: { note: 'first' } });
+    const distinct = Array.from({ length: 600 }, (_, i): MemoryInput => ({ userId: `v${i % 7}`, content: `Fact number ${i} about ${topics[i % 10]}`, type: 'semantic' }));
+    // PostgreSQL's jsonb refuses \u0000: the merge into the kept memory, the batch's last write, fails after 600 inserts.
+    await expect(memory.storeMany([...distinct, { userId: 'u1', content: 'User likes tea.', type: 'semantic', metadata: { note: 'a\u0000b' } }])).rejects.toThrow();
+    expect(await memory.count()).toBe(1);
+    expect(await memory.get(kept.id)).toEqual(kept);
+  };
+
+  it('writes a batch in one transaction: a batch that fails leaves nothing of it (PGlite)', async () => {
+    await poisoned(await PostgresMemoryStore.open(db, { embedder: identity }));
+  });
+
+  it('writes a batch in one transaction: a batch that fails leaves nothing of it (pg pool)', async () => {
+    const served = await servedPglite();
+    const store = connectPostgresMemoryStore(served.url, { embedder: identity, maxConnections: 2 });
+    try {
+      await poisoned(store);
+    } finally {
+      await store.close();
       await served.stop();
     }
   });
