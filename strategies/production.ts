@@ -15,6 +15,7 @@ import {
   messageToText,
   ProductionContextAssembler,
   profileExamples,
+  TOOL_ROUTING_DEFAULTS,
   ToolRouter,
   WorkingMemory,
   type ChatMessage,
@@ -36,6 +37,15 @@ const productionOptions = z
     lowConfidence: z.enum(['top-two', 'fallback']).default('top-two').describe("below the threshold: load the top two intents' context, or fall back to general context"),
     workingMessages: countOption('working memory: messages kept verbatim before compaction', 40),
     workingTokens: countOption('working memory: tokens kept verbatim before compaction', 2000),
+    toolCandidates: countOption("tool routing: the latest message's top intents whose tools are added", TOOL_ROUTING_DEFAULTS.candidates, 0),
+    toolConfidence: z
+      .number()
+      .min(0, 'must be between 0 and 1')
+      .max(1, 'must be between 0 and 1')
+      .default(TOOL_ROUTING_DEFAULTS.minConfidence)
+      .describe('tool routing: lowest confidence of such an intent'),
+    toolMatches: countOption("tool routing: tools best matching the latest message in words (BM25) whose intents' tools are added; 0 turns it off", TOOL_ROUTING_DEFAULTS.lexical, 0),
+    toolTokens: countOption('tool routing: most tokens the routed tools may take (tools already called are always kept)', TOOL_ROUTING_DEFAULTS.maxTokens),
   })
   .strict();
 
@@ -128,7 +138,8 @@ export const production = defineStrategy({
       if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools)) return undefined;
       let toolRouter = toolRouters.get(episode.tools);
       if (!toolRouter) {
-        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, ...(router ? { router } : {}) });
+        const settings = { candidates: options.toolCandidates, minConfidence: options.toolConfidence, lexical: options.toolMatches, maxTokens: options.toolTokens };
+        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, ...settings, ...(router ? { router } : {}) });
         toolRouters.set(episode.tools, toolRouter);
       }
       return toolRouter;

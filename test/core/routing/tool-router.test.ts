@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defineIntentProfile, sharedCounter, ToolRouter, type ChatMessage, type QueryRouting, type ToolDefinition } from '../../../core/index.js';
+import { ConfigError, defineIntentProfile, sharedCounter, TOOL_ROUTING_DEFAULTS, ToolRouter, type ChatMessage, type QueryRouting, type ToolDefinition } from '../../../core/index.js';
 
 const counter = sharedCounter('gpt-4o');
 const tool = (name: string, description = `Does ${name}`): ToolDefinition => ({
@@ -65,6 +65,11 @@ describe('tool router', () => {
     expect(names(selected)).toEqual(['Hotels_1_SearchHotel']);
     expect(selected.dropped).toEqual(['Hotels_1_ReserveHotel']);
     expect(counter.countTools(selected.tools)).toBeLessThanOrEqual(one);
+  });
+
+  it('uses the default settings for every knob it is not given', () => {
+    expect(router().settings).toEqual(TOOL_ROUTING_DEFAULTS);
+    expect(router({ lexical: 0 }).settings).toEqual({ ...TOOL_ROUTING_DEFAULTS, lexical: 0 });
   });
 
   it('reads the tools of each intent from an intent profile', async () => {
