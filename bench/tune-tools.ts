@@ -3,7 +3,7 @@
 // (default: the bundled train split). The train dialogues are split by a hash of their id into a
 // router fold, whose user turns train the router, and a tuning fold, which is replayed: naive once
 // and production at every setting of GRID. As on the reported split, the router learns nothing of
-// some domains: the router fold keeps no dialogue of half the domains (by a hash of their names).
+// some domains: the router fold loses the frames of half the domains (by a hash of their names).
 // The cheapest setting whose tool presence is within 2 points of naive's is chosen. Prints the grid as a Markdown table and the chosen setting;
 // --record writes both with the inputs' hashes (bench/tuning/sgd-tool-routing.json is the record
 // behind TOOL_ROUTING_DEFAULTS).
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigError, DataError, TECHCORP_SCENARIO, type Aggregate, type FidelityComparison, type ToolRoutingSettings, type TurnRow } from '../core/index.js';
+import { ConfigError, CtxbenchError, DataError, TECHCORP_SCENARIO, type Aggregate, type FidelityComparison, type ToolRoutingSettings, type TurnRow } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { dialogueList, dialoguePaths } from '../datasets/sgd.js';
 import { domainOf } from '../datasets/sgd-schema.js';
@@ -34,10 +34,10 @@ export const PRESENCE_TOLERANCE = 0.02;
 
 /** The values tried for each knob; the grid is every combination. */
 export const GRID_VALUES = {
-  candidates: [1, 2, 3],
+  candidates: [1, 2],
   minConfidence: [0.2, 0.3, 0.5],
-  lexical: [0, 1, 2],
-  maxTokens: [2000, 3000, 4000],
+  lexical: [0, 1, 2, 4],
+  maxTokens: [3000, 4000, 5000],
 } as const satisfies { [K in keyof ToolRoutingSettings]: readonly number[] };
 
 /** Every combination of {@link GRID_VALUES}, in a fixed order. */
@@ -71,34 +71,51 @@ export function unseenDomains(domains: Iterable<string>): string[] {
 
 /** The train dialogues split into folds; written to disk as SGD dialogue files. */
 export interface TrainFolds {
-  /** Dialogues whose user turns train the router: their fold is `router` and none of their services is of an unseen domain. */
+  /** Dialogues whose user turns train the router (their fold is `router`), without the frames of unseen domains. */
   router: { file: string; ids: string[] };
-  /** Dialogues replayed and scored: their fold is `tuning`. */
+  /** Dialogues replayed and scored (their fold is `tuning`), unchanged. */
   tuning: { file: string; ids: string[] };
   unseenDomains: string[];
-  /** Dialogues of the router fold left out because they touch an unseen domain (neither trained on nor scored). */
-  withheld: number;
+  /** Frames of unseen domains taken out of the router fold's turns: the router learns no utterance under their labels. */
+  withheldFrames: number;
 }
 
 /** A train dialogue as the split sees it. */
 interface TrainDialogue {
   id: string;
   domains: string[];
-  dialogue: unknown;
+  dialogue: Record<string, unknown>;
+}
+
+/** The dialogue without the services and frames of `unseen` domains. */
+function withoutDomains(dialogue: Record<string, unknown>, unseen: ReadonlySet<string>): { dialogue: Record<string, unknown>; removed: number } {
+  let removed = 0;
+  const seen = (service: unknown) => typeof service !== 'string' || !unseen.has(domainOf(service));
+  const turns = Array.isArray(dialogue.turns)
+    ? dialogue.turns.map((turn: { frames?: unknown }) => {
+        if (!Array.isArray(turn?.frames)) return turn;
+        const frames = turn.frames.filter((frame: { service?: unknown }) => seen(frame?.service));
+        removed += turn.frames.length - frames.length;
+        return { ...turn, frames };
+      })
+    : dialogue.turns;
+  return { dialogue: { ...dialogue, services: (dialogue.services as string[]).filter(seen), turns }, removed };
 }
 
 /**
  * Reads the dialogue files or folders, drops repeats of a dialogue id (the bundled train slice is
- * part of the shared copy's files), splits them and writes each fold to `dir` as an SGD dialogue
- * file, in the order read. A repeated id whose dialogue differs is a DataError: its fold would be
+ * part of the shared copy's files), splits them by {@link foldOf} and writes each fold to `dir` as
+ * an SGD dialogue file, in the order read; the router fold loses the frames of the
+ * {@link unseenDomains}. A repeated id whose dialogue differs is a DataError: its fold would be
  * ambiguous.
  */
 export async function writeTrainFolds(paths: string | string[], dir: string): Promise<TrainFolds> {
   const seen = new Map<string, string>();
   const dialogues: TrainDialogue[] = [];
   for (const file of await dialoguePaths('dialogues', paths)) {
-    for (const [index, dialogue] of (await dialogueList(file)).entries()) {
-      const { dialogue_id: id, services } = (dialogue ?? {}) as { dialogue_id?: unknown; services?: unknown };
+    for (const [index, value] of (await dialogueList(file)).entries()) {
+      const dialogue = (value ?? {}) as Record<string, unknown>;
+      const { dialogue_id: id, services } = dialogue;
       const at = `dialogue ${typeof id === 'string' && id !== '' ? id : `#${index}`}`;
       if (typeof id !== 'string' || id === '') throw new DataError(file, at, 'dialogue_id', 'must be a non-empty string (it decides the fold)', id);
       if (!Array.isArray(services) || services.some((service) => typeof service !== 'string')) throw new DataError(file, at, 'services', 'must be an array of service names', services);
@@ -114,15 +131,14 @@ export async function writeTrainFolds(paths: string | string[], dir: string): Pr
   }
   const unseen = unseenDomains(dialogues.flatMap((d) => d.domains));
   const tuning = dialogues.filter((d) => foldOf(d.id) === 'tuning');
-  const routerFold = dialogues.filter((d) => foldOf(d.id) === 'router');
-  const router = routerFold.filter((d) => !d.domains.some((domain) => unseen.includes(domain)));
+  const router = dialogues.filter((d) => foldOf(d.id) === 'router').map((d) => ({ ...d, ...withoutDomains(d.dialogue, new Set(unseen)) }));
   if (router.length === 0 || tuning.length === 0) throw new ConfigError(`the train dialogues gave an empty fold (${router.length} router, ${tuning.length} tuning)`, 'pass more train dialogues');
   const write = (fold: 'router' | 'tuning', members: readonly TrainDialogue[]) => {
     const file = join(dir, `dialogues_${fold}.json`);
     writeFileSync(file, JSON.stringify(members.map((d) => d.dialogue)));
     return { file, ids: members.map((d) => d.id) };
   };
-  return { router: write('router', router), tuning: write('tuning', tuning), unseenDomains: unseen, withheld: routerFold.length - router.length };
+  return { router: write('router', router), tuning: write('tuning', tuning), unseenDomains: unseen, withheldFrames: router.reduce((n, d) => n + d.removed, 0) };
 }
 
 /** What one strategy measured on the tuning fold. */
@@ -138,21 +154,52 @@ export interface GridRow {
   presenceDelta: number;
   presenceCi95: [number, number];
   factRetention: number;
-  qualifies: boolean;
 }
 
-/** The cheapest qualifying row (fewer tokens a call, then grid order, break ties); undefined when none qualifies. */
-export function chooseSetting(rows: readonly GridRow[]): GridRow | undefined {
-  return rows
-    .filter((row) => row.qualifies)
-    .reduce<GridRow | undefined>((best, row) => (!best || row.costPerConversation < best.costPerConversation || (row.costPerConversation === best.costPerConversation && row.tokensPerCall < best.tokensPerCall) ? row : best), undefined);
+/** A setting whose replay failed (a context over the assembler's budget, say): data, never chosen. */
+export interface ErroredRow {
+  settings: ToolRoutingSettings;
+  error: string;
+}
+
+export type GridEntry = GridRow | ErroredRow;
+
+/** The chosen setting and what its tool presence was held to. */
+export interface Choice {
+  settings: ToolRoutingSettings;
+  /** `naive` when some setting came within the tolerance of naive's tool presence; else `best setting`, the highest any setting reached. */
+  against: 'naive' | 'best setting';
+  /** The lowest tool presence accepted: the reference's minus the tolerance. */
+  floor: number;
+}
+
+const measured = (entry: GridEntry): entry is GridRow & { settings: ToolRoutingSettings } => !('error' in entry) && entry.settings !== undefined;
+
+/**
+ * The cheapest setting (fewer tokens a call, then grid order, break ties) whose tool presence is
+ * within {@link PRESENCE_TOLERANCE} of naive's and whose fact retention is too. When no setting
+ * comes that close, the cheapest within the tolerance of the best tool presence any setting
+ * reached: sending more tools always helps a little, so "the highest" alone would choose the
+ * grid's most generous corner. Undefined when no setting was measured.
+ */
+export function chooseSetting(naive: Pick<GridRow, 'toolPresence' | 'factRetention'>, entries: readonly GridEntry[]): Choice | undefined {
+  const rows = entries.filter(measured).filter((row) => row.factRetention >= naive.factRetention - PRESENCE_TOLERANCE - 1e-9);
+  if (rows.length === 0) return undefined;
+  const cheapest = (floor: number) =>
+    rows
+      .filter((row) => row.toolPresence >= floor - 1e-9)
+      .reduce<(typeof rows)[number] | undefined>((best, row) => (!best || row.costPerConversation < best.costPerConversation || (row.costPerConversation === best.costPerConversation && row.tokensPerCall < best.tokensPerCall) ? row : best), undefined);
+  const againstNaive = cheapest(naive.toolPresence - PRESENCE_TOLERANCE);
+  if (againstNaive) return { settings: againstNaive.settings, against: 'naive', floor: naive.toolPresence - PRESENCE_TOLERANCE };
+  const floor = Math.max(...rows.map((row) => row.toolPresence)) - PRESENCE_TOLERANCE;
+  return { settings: cheapest(floor)!.settings, against: 'best setting', floor };
 }
 
 /** A grid row from production's aggregate, paired with naive's by dialogue. */
-function gridRow(settings: ToolRoutingSettings | undefined, naive: { aggregate: Aggregate; rows: TurnRow[] }, measured: { aggregate: Aggregate; rows: TurnRow[] }, seed: number): GridRow {
-  const [check] = missionChecks([naive.aggregate, measured.aggregate], scoresFromRows([...naive.rows, ...measured.rows]), TECHCORP_SCENARIO, seed);
+function gridRow(settings: ToolRoutingSettings | undefined, naive: { aggregate: Aggregate; rows: TurnRow[] }, replayed: { aggregate: Aggregate; rows: TurnRow[] }, seed: number): GridRow {
+  const [check] = missionChecks([naive.aggregate, replayed.aggregate], scoresFromRows([...naive.rows, ...replayed.rows]), TECHCORP_SCENARIO, seed);
   const presence = check?.fidelity.find((f) => f.metric === 'toolPresence') ?? ({ delta: 0, ci95: [0, 0] } as Pick<FidelityComparison, 'delta' | 'ci95'>);
-  const a = measured.aggregate;
+  const a = replayed.aggregate;
   return {
     ...(settings ? { settings } : {}),
     costPerConversation: a.costPerConversation,
@@ -163,7 +210,6 @@ function gridRow(settings: ToolRoutingSettings | undefined, naive: { aggregate: 
     presenceDelta: presence.delta,
     presenceCi95: presence.ci95,
     factRetention: a.metrics.factRetention?.mean ?? 0,
-    qualifies: presence.delta >= -PRESENCE_TOLERANCE - 1e-9,
   };
 }
 
@@ -178,7 +224,7 @@ export interface TuneOptions {
   /** @default GRID */
   grid?: readonly ToolRoutingSettings[];
   /** Called after each replay with what it measured. */
-  onRow?: (row: GridRow) => void;
+  onRow?: (row: GridEntry) => void;
 }
 
 /** What a tuning run measured and chose, with its inputs. */
@@ -188,11 +234,11 @@ export interface TuneRecord {
   machine: ReturnType<typeof machineInfo>;
   durationMs: number;
   inputs: Array<{ path: string; sha256: string }>;
-  folds: { router: { dialogues: number; sha256: string }; tuning: { dialogues: number; turns: number; sha256: string }; unseenDomains: string[]; withheld: number };
+  folds: { router: { dialogues: number; sha256: string }; tuning: { dialogues: number; turns: number; sha256: string }; unseenDomains: string[]; withheldFrames: number };
   tolerance: number;
   naive: GridRow;
-  grid: GridRow[];
-  chosen: ToolRoutingSettings | null;
+  grid: GridEntry[];
+  chosen: Choice | null;
 }
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -215,13 +261,16 @@ export async function tune(options: TuneOptions = {}): Promise<TuneRecord> {
     const naive = await replay({ name: 'naive' });
     const naiveRow = gridRow(undefined, naive, naive, 1);
     options.onRow?.(naiveRow);
-    const grid: GridRow[] = [];
+    const grid: GridEntry[] = [];
     for (const settings of options.grid ?? GRID) {
       const production = await replay({
         name: 'production',
         options: { toolCandidates: settings.candidates, toolConfidence: settings.minConfidence, toolMatches: settings.lexical, toolTokens: settings.maxTokens },
+      }).catch((error: unknown) => {
+        if (error instanceof CtxbenchError) return { error: error.message };
+        throw error;
       });
-      const row = gridRow(settings, naive, production, 1);
+      const row = 'error' in production ? { settings, error: production.error } : gridRow(settings, naive, production, 1);
       grid.push(row);
       options.onRow?.(row);
     }
@@ -236,12 +285,12 @@ export async function tune(options: TuneOptions = {}): Promise<TuneRecord> {
         router: { dialogues: folds.router.ids.length, sha256: sha256(folds.router.file) },
         tuning: { dialogues: folds.tuning.ids.length, turns: naive.turns, sha256: sha256(folds.tuning.file) },
         unseenDomains: folds.unseenDomains,
-        withheld: folds.withheld,
+        withheldFrames: folds.withheldFrames,
       },
       tolerance: PRESENCE_TOLERANCE,
       naive: naiveRow,
       grid,
-      chosen: chooseSetting(grid)?.settings ?? null,
+      chosen: chooseSetting(naiveRow, grid) ?? null,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -252,7 +301,7 @@ const setting = (s: ToolRoutingSettings) => `candidates ${s.candidates}, minConf
 
 /** The grid as a Markdown table, naive first, the chosen setting in bold. */
 export function markdownGrid(record: Pick<TuneRecord, 'naive' | 'grid' | 'chosen'>): string {
-  const header = ['setting', 'tokens/call', 'tool tokens', '$/conversation', 'cost vs naive', 'tool presence', 'vs naive (95% CI)', 'fact retention', 'within 2 pts'];
+  const header = ['setting', 'tokens/call', 'tool tokens', '$/conversation', 'cost vs naive', 'tool presence', 'vs naive (95% CI)', 'fact retention'];
   const cells = (name: string, r: GridRow) => [
     name,
     Math.round(r.tokensPerCall).toLocaleString('en-US'),
@@ -262,11 +311,26 @@ export function markdownGrid(record: Pick<TuneRecord, 'naive' | 'grid' | 'chosen
     r.toolPresence.toFixed(3),
     `${(100 * r.presenceDelta).toFixed(1)} pts [${(100 * r.presenceCi95[0]).toFixed(1)}, ${(100 * r.presenceCi95[1]).toFixed(1)}]`,
     r.factRetention.toFixed(3),
-    r.qualifies ? 'yes' : 'no',
   ];
-  const chosen = record.chosen ? setting(record.chosen) : undefined;
-  const lines = [cells('naive (every tool)', record.naive), ...record.grid.map((r) => cells(setting(r.settings!) === chosen ? `**${chosen}**` : setting(r.settings!), r))];
+  const chosen = record.chosen ? setting(record.chosen.settings) : undefined;
+  const lines = [
+    cells('naive (every tool)', record.naive),
+    ...record.grid.map((entry) => {
+      const name = setting(entry.settings!) === chosen ? `**${chosen}**` : setting(entry.settings!);
+      return 'error' in entry ? [name, `errored: ${entry.error.replaceAll('|', '\\|')}`, ...header.slice(2).map(() => '')] : cells(name, entry);
+    }),
+  ];
   return [header, header.map((_, i) => (i === 0 ? '---' : '---:')), ...lines].map((row) => `| ${row.join(' | ')} |`).join('\n');
+}
+
+/** One line saying what was chosen and against what. */
+export function choiceLine(record: Pick<TuneRecord, 'chosen' | 'tolerance'>): string {
+  const points = `${record.tolerance * 100} pts`;
+  if (!record.chosen) return 'no setting could be replayed';
+  const { settings, against, floor } = record.chosen;
+  return against === 'naive'
+    ? `chosen (the cheapest with tool presence within ${points} of naive's, >= ${floor.toFixed(3)}): ${setting(settings)}`
+    : `no setting comes within ${points} of naive's tool presence; chosen (the cheapest within ${points} of the best setting's, >= ${floor.toFixed(3)}): ${setting(settings)}`;
 }
 
 /** Runs the command line; returns what it prints. */
@@ -282,16 +346,16 @@ export async function main(args: readonly string[]): Promise<string> {
     ...(values.schema ? { schema: values.schema } : {}),
     ...(values.dialogues ? { dialogues: values.dialogues } : {}),
     concurrency,
-    onRow: (row) => process.stderr.write(`${row.settings ? setting(row.settings) : 'naive'}: $${row.costPerConversation.toFixed(4)}, tool presence ${row.toolPresence.toFixed(3)}\n`),
+    onRow: (row) => process.stderr.write(`${row.settings ? setting(row.settings) : 'naive'}: ${'error' in row ? row.error : `$${row.costPerConversation.toFixed(4)}, tool presence ${row.toolPresence.toFixed(3)}`}\n`),
   });
   if (values.record) writeFileAtomic(values.record, `${JSON.stringify(record, null, 2)}\n`);
   const f = record.folds;
   return [
-    `SGD train split: ${f.router.dialogues} dialogues train the router, ${f.tuning.dialogues} (${f.tuning.turns.toLocaleString('en-US')} turns) are replayed, ${f.withheld} are left out; the router learns no utterance of ${f.unseenDomains.join(', ')}; ${record.grid.length} settings in ${(record.durationMs / 1000).toFixed(0)} s`,
+    `SGD train split: ${f.router.dialogues} dialogues train the router, ${f.tuning.dialogues} (${f.tuning.turns.toLocaleString('en-US')} turns) are replayed; the router learns no utterance of ${f.unseenDomains.join(', ')} (${f.withheldFrames.toLocaleString('en-US')} frames taken out); ${record.grid.length} settings in ${(record.durationMs / 1000).toFixed(0)} s`,
     '',
     markdownGrid(record),
     '',
-    record.chosen ? `chosen (cheapest with tool presence within ${record.tolerance * 100} pts of naive): ${setting(record.chosen)}` : `no setting keeps tool presence within ${record.tolerance * 100} pts of naive`,
+    choiceLine(record),
   ].join('\n');
 }
 
