@@ -41,8 +41,13 @@ export interface ToolRouterOptions {
 /** The knobs of a {@link ToolRouter} that decide how many tools it sends. */
 export type ToolRoutingSettings = Required<Pick<ToolRouterOptions, 'candidates' | 'minConfidence' | 'lexical' | 'maxTokens'>>;
 
-/** The settings a {@link ToolRouter} uses unless told otherwise. */
-export const TOOL_ROUTING_DEFAULTS: Readonly<ToolRoutingSettings> = Object.freeze({ candidates: 2, minConfidence: 0.3, lexical: 1, maxTokens: 4000 });
+/**
+ * The settings a {@link ToolRouter} uses unless told otherwise, chosen on SGD's train split with
+ * the router trained on a disjoint part of it, never on the dialogues a replay reports:
+ * `npm run tune:tools`, recorded in bench/tuning/sgd-tool-routing.json (README: "How the tool
+ * router's settings were chosen").
+ */
+export const TOOL_ROUTING_DEFAULTS: Readonly<ToolRoutingSettings> = Object.freeze({ candidates: 1, minConfidence: 0.5, lexical: 1, maxTokens: 4000 });
 
 /** One request for a conversation's tools at one turn. */
 export interface ToolRequest {

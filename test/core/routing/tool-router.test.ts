@@ -45,7 +45,7 @@ describe('tool router', () => {
     const routing: QueryRouting = {
       route: async () => ({ intents: ['Hotels/SearchHotel', 'Buses/FindBus'], decision: 'top-two', candidates: [{ label: 'Hotels/SearchHotel', confidence: 0.45 }, { label: 'Buses/FindBus', confidence: 0.1 }] }),
     };
-    expect(names(await router({ router: routing, lexical: 0 }).select({ query: 'somewhere to stay', intents: [], history: [] }))).toEqual(['Hotels_1_SearchHotel', 'Hotels_1_ReserveHotel']);
+    expect(names(await router({ router: routing, lexical: 0, candidates: 2, minConfidence: 0.3 }).select({ query: 'somewhere to stay', intents: [], history: [] }))).toEqual(['Hotels_1_SearchHotel', 'Hotels_1_ReserveHotel']);
   });
 
   it('adds the tools of a confident routing of the latest message alone', async () => {
