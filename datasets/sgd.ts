@@ -93,7 +93,7 @@ export const sgd = defineDataset({
 });
 
 /** The dialogue files an option names: files as given, folders as their `dialogues_*.json` in name order. */
-async function dialoguePaths(option: string, value: string | string[]): Promise<string[]> {
+export async function dialoguePaths(option: string, value: string | string[]): Promise<string[]> {
   const paths = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(paths) || paths.length === 0 || paths.some((path) => typeof path !== 'string' || path === '')) {
     throw new ConfigError(`option "${option}" must be a file or folder path, or a non-empty list of them, got ${JSON.stringify(value)}`, `pass ${option}: '<folder>' or ['<file>.json', ...]`);
@@ -114,7 +114,8 @@ async function dialoguePaths(option: string, value: string | string[]): Promise<
   return files;
 }
 
-async function dialogueList(file: string): Promise<unknown[]> {
+/** The dialogues of one SGD dialogue file, unchecked beyond being an array. */
+export async function dialogueList(file: string): Promise<unknown[]> {
   return new InputRecord(file, 'file').array(await readJsonFile(file), 'dialogues');
 }
 

@@ -17,6 +17,7 @@ import {
   assemblerProfile,
   shownDefaults,
   profileExamples,
+  TOOL_ROUTING_DEFAULTS,
   ToolRouter,
   WorkingMemory,
   type ChatMessage,
@@ -30,7 +31,7 @@ import {
 import { z } from 'zod';
 import { compactionSummarizer, declareParts, routerClassifier } from './llm-parts.js';
 import { PRODUCTION_DEFAULTS, TUNED_SETTINGS } from './production-settings.js';
-import { userTextNewestFirst } from './shared.js';
+import { countOption, userTextNewestFirst } from './shared.js';
 
 /** A whole number option whose default may be tuned per dataset (shown as such in the documentation). */
 const tunedCount = (description: string, fallback: number, min = 0) => {
@@ -65,6 +66,15 @@ const productionOptions = z
     memoryCandidates: tunedCount('long-term memory: hits considered before reranking', PRODUCTION_DEFAULTS.memoryCandidates, 1),
     keepIntents: tunedCount("most intents whose context stays loaded: a conversation that turns to another intent keeps the earlier one's policy too", PRODUCTION_DEFAULTS.keepIntents, 1),
     routeTools: tunedFlag("send only the routed intents' tools (and those already called), not every tool", PRODUCTION_DEFAULTS.routeTools),
+    toolCandidates: countOption("tool routing: the latest message's top intents whose tools are added", TOOL_ROUTING_DEFAULTS.candidates, 0),
+    toolConfidence: z
+      .number()
+      .min(0, 'must be between 0 and 1')
+      .max(1, 'must be between 0 and 1')
+      .default(TOOL_ROUTING_DEFAULTS.minConfidence)
+      .describe('tool routing: lowest confidence of such an intent'),
+    toolMatches: countOption("tool routing: tools best matching the latest message in words (BM25) whose intents' tools are added; 0 turns it off", TOOL_ROUTING_DEFAULTS.lexical, 0),
+    toolTokens: countOption('tool routing: most tokens the routed tools may take (tools already called are always kept)', TOOL_ROUTING_DEFAULTS.maxTokens),
   })
   .strict();
 
@@ -178,7 +188,8 @@ export const production = defineStrategy({
       if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools) || !productionSettings(options, episode.dataset).routeTools) return undefined;
       let toolRouter = toolRouters.get(episode.tools);
       if (!toolRouter) {
-        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, ...(router ? { router } : {}) });
+        const settings = { candidates: options.toolCandidates, minConfidence: options.toolConfidence, lexical: options.toolMatches, maxTokens: options.toolTokens };
+        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, ...settings, ...(router ? { router } : {}) });
         toolRouters.set(episode.tools, toolRouter);
       }
       return toolRouter;

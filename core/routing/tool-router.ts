@@ -23,20 +23,31 @@ export interface ToolRouterOptions {
    * at once, even while the conversation's established intent stays.
    */
   router?: QueryRouting;
-  /** Of the latest message's routing, the top candidates whose tools are added at `minConfidence` or more. @default 2 */
+  /** Of the latest message's routing, the top candidates whose tools are added at `minConfidence` or more. @default TOOL_ROUTING_DEFAULTS.candidates */
   candidates?: number;
-  /** @default 0.3 */
+  /** @default TOOL_ROUTING_DEFAULTS.minConfidence */
   minConfidence?: number;
   /**
    * Also match the latest message against the tools' names, descriptions and parameters (BM25)
    * and add the tools of the intents that serve the best `lexical` tools; 0 turns it off. It finds
-   * services the router has few training examples for ("a rental car"). @default 1
+   * services the router has few training examples for ("a rental car"). @default TOOL_ROUTING_DEFAULTS.lexical
    */
   lexical?: number;
-  /** Most tokens the tools may take; routed tools beyond it are not added (used ones always are). @default 4000 */
+  /** Most tokens the tools may take; routed tools beyond it are not added (used ones always are). @default TOOL_ROUTING_DEFAULTS.maxTokens */
   maxTokens?: number;
   counter: TokenCounter;
 }
+
+/** The knobs of a {@link ToolRouter} that decide how many tools it sends. */
+export type ToolRoutingSettings = Required<Pick<ToolRouterOptions, 'candidates' | 'minConfidence' | 'lexical' | 'maxTokens'>>;
+
+/**
+ * The settings a {@link ToolRouter} uses unless told otherwise, chosen on SGD's train split with
+ * the router trained on a disjoint part of it, never on the dialogues a replay reports:
+ * `npm run tune:tools`, recorded in bench/tuning/sgd-tool-routing.json (README: "How the tool
+ * router's settings were chosen").
+ */
+export const TOOL_ROUTING_DEFAULTS: Readonly<ToolRoutingSettings> = Object.freeze({ candidates: 1, minConfidence: 0.5, lexical: 1, maxTokens: 4000 });
 
 /** One request for a conversation's tools at one turn. */
 export interface ToolRequest {
@@ -66,10 +77,10 @@ const optionsSchema = z
     tools: z.array(z.custom<ToolDefinition>((tool) => typeof (tool as ToolDefinition | null)?.function?.name === 'string', 'must be a tool definition with a function name')),
     toolsByIntent: z.custom<ReadonlyMap<string, readonly string[]>>((value) => value instanceof Map, 'must be a Map from intent to tool names'),
     router: z.custom<QueryRouting>((value) => typeof (value as QueryRouting | null)?.route === 'function', 'must have a route(query) method').optional(),
-    candidates: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(2),
-    minConfidence: z.number().min(0, 'must be a confidence from 0 to 1, e.g. 0.3').max(1, 'must be a confidence from 0 to 1, e.g. 0.3').default(0.3),
-    lexical: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(1),
-    maxTokens: z.number().int('must be a whole number of tokens').positive('must be more than zero tokens').default(4000),
+    candidates: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(TOOL_ROUTING_DEFAULTS.candidates),
+    minConfidence: z.number().min(0, 'must be a confidence from 0 to 1, e.g. 0.3').max(1, 'must be a confidence from 0 to 1, e.g. 0.3').default(TOOL_ROUTING_DEFAULTS.minConfidence),
+    lexical: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(TOOL_ROUTING_DEFAULTS.lexical),
+    maxTokens: z.number().int('must be a whole number of tokens').positive('must be more than zero tokens').default(TOOL_ROUTING_DEFAULTS.maxTokens),
     counter: z.custom<TokenCounter>((value) => typeof (value as TokenCounter | null)?.countTools === 'function', 'must be a TokenCounter'),
   })
   .strict();
@@ -99,6 +110,12 @@ export class ToolRouter {
     }
     const routed = this.options.tools.filter((tool) => this.intentsOfTool.has(tool.function.name));
     if (this.options.lexical > 0 && routed.length > 0) this.index.add(routed.map((tool) => ({ id: tool.function.name, text: toolSearchText(tool) })));
+  }
+
+  /** The settings in force: those given, the others from {@link TOOL_ROUTING_DEFAULTS}. */
+  get settings(): ToolRoutingSettings {
+    const { candidates, minConfidence, lexical, maxTokens } = this.options;
+    return { candidates, minConfidence, lexical, maxTokens };
   }
 
   /** A router over `tools` with the tools each intent of `profile` lists. */

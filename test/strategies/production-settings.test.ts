@@ -3,6 +3,7 @@ import { gridPoints, TUNING_PLANS, withinOfNaive, type Point } from '../../bench
 import type { Aggregate } from '../../core/index.js';
 import { bundledLocomoFiles, locomo } from '../../datasets/locomo.js';
 import { tauBenchAirline } from '../../datasets/tau-bench.js';
+import { strategies } from '../../strategies/index.js';
 import { productionSettings } from '../../strategies/production.js';
 import { PRODUCTION_DEFAULTS, TUNED_SETTINGS } from '../../strategies/production-settings.js';
 
@@ -11,7 +12,7 @@ const aggregate = (metrics: Record<string, number>, cost = 1): Aggregate =>
 
 describe('production settings', () => {
   it('takes the options given, else the dataset tuned values, else the built-in defaults', () => {
-    const base = { routerThreshold: 0.5, lowConfidence: 'top-two' as const };
+    const base = strategies.get('production').defaults as Parameters<typeof productionSettings>[0];
     expect(productionSettings(base, 'no-such-dataset')).toEqual({ ...PRODUCTION_DEFAULTS, ...base });
     for (const [dataset, tuned] of Object.entries(TUNED_SETTINGS)) {
       expect(productionSettings(base, dataset)).toEqual({ ...PRODUCTION_DEFAULTS, ...tuned.settings, ...base });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, defineIntentProfile, sharedCounter, ToolRouter, type ChatMessage, type QueryRouting, type ToolDefinition } from '../../../core/index.js';
+import { ConfigError, defineIntentProfile, sharedCounter, TOOL_ROUTING_DEFAULTS, ToolRouter, type ChatMessage, type QueryRouting, type ToolDefinition } from '../../../core/index.js';
 
 const counter = sharedCounter('gpt-4o');
 const tool = (name: string, description = `Does ${name}`): ToolDefinition => ({
@@ -56,7 +56,7 @@ describe('tool router', () => {
     const routing: QueryRouting = {
       route: async () => ({ intents: ['Hotels/SearchHotel', 'Buses/FindBus'], decision: 'top-two', candidates: [{ label: 'Hotels/SearchHotel', confidence: 0.45 }, { label: 'Buses/FindBus', confidence: 0.1 }] }),
     };
-    expect(names(await router({ router: routing, lexical: 0 }).select({ query: 'somewhere to stay', intents: [], history: [] }))).toEqual(['Hotels_1_SearchHotel', 'Hotels_1_ReserveHotel']);
+    expect(names(await router({ router: routing, lexical: 0, candidates: 2, minConfidence: 0.3 }).select({ query: 'somewhere to stay', intents: [], history: [] }))).toEqual(['Hotels_1_SearchHotel', 'Hotels_1_ReserveHotel']);
   });
 
   it('adds the tools of a confident routing of the latest message alone', async () => {
@@ -76,6 +76,11 @@ describe('tool router', () => {
     expect(names(selected)).toEqual(['Hotels_1_SearchHotel']);
     expect(selected.dropped).toEqual(['Hotels_1_ReserveHotel']);
     expect(counter.countTools(selected.tools)).toBeLessThanOrEqual(one);
+  });
+
+  it('uses the default settings for every knob it is not given', () => {
+    expect(router().settings).toEqual(TOOL_ROUTING_DEFAULTS);
+    expect(router({ lexical: 0 }).settings).toEqual({ ...TOOL_ROUTING_DEFAULTS, lexical: 0 });
   });
 
   it('reads the tools of each intent from an intent profile', async () => {
