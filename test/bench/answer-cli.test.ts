@@ -43,7 +43,7 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const evaluationArgs = (out: string) => ['run', '-d', 'locomo', 'tau-bench-airline', '--limit', '1', '-s', 'naive', '--answer-model', 'answer-model', '--judge-model', 'judge-model', '--answer-cache', join(work, 'cache'), '-o', out];
+const evaluationArgs = (out: string) => ['run', '-d', 'locomo', 'tau-bench-airline:split=all', '--limit', '1', '-s', 'naive', '--answer-model', 'answer-model', '--judge-model', 'judge-model', '--answer-cache', join(work, 'cache'), '-o', out];
 
 describe('ctxbench run --answer-model', () => {
   it('scores the replayed turns with the model, writes answer quality into every report, and pays once', async () => {

@@ -15,7 +15,8 @@ describe.each([
   let result: RunResult;
   beforeAll(async () => {
     result = await runBenchmark({
-      datasets: [{ name: dataset, options: { limit } }],
+      // tau-bench: the same first trajectories whatever the default split (dev tasks included).
+      datasets: [{ name: dataset, options: dataset === 'tau-bench-airline' ? { limit, split: 'all' } : { limit } }],
       strategies: [{ name: 'naive' }, { name: 'oracle' }, ...references.map((name) => ({ name }))],
       registries: { datasets, strategies },
       perTurn: false,

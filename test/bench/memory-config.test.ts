@@ -48,7 +48,7 @@ describe('ctxbench run with long-term memory in PostgreSQL', () => {
   });
 
   it('takes the store from CTXBENCH_MEMORY_URL when the config names none, in worker threads too', async () => {
-    const run = await ctxbench(['run', '-d', 'tau-bench-airline', '--limit', '1', '-s', 'production', '-c', '2', '-f', 'json', '-o', 'out'], { cwd: workdir(), env: { CTXBENCH_MEMORY_URL: served.url } });
+    const run = await ctxbench(['run', '-d', 'tau-bench-airline:split=all', '--limit', '1', '-s', 'production', '-c', '2', '-f', 'json', '-o', 'out'], { cwd: workdir(), env: { CTXBENCH_MEMORY_URL: served.url } });
     expect(run.stdout).toContain('## tau-bench-airline');
     expect((await memoryRows()).length).toBe(1);
   });
