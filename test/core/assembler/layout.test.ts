@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KnowledgeBase, ProductionContextAssembler, sharedCounter, type AssembleRequest, type ChatMessage, type MemoryRetrieval, type ToolDefinition } from '../../../core/index.js';
 import { techcorpCustomers, techcorpKnowledge } from './fixtures.js';
@@ -111,5 +112,29 @@ describe('cache-stable layout of the production assembler', () => {
     const assembly = await assembler({ memory: counted, memoryTokens: 0 }).assemble(turnAt(5));
     expect(calls).toBe(0);
     expect(assembly.text).not.toContain('remembered about');
+  });
+});
+
+describe('cache-stable layout, for any conversation', () => {
+  const words = fc.stringMatching(/^[a-z]{2,9}( [a-z]{2,9}){0,11}$/);
+
+  it('sends each turn every message the previous turn sent before its query, in the same order, when no section depends on the query', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(words, words), { minLength: 2, maxLength: 8 }), async (exchanges) => {
+        const messages: ChatMessage[] = exchanges.flatMap(([asked, answered]) => [
+          { role: 'user' as const, content: asked },
+          { role: 'assistant' as const, content: answered },
+        ]);
+        const a = assembler({ memory: undefined });
+        let previous: ChatMessage[] | undefined;
+        for (let at = 1; at <= messages.length; at += 2) {
+          const assembly = await a.assemble({ userId: 'alice', query: messages[at - 1]!.content!, history: messages.slice(0, at), intents: ['billing_question'] });
+          expect(assembly.messages.at(-1)).toEqual({ role: 'user', content: messages[at - 1]!.content });
+          if (previous) expect(assembly.messages.slice(0, previous.length - 1)).toEqual(previous.slice(0, -1));
+          previous = assembly.messages;
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 });
