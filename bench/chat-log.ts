@@ -17,7 +17,7 @@ import { machine } from './micro/print.js';
 import { runBenchmark } from './runner/run.js';
 
 /** The tau-bench trajectories of a split (test: reported; dev: settings are chosen on it) as chat logs without tools, one JSONL line each. */
-export async function chatLogLines(split: 'test' | 'dev' = 'test'): Promise<string[]> {
+async function chatLogLines(split: 'test' | 'dev' = 'test'): Promise<string[]> {
   const { episodes } = await tauBenchAirline.load({ ...tauBenchAirline.defaults(), split });
   return episodes.map((episode) => {
     const turns = episode.messages.filter((m) => (m.role === 'user' || m.role === 'assistant') && !m.tool_calls?.length && (m.content ?? '').trim() !== '').map((m) => ({ role: m.role, content: m.content }));
@@ -25,16 +25,16 @@ export async function chatLogLines(split: 'test' | 'dev' = 'test'): Promise<stri
   });
 }
 
-/** Writes a split's chat log to `file` and returns the path. */
-export async function writeChatLog(file: string, split: 'test' | 'dev' = 'test'): Promise<string> {
-  writeFileSync(file, `${(await chatLogLines(split)).join('\n')}\n`);
-  return file;
+/** Writes a split's chat log to `file` and returns its lines. */
+export async function writeChatLog(file: string, split: 'test' | 'dev' = 'test'): Promise<string[]> {
+  const lines = await chatLogLines(split);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return lines;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string', default: join(tmpdir(), 'ctxbench-chat-log.jsonl') } } });
-  const lines = await chatLogLines();
-  await writeChatLog(values.out);
+  const lines = await writeChatLog(values.out);
   const selected = ['naive', 'sliding-window', 'token-buffer', 'summary-buffer', 'rag', 'production'].map((name) => ({ name }));
   const result = await runBenchmark({ datasets: [{ name: 'openai-jsonl', options: { file: values.out } }], strategies: selected, registries: { datasets, strategies }, concurrency: 2, perTurn: false });
   const naive = result.aggregates.find((a) => a.strategy === 'naive')!;

@@ -73,6 +73,9 @@ export function gridPoints(grid: TuningPlan['grid']): Settings[] {
   return points;
 }
 
+/** Where the development chat log is written before its plan runs. */
+const DEV_CHAT_LOG = join(tmpdir(), 'ctxbench-chat-log-dev.jsonl');
+
 export const TUNING_PLANS: Record<string, TuningPlan> = {
   'tau-bench-airline': {
     dataset: { name: 'tau-bench-airline', options: { split: 'dev' } },
@@ -81,12 +84,12 @@ export const TUNING_PLANS: Record<string, TuningPlan> = {
     pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive))),
   },
   'openai-jsonl': {
-    dataset: { name: 'openai-jsonl', options: { file: join(tmpdir(), 'ctxbench-chat-log-dev.jsonl') } },
+    dataset: { name: 'openai-jsonl', options: { file: DEV_CHAT_LOG } },
     chosenOn: `a chat log without tools made from the tau-bench airline dev trajectories (bench/chat-log.ts); the reported chat log is made from the test trajectories`,
     grid: { workingTokens: [1000, 2000, 3000], summaryTokens: [250, 500], memoryTokens: [0, 600] },
     pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive) && point.aggregate.costPerConversation <= naive.costPerConversation)),
     prepare: async () => {
-      await writeChatLog(join(tmpdir(), 'ctxbench-chat-log-dev.jsonl'), 'dev');
+      await writeChatLog(DEV_CHAT_LOG, 'dev');
     },
   },
   locomo: {
@@ -157,4 +160,9 @@ async function main(): Promise<void> {
   if (!values['dry-run']) writeSettings(tuned);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main().catch((error: unknown) => {
+    console.error(`tune-production: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  });
+}

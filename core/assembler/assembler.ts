@@ -5,7 +5,7 @@ import type { KnowledgeBase } from '../retrieval/knowledge.js';
 import type { CustomerDataSource } from '../routing/customer-data.js';
 import { loadersFor, runLoader, type ContextLoader, type LoaderOutcome } from '../routing/loaders.js';
 import { TECHCORP_LOADERS } from '../routing/techcorp-loaders.js';
-import type { ToolRouter, ToolSelection } from '../routing/tool-router.js';
+import { ToolRouter, type ToolSelection } from '../routing/tool-router.js';
 import { sharedCounter, type TokenCounter } from '../tokens/counter.js';
 import { ASSEMBLER_PROFILE } from './profile.js';
 
@@ -132,10 +132,14 @@ export class ProductionContextAssembler {
   private readonly profile: BudgetProfile;
   /** The system prompt as sent: without the intent documents it holds, when routed. */
   readonly systemPrompt: string;
+  private readonly toolRouter: ToolRouter | undefined;
+  private readonly fixedTools: readonly ToolDefinition[];
 
   constructor(private readonly options: AssemblerOptions) {
     this.counter = options.counter ?? sharedCounter('gpt-4o');
     this.profile = options.profile ?? ASSEMBLER_PROFILE;
+    this.toolRouter = options.tools instanceof ToolRouter ? options.tools : undefined;
+    this.fixedTools = options.tools instanceof ToolRouter ? [] : (options.tools ?? []);
     this.systemPrompt = options.routeSystemPrompt === false || !options.knowledge ? options.systemPrompt : withoutIntentDocuments(options.systemPrompt, options.knowledge);
   }
 
@@ -161,10 +165,10 @@ export class ProductionContextAssembler {
     timings.loaders = elapsed(stage);
 
     stage = performance.now();
-    const selection = this.options.tools && !Array.isArray(this.options.tools)
-      ? await (this.options.tools as ToolRouter).select({ query: request.query, intents: routing?.intents ?? [], history: request.history ?? [], previous: request.previousTools })
+    const selection = this.toolRouter
+      ? await this.toolRouter.select({ query: request.query, intents: routing?.intents ?? [], history: request.history ?? [], previous: request.previousTools })
       : undefined;
-    const tools = selection?.tools ?? [...((this.options.tools as readonly ToolDefinition[] | undefined) ?? [])];
+    const tools = selection?.tools ?? [...this.fixedTools];
     const toolTokens = this.counter.countTools(tools);
     const budget = new ContextBudget({ profile: { ...this.profile, total: this.profile.total - toolTokens }, counter: this.counter });
     const { earlier, asked } = splitQuery(request.history ?? [], request.query);

@@ -43,23 +43,9 @@ function snippetAround(normalizedText: string, value: string): string | undefine
  * are not probed. Keyed by message index; arguments that are not JSON count as one value.
  */
 export function factProbesFromToolCalls(messages: readonly ChatMessage[], available = ''): Map<number, FactProbe> {
-  const probes = new Map<number, FactProbe>();
-  const start = normalizeForMatch(available);
-  const earlier: StatedText[] = [];
-  messages.forEach((message, index) => {
-    const facts = new Map<string, Fact>();
-    for (const call of message.role === 'assistant' ? (message.tool_calls ?? []) : []) {
-      for (const { key, value } of leafValues(parseArguments(call.function.arguments))) {
-        if (facts.has(value)) continue;
-        const fact = factOf(key, value, start, earlier);
-        if (fact) facts.set(value, fact);
-      }
-    }
-    if (facts.size > 0) probes.set(index, { kind: 'fact', facts: [...facts.values()] });
-    const origin = ORIGIN_OF_ROLE[message.role];
-    if (origin) earlier.push({ origin, text: normalizeForMatch(visibleText(message)) });
-  });
-  return probes;
+  return probesOf(messages, available, (message) =>
+    message.role === 'assistant' ? (message.tool_calls ?? []).flatMap((call) => leafValues(parseArguments(call.function.arguments))) : [],
+  );
 }
 
 /** Identifier-like words of a reply: an email, or a word of 3+ characters with a digit (HAT069, 2024-05-20, $121, 7447). */
@@ -69,25 +55,28 @@ const REPLY_VALUE = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+|\$?\b(?=[\w-]*\d)[\w-]{3,}\b/g
  * Probes for chat logs without tool calls: each recorded assistant reply's identifier-like values
  * (emails, codes, dates, amounts: words with a digit) that an earlier message or the record
  * already stated, which the agent needed in its context to write that reply. Same origins and
- * short-value rules as {@link factProbesFromToolCalls}; keyed by message index.
+ * short-value rules as {@link factProbesFromToolCalls}, but a reply value has no argument name:
+ * only its surrounding words vouch for a short one. Keyed by message index.
  */
 export function factProbesFromReplies(messages: readonly ChatMessage[], available = ''): Map<number, FactProbe> {
+  return probesOf(messages, available, (message) =>
+    message.role === 'assistant' && message.content ? [...message.content.matchAll(REPLY_VALUE)].map(([value]) => ({ value })) : [],
+  );
+}
+
+/** Walks the messages once: the values `valuesOf` finds in a message become its facts, each with the origin of the text before it that holds it. */
+function probesOf(messages: readonly ChatMessage[], available: string, valuesOf: (message: ChatMessage) => ReadonlyArray<{ key?: string; value: string }>): Map<number, FactProbe> {
   const probes = new Map<number, FactProbe>();
   const start = normalizeForMatch(available);
   const earlier: StatedText[] = [];
   messages.forEach((message, index) => {
-    if (message.role === 'assistant' && message.content) {
-      const facts = new Map<string, Fact>();
-      for (const [value] of message.content.matchAll(REPLY_VALUE)) {
-        if (facts.has(value)) continue;
-        const fact = factOf('', value, start, earlier);
-        if (!fact) continue;
-        // A reply value has no argument name: only its surrounding words vouch for a short one.
-        const { key: _key, ...unkeyed } = fact;
-        facts.set(value, unkeyed);
-      }
-      if (facts.size > 0) probes.set(index, { kind: 'fact', facts: [...facts.values()] });
+    const facts = new Map<string, Fact>();
+    for (const { key, value } of valuesOf(message)) {
+      if (facts.has(value)) continue;
+      const fact = factOf(key, value, start, earlier);
+      if (fact) facts.set(value, fact);
     }
+    if (facts.size > 0) probes.set(index, { kind: 'fact', facts: [...facts.values()] });
     const origin = ORIGIN_OF_ROLE[message.role];
     if (origin) earlier.push({ origin, text: normalizeForMatch(visibleText(message)) });
   });
@@ -105,12 +94,13 @@ export interface StatedText {
  * (`record`), else the first earlier message that states it; with the words around a short value.
  * Undefined when nothing before the call holds it.
  */
-export function factOf(key: string, value: string, start: string, earlier: readonly StatedText[]): Fact | undefined {
+export function factOf(key: string | undefined, value: string, start: string, earlier: readonly StatedText[]): Fact | undefined {
   const short = normalizeForMatch(value).trim().length <= SHORT_FACT_CHARS;
-  if (containsNormalized(start, value)) return { value, origin: 'record', key, ...(short ? { context: snippetAround(start, value) } : {}) };
+  const keyed = key === undefined ? {} : { key };
+  if (containsNormalized(start, value)) return { value, origin: 'record', ...keyed, ...(short ? { context: snippetAround(start, value) } : {}) };
   const source = earlier.find((message) => containsNormalized(message.text, value));
   if (!source) return undefined;
-  return { value, origin: source.origin, key, ...(short ? { context: snippetAround(source.text, value) } : {}) };
+  return { value, origin: source.origin, ...keyed, ...(short ? { context: snippetAround(source.text, value) } : {}) };
 }
 
 /**

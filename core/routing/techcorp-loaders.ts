@@ -89,7 +89,7 @@ export const PASSAGE_SCORE_FLOOR = 0.5;
  * The hits scoring at least {@link PASSAGE_SCORE_FLOOR} of the best one, so the depth follows the
  * query: one passage when one stands out, many when many match alike. At least one.
  */
-export function untilScoreGap<T extends { score: number }>(hits: readonly T[]): T[] {
+export function nearBestPassages<T extends { score: number }>(hits: readonly T[]): T[] {
   const top = hits[0]?.score ?? 0;
   return hits.filter((hit, i) => i === 0 || hit.score >= top * PASSAGE_SCORE_FLOOR);
 }
@@ -103,7 +103,7 @@ export const policyLoader: ContextLoader = defineLoader({
     if (!knowledge) return { text: '', facts: [] };
     const documents = documentsForIntent(intent, (metadata) => knowledge.documentsWhere(metadata));
     if (documents.length > 0) return { text: documents.map((d) => `${d.title}\n${d.text}`).join('\n\n'), facts: documents.map((d) => d.id) };
-    const passages = untilScoreGap(knowledge.search(query, MAX_PASSAGES));
+    const passages = nearBestPassages(knowledge.search(query, MAX_PASSAGES));
     return { text: passages.map((p) => p.text).join('\n\n'), facts: [...new Set(passages.map((p) => p.documentId))], perTurn: true };
   },
 });
