@@ -1,13 +1,43 @@
-import { containsNormalized, factPresent, normalizeForMatch, type AssembledContext, type Episode, type Fact, type FactOrigin, type KnowledgeDocument, type Probe, type ProbeMetric } from '../../core/index.js';
+import { containsNormalized, factPresent, normalizeForMatch, type AssembledContext, type ChatMessage, type Episode, type Fact, type FactOrigin, type KnowledgeDocument, type Probe, type ProbeMetric, type ToolDefinition } from '../../core/index.js';
 
 /** Share of a document's text (its sentences, by characters) that must be in a context for the document to count as present. */
 export const DOCUMENT_PRESENCE = 0.8;
 
 /** All text of a context (messages and tool definitions), normalized once for presence checks. */
 export function contextText(context: AssembledContext): string {
-  const messages = context.messages.map((m) => [m.content ?? '', ...(m.tool_calls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`)].join(' '));
-  const tools = (context.tools ?? []).map((tool) => JSON.stringify(tool.function));
-  return normalizeForMatch([...messages, ...tools].join('\n'));
+  // Equal to normalizing the pieces joined by newlines: every separator and run of other
+  // characters becomes one space either way. Each piece is normalized once per message or tool
+  // object, since a replay sends the same history messages again at every turn.
+  const words: string[] = [];
+  for (const message of context.messages) pushWords(words, normalizedMessage(message));
+  for (const tool of context.tools ?? []) pushWords(words, normalizedTool(tool));
+  return ` ${words.join(' ')} `;
+}
+
+function pushWords(words: string[], normalized: string): void {
+  const core = normalized.slice(1, -1);
+  if (core.length > 0) words.push(core);
+}
+
+const messageTexts = new WeakMap<ChatMessage, { content: string | null; calls: string; normalized: string }>();
+const toolTexts = new WeakMap<ToolDefinition, { json: string; normalized: string }>();
+
+function normalizedMessage(message: ChatMessage): string {
+  const calls = (message.tool_calls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`).join(' ');
+  const known = messageTexts.get(message);
+  if (known !== undefined && known.content === message.content && known.calls === calls) return known.normalized;
+  const normalized = normalizeForMatch(`${message.content ?? ''} ${calls}`);
+  messageTexts.set(message, { content: message.content, calls, normalized });
+  return normalized;
+}
+
+function normalizedTool(tool: ToolDefinition): string {
+  const json = JSON.stringify(tool.function);
+  const known = toolTexts.get(tool);
+  if (known !== undefined && known.json === json) return known.normalized;
+  const normalized = normalizeForMatch(json);
+  toolTexts.set(tool, { json, normalized });
+  return normalized;
 }
 
 const share = (hits: number, total: number) => (total === 0 ? 1 : hits / total);

@@ -2,7 +2,8 @@ import type { ChatMessage, ToolDefinition } from '../messages.js';
 import type { TokenCounter } from '../tokens/counter.js';
 
 const sameMessage = (a: ChatMessage, b: ChatMessage) =>
-  a.role === b.role && a.content === b.content && a.name === b.name && a.tool_call_id === b.tool_call_id && JSON.stringify(a.tool_calls) === JSON.stringify(b.tool_calls);
+  a === b ||
+  (a.role === b.role && a.content === b.content && a.name === b.name && a.tool_call_id === b.tool_call_id && (a.tool_calls === b.tool_calls || JSON.stringify(a.tool_calls) === JSON.stringify(b.tool_calls)));
 
 /**
  * Prompt tokens that `current` shares as a prefix with `previous`: whole identical messages,
@@ -19,8 +20,8 @@ export function sharedPrefixTokens(previous: readonly ChatMessage[] | undefined,
       continue;
     }
     if (before.role === now.role && before.name === now.name) {
-      const a = counter.encode(before.content ?? '');
-      const b = counter.encode(now.content ?? '');
+      const a = counter.encodeRecent(before.content ?? '');
+      const b = counter.encodeRecent(now.content ?? '');
       let common = 0;
       while (common < a.length && common < b.length && a[common] === b[common]) common++;
       // <|start|>, the role and <|message|> precede the content.

@@ -12,7 +12,9 @@ export interface CountCacheStats {
  * documents cannot pin unbounded memory.
  */
 export class CountCache {
-  private readonly entries = new Map<string, number>();
+  /** Text -> [count, the tick it last moved to the back]; the front of the map is the oldest. */
+  private readonly entries = new Map<string, [count: number, moved: number]>();
+  private tick = 0;
   private heldChars = 0;
   private hits = 0;
   private misses = 0;
@@ -31,14 +33,20 @@ export class CountCache {
     const cached = this.entries.get(text);
     if (cached !== undefined) {
       this.hits++;
-      this.entries.delete(text);
-      this.entries.set(text, cached);
-      return cached;
+      // Moving an entry to the back costs a delete and an insert; an entry moved within the last
+      // half of the cache's capacity is far from eviction already, so it stays where it is. The
+      // texts evicted are still the least recently used but for that half.
+      if (this.tick - cached[1] >= this.maxEntries / 2) {
+        cached[1] = ++this.tick;
+        this.entries.delete(text);
+        this.entries.set(text, cached);
+      }
+      return cached[0];
     }
     this.misses++;
     const count = compute(text);
     if (text.length <= this.maxChars && this.maxEntries > 0) {
-      this.entries.set(text, count);
+      this.entries.set(text, [count, ++this.tick]);
       this.heldChars += text.length;
       this.evict();
     }
@@ -55,6 +63,7 @@ export class CountCache {
   }
 
   private evict(): void {
+    if (this.entries.size <= this.maxEntries && this.heldChars <= this.maxChars) return;
     for (const oldest of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries && this.heldChars <= this.maxChars) return;
       this.entries.delete(oldest);

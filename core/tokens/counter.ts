@@ -1,4 +1,4 @@
-import type { ChatMessage, ToolDefinition } from '../messages.js';
+import type { ChatMessage, ToolCall, ToolDefinition } from '../messages.js';
 import { InputError } from '../errors.js';
 import { CountCache, type CountCacheStats } from './count-cache.js';
 import { resolveEncoding, type EncodingName } from './encodings.js';
@@ -32,6 +32,9 @@ export const TOKENS_PER_TOOL_CALL = 8;
  */
 export const TOOL_TOKENS = { perFunction: 7, properties: 3, perProperty: 3, enum: -3, perEnumItem: 3, perRequest: 12 } as const;
 
+/** Texts whose token ids {@link TokenCounter.encodeRecent} keeps. */
+const RECENT_ENCODINGS = 16;
+
 /** Options of a {@link TokenCounter}. */
 export interface TokenCounterOptions {
   /** A model name (gpt-4o) or an encoding name (o200k_base). @default 'gpt-4o' */
@@ -49,6 +52,10 @@ export class TokenCounter {
   readonly encoding: EncodingName;
   readonly tokenizer: Tokenizer;
   private readonly cache: CountCache;
+  /** Each message object's count, with the fields it was counted from (see {@link countMessage}). */
+  private readonly messageCounts = new WeakMap<ChatMessage, CountedMessage>();
+  private readonly toolCounts = new WeakMap<ToolDefinition, { json: string; tokens: number }>();
+  private readonly recentEncodings = new Map<string, readonly number[]>();
 
   constructor(options: TokenCounterOptions = {}) {
     this.encoding = resolveEncoding(options.model ?? 'gpt-4o');
@@ -69,12 +76,37 @@ export class TokenCounter {
     return this.tokenizer.encode(text);
   }
 
+  /**
+   * The token ids of `text`, shared and read-only, from a small cache of the texts encoded last:
+   * comparing each request with the previous one encodes the same text twice in a row (as the
+   * new message of one turn, then as the old one of the next).
+   */
+  encodeRecent(text: string): readonly number[] {
+    const known = this.recentEncodings.get(text);
+    if (known !== undefined) return known;
+    const ids = this.tokenizer.encode(text);
+    this.recentEncodings.set(text, ids);
+    if (this.recentEncodings.size > RECENT_ENCODINGS) this.recentEncodings.delete(this.recentEncodings.keys().next().value!);
+    return ids;
+  }
+
   decode(tokens: readonly number[]): string {
     return this.tokenizer.decode(tokens);
   }
 
   /** Tokens one message adds to a request, without the once-per-request reply priming. */
   countMessage(message: ChatMessage): number {
+    // A replay counts the same history messages at every turn: a message object seen before is
+    // answered from its memo when none of its counted fields changed (compared by identity, so a
+    // message edited in place is counted again), without hashing its text.
+    const counted = this.messageCounts.get(message);
+    if (counted !== undefined && sameCountedFields(counted, message)) return counted.tokens;
+    const tokens = this.countMessageFields(message);
+    if (this.cache.maxEntries > 0) this.messageCounts.set(message, countedFields(message, tokens));
+    return tokens;
+  }
+
+  private countMessageFields(message: ChatMessage): number {
     let tokens = TOKENS_PER_MESSAGE + this.count(message.role);
     if (message.content) tokens += this.count(message.content);
     if (message.name) tokens += this.count(message.name) + TOKENS_PER_NAME;
@@ -102,6 +134,17 @@ export class TokenCounter {
 
   /** Tokens of one tool definition, without the once-per-request framing. */
   countTool(tool: ToolDefinition): number {
+    // Every request of a conversation sends the same tool objects: each is counted once, and
+    // again only when its JSON changed (a definition edited in place).
+    const json = JSON.stringify(tool);
+    const counted = this.toolCounts.get(tool);
+    if (counted !== undefined && counted.json === json) return counted.tokens;
+    const tokens = this.countToolFields(tool);
+    if (this.cache.maxEntries > 0) this.toolCounts.set(tool, { json, tokens });
+    return tokens;
+  }
+
+  private countToolFields(tool: ToolDefinition): number {
     const { name, description = '', parameters } = tool.function;
     let tokens = TOOL_TOKENS.perFunction + this.count(`${name}:${description.replace(/\.$/, '')}`);
     const properties = (parameters?.properties ?? {}) as Record<string, Record<string, unknown>>;
@@ -127,6 +170,36 @@ export class TokenCounter {
   cacheStats(): CountCacheStats {
     return this.cache.stats();
   }
+}
+
+/** The fields a message's count depends on, as they were when it was counted. */
+interface CountedMessage {
+  role: string;
+  content: string | null;
+  name: string | undefined;
+  toolCallId: string | undefined;
+  toolCalls: ToolCall[] | undefined;
+  /** Each call's function name and arguments, so an edit inside the calls is seen. */
+  callTexts: string[];
+  tokens: number;
+}
+
+function countedFields(message: ChatMessage, tokens: number): CountedMessage {
+  const callTexts: string[] = [];
+  for (const call of message.tool_calls ?? []) callTexts.push(call.function.name, call.function.arguments);
+  return { role: message.role, content: message.content, name: message.name, toolCallId: message.tool_call_id, toolCalls: message.tool_calls, callTexts, tokens };
+}
+
+function sameCountedFields(counted: CountedMessage, message: ChatMessage): boolean {
+  if (counted.role !== message.role || counted.content !== message.content || counted.name !== message.name || counted.toolCallId !== message.tool_call_id || counted.toolCalls !== message.tool_calls) return false;
+  const calls = message.tool_calls;
+  if (calls === undefined) return counted.callTexts.length === 0;
+  if (calls.length * 2 !== counted.callTexts.length) return false;
+  for (let i = 0; i < calls.length; i++) {
+    const fn = calls[i]!.function;
+    if (fn.name !== counted.callTexts[2 * i] || fn.arguments !== counted.callTexts[2 * i + 1]) return false;
+  }
+  return true;
 }
 
 function describe(value: unknown): string {

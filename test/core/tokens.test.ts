@@ -138,6 +138,33 @@ describe('chat message counting', () => {
     expect(counter.countMessages([call])).toBeGreaterThan(bare + counter.count('{"reservation_id":"ZFA04Y"}'));
     expect(counter.countMessage(result)).toBe(3 + counter.count('tool') + counter.count('call_1') + counter.count('{"status":"confirmed"}'));
   });
+
+  it('counts a message edited in place again, field by field, as a fresh counter would', () => {
+    const counter = new TokenCounter();
+    const message: ChatMessage = {
+      role: 'assistant',
+      content: 'one',
+      tool_calls: [{ id: 'c', type: 'function', function: { name: 'lookup', arguments: '{"a":1}' } }],
+    };
+    const fresh = () => new TokenCounter().countMessage(message);
+    expect(counter.countMessage(message)).toBe(fresh());
+    message.content = 'one two three four five';
+    expect(counter.countMessage(message)).toBe(fresh());
+    message.tool_calls![0]!.function.arguments = '{"a":1,"b":"a longer argument than before"}';
+    expect(counter.countMessage(message)).toBe(fresh());
+    message.tool_calls!.push({ id: 'd', type: 'function', function: { name: 'cancel', arguments: '{}' } });
+    expect(counter.countMessage(message)).toBe(fresh());
+    message.name = 'agent';
+    message.role = 'user';
+    expect(counter.countMessage(message)).toBe(fresh());
+    delete message.tool_calls;
+    expect(counter.countMessage(message)).toBe(fresh());
+  });
+
+  it('encodes recent texts to the same ids as encode()', () => {
+    const counter = new TokenCounter();
+    for (const text of [...samples, ...samples]) expect(counter.encodeRecent(text)).toEqual(counter.encode(text));
+  });
 });
 
 describe('count cache', () => {
@@ -159,6 +186,14 @@ describe('count cache', () => {
     cache.getOrCompute('a', length);
     cache.getOrCompute('b', length);
     expect(cache.stats()).toMatchObject({ hits: 2, misses: 4 });
+  });
+
+  it('keeps a text used again within half its capacity over texts never used again', () => {
+    const cache = new CountCache(4);
+    const length = (text: string) => text.length;
+    for (const text of ['a', 'b', 'c', 'd', 'a', 'e', 'f']) cache.getOrCompute(text, length);
+    cache.getOrCompute('a', length);
+    expect(cache.stats()).toMatchObject({ entries: 4, hits: 2, misses: 6 });
   });
 
   it('bounds the characters it holds', () => {
@@ -219,5 +254,13 @@ describe('tool definitions', () => {
     const flat = structuredClone(weather);
     (flat.function.parameters.properties as Record<string, unknown>).passengers = { type: 'array', description: 'who flies' };
     expect(counter.countTools([nested])).toBeGreaterThan(counter.countTools([flat]));
+  });
+
+  it('counts a tool definition edited in place again', () => {
+    const tool = structuredClone(weather);
+    const before = counter.countTool(tool);
+    tool.function.parameters.properties.unit.enum.push('kelvin');
+    expect(counter.countTool(tool)).toBe(new TokenCounter({ model: 'gpt-4o' }).countTool(tool));
+    expect(counter.countTool(tool)).toBeGreaterThan(before);
   });
 });
