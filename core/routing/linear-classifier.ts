@@ -170,8 +170,11 @@ export class LinearIntentClassifier implements IntentClassifier {
     const dimension = vectorizer.dimension;
     const weights = new Float32Array((dimension + 1) * labels.length);
     const random = seededRandom(options.seed);
+    // The diagonal of the dual's Hessian is the same for every label's model.
+    const diagonal = 1 / (2 * options.c);
+    const qii = Float64Array.from(vectors, ({ values }) => values.reduce((sum, v) => sum + v * v, 1) + diagonal);
     for (let label = 0; label < labels.length; label++) {
-      const w = trainBinary(set, label, dimension, random, options);
+      const w = trainBinary(set, qii, label, dimension, random, options);
       for (let f = 0; f <= dimension; f++) weights[f * labels.length + label] = w[f]!;
       yield;
     }
@@ -209,17 +212,17 @@ function shuffle<T>(items: readonly T[], random: () => number): T[] {
 }
 
 /**
- * Dual coordinate descent for one label against the rest, with a constant bias feature. The
+ * Dual coordinate descent for one label against the rest, with a constant bias feature (`qii`:
+ * each example's squared norm, bias included, plus the diagonal term). The
  * squared-hinge dual keeps each multiplier at zero or above; the squared (ridge) dual does not.
  * Like liblinear, it shrinks away examples that sit at zero and are predicted to stay there, then
  * checks every example again before it stops.
  */
-function trainBinary(set: TrainingSet, label: number, dimension: number, random: () => number, options: LinearClassifierOptions): Float64Array {
+function trainBinary(set: TrainingSet, qii: Float64Array, label: number, dimension: number, random: () => number, options: LinearClassifierOptions): Float64Array {
   const w = new Float64Array(dimension + 1);
   const alpha = new Float64Array(set.vectors.length);
   const diagonal = 1 / (2 * options.c);
   const hinge = options.loss === 'squared-hinge';
-  const qii = Float64Array.from(set.vectors, ({ values }) => values.reduce((sum, v) => sum + v * v, 1) + diagonal);
   const all = Array.from(alpha.keys());
   let active = all;
   let shrinkAbove = Infinity;
