@@ -1,8 +1,12 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Vitest leaves one core free by default, which on a 2-core machine runs the files one at a
+    // time; much of a file's time is spent spawning the CLI and waiting on it, so use every core.
+    maxWorkers: availableParallelism(),
     // Generous limits that only catch hangs: a busy 2-core machine must still pass (no test asserts a duration).
     testTimeout: 120_000,
     hookTimeout: 120_000,

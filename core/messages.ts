@@ -60,3 +60,28 @@ export function messageToText(message: ChatMessage): string {
   const body = [message.content ?? '', ...calls].filter((part) => part.length > 0).join(' ');
   return `${speaker}: ${body}`;
 }
+
+/** Objects {@link deepFreeze} froze with everything they hold: known deeply frozen without a walk. */
+const deeplyFrozen = new WeakSet<object>();
+
+/**
+ * Freezes a value and everything it holds, children first, and returns it. The runner freezes
+ * the tool definitions it replays: counts and texts derived from a deeply frozen definition can
+ * be kept per object with no check that it changed.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !deeplyFrozen.has(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+    deeplyFrozen.add(value);
+  }
+  return value;
+}
+
+/** Whether a value and everything it holds are frozen, so it can never change. */
+export function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || deeplyFrozen.has(value)) return true;
+  if (!Object.isFrozen(value)) return false;
+  for (const child of Object.values(value)) if (!isDeepFrozen(child)) return false;
+  return true;
+}

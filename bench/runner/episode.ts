@@ -1,4 +1,5 @@
 import {
+  deepFreeze,
   queryOf,
   recordedTimeOf,
   TOKENS_PER_TOOL_CALL,
@@ -36,6 +37,9 @@ export async function replayEpisode(
   { counter, prices, scenario, evaluator }: ReplayContext,
   peers: Peers = {},
 ): Promise<TurnRow[]> {
+  // Frozen, the tool definitions are counted and normalized once per object (they are shared
+  // by every episode of a dataset), and a strategy that tried to edit them would fail loudly.
+  if (episode.tools) deepFreeze(episode.tools);
   const session = strategy.startEpisode(episode, peerOf(episode, peers));
   const warm = warmRequest(episode, peers);
   const retention = scenario.cacheRetention ?? 'default';
@@ -113,6 +117,7 @@ export async function warmRequests(strategy: Strategy, peers: Peers, { prices, s
   const firstRequest = async (episode: Episode | undefined): Promise<Request | undefined> => {
     const turn = episode?.turns[0];
     if (!episode || !turn) return undefined;
+    if (episode.tools) deepFreeze(episode.tools);
     const history = episode.messages.slice(0, turn.at);
     const assembled = await strategy.startEpisode(episode, peerOf(episode, peers)).assemble({ episode, turn, turnIndex: 0, history, query: queryOf(history, turn), now: recordedTimeOf(episode.messages, turn) });
     return { messages: assembled.messages, tools: assembled.tools };

@@ -1,4 +1,4 @@
-import { containsNormalized, factPresent, normalizeForMatch, type AssembledContext, type ChatMessage, type Episode, type Fact, type FactOrigin, type KnowledgeDocument, type Probe, type ProbeMetric, type ToolDefinition } from '../../core/index.js';
+import { containsNormalized, factPresent, isDeepFrozen, normalizeForMatch, type AssembledContext, type ChatMessage, type Episode, type Fact, type FactOrigin, type KnowledgeDocument, type Probe, type ProbeMetric, type ToolDefinition } from '../../core/index.js';
 
 /** Share of a document's text (its sentences, by characters) that must be in a context for the document to count as present. */
 export const DOCUMENT_PRESENCE = 0.8;
@@ -20,7 +20,7 @@ function pushWords(words: string[], normalized: string): void {
 }
 
 const messageTexts = new WeakMap<ChatMessage, { content: string | null; calls: string; normalized: string }>();
-const toolTexts = new WeakMap<ToolDefinition, { json: string; normalized: string }>();
+const toolTexts = new WeakMap<ToolDefinition, { json: string | undefined; normalized: string }>();
 
 function normalizedMessage(message: ChatMessage): string {
   const calls = (message.tool_calls ?? []).map((c) => `${c.function.name} ${c.function.arguments}`).join(' ');
@@ -31,12 +31,14 @@ function normalizedMessage(message: ChatMessage): string {
   return normalized;
 }
 
+/** A deeply frozen definition (as the runner replays them) is normalized once; any other again when its JSON changed. */
 function normalizedTool(tool: ToolDefinition): string {
-  const json = JSON.stringify(tool.function);
   const known = toolTexts.get(tool);
+  if (known !== undefined && known.json === undefined) return known.normalized;
+  const json = JSON.stringify(tool.function);
   if (known !== undefined && known.json === json) return known.normalized;
   const normalized = normalizeForMatch(json);
-  toolTexts.set(tool, { json, normalized });
+  toolTexts.set(tool, { json: isDeepFrozen(tool) ? undefined : json, normalized });
   return normalized;
 }
 

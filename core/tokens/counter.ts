@@ -1,4 +1,4 @@
-import type { ChatMessage, ToolCall, ToolDefinition } from '../messages.js';
+import { isDeepFrozen, type ChatMessage, type ToolCall, type ToolDefinition } from '../messages.js';
 import { InputError } from '../errors.js';
 import { CountCache, type CountCacheStats } from './count-cache.js';
 import { resolveEncoding, type EncodingName } from './encodings.js';
@@ -54,7 +54,8 @@ export class TokenCounter {
   private readonly cache: CountCache;
   /** Each message object's count, with the fields it was counted from (see {@link countMessage}). */
   private readonly messageCounts = new WeakMap<ChatMessage, CountedMessage>();
-  private readonly toolCounts = new WeakMap<ToolDefinition, { json: string; tokens: number }>();
+  /** Each tool object's count, with its JSON when it is not deeply frozen (see {@link countTool}). */
+  private readonly toolCounts = new WeakMap<ToolDefinition, { json: string | undefined; tokens: number }>();
   private readonly recentEncodings = new Map<string, readonly number[]>();
 
   constructor(options: TokenCounterOptions = {}) {
@@ -134,13 +135,13 @@ export class TokenCounter {
 
   /** Tokens of one tool definition, without the once-per-request framing. */
   countTool(tool: ToolDefinition): number {
-    // Every request of a conversation sends the same tool objects: each is counted once, and
-    // again only when its JSON changed (a definition edited in place).
-    const json = JSON.stringify(tool);
+    // Every request of a conversation sends the same tool objects: each is counted once. A deeply
+    // frozen definition cannot change; any other is counted again when its JSON changed (a
+    // definition edited in place).
     const counted = this.toolCounts.get(tool);
-    if (counted !== undefined && counted.json === json) return counted.tokens;
+    if (counted !== undefined && (counted.json === undefined || counted.json === JSON.stringify(tool))) return counted.tokens;
     const tokens = this.countToolFields(tool);
-    if (this.cache.maxEntries > 0) this.toolCounts.set(tool, { json, tokens });
+    if (this.cache.maxEntries > 0) this.toolCounts.set(tool, { json: isDeepFrozen(tool) ? undefined : JSON.stringify(tool), tokens });
     return tokens;
   }
 
