@@ -124,9 +124,10 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
   const seed = options.seed ?? 1;
   const prices = options.prices ?? new PriceTable();
   prices.get(scenario.model);
-  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, ...(options.memory ? { memory: options.memory } : {}), ...(options.evaluator ? { evaluator: options.evaluator } : {}) };
-  // Everything is checked (plug-ins, options, input files, concurrency, shard) before any work is done.
+  // Everything is checked (plug-ins, options, input files, concurrency, shard) before any work is
+  // done, the tokenizer's tables loaded included.
   const plan = await planRun({ ...options, model: scenario.model, prices });
+  const context: ReplayContext = { counter: sharedCounter(scenario.model), prices, scenario, ...(options.memory ? { memory: options.memory } : {}), ...(options.evaluator ? { evaluator: options.evaluator } : {}) };
   const llm = new LlmUsage(options.llm);
   // LLM-backed parts and the answer evaluation keep their records in this thread: with either, the replay stays here.
   const concurrency = options.llm || options.evaluator ? 1 : (options.concurrency ?? 1);

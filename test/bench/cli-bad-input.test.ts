@@ -52,7 +52,7 @@ describe('plug-in options are validated where they enter', () => {
 
   it('sets a strategy option from the command line', () => {
     const out = temp();
-    const run = ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'token-buffer:maxTokens=2000', '-f', 'json', '-o', out]);
+    const run = ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'token-buffer:maxTokens=2000', '-c', '1', '-f', 'json', '-o', out]);
     expect(run.status).toBe(0);
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     expect(result.aggregates[0].budget).toBe(2000);
@@ -162,7 +162,7 @@ describe('outputs', () => {
     const out = temp();
     writeFileSync(join(out, 'result.json.tmp-99999'), '{"half": ');
     writeFileSync(join(out, 'report.html'), '<p>an older run</p>');
-    const run = ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'naive', '-f', 'json', 'md', '-o', out]);
+    const run = ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'naive', '-c', '1', '-f', 'json', 'md', '-o', out]);
     expect(run.status).toBe(0);
     expect(existsSync(join(out, 'result.json.tmp-99999'))).toBe(false);
     expect(existsSync(join(out, 'report.html'))).toBe(false);
@@ -181,7 +181,7 @@ describe('check and config', () => {
 
   it('refuses a baseline with no aggregates instead of passing with zero gates', () => {
     const dir = temp();
-    expect(ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'naive', '-f', 'json', '-o', dir]).status).toBe(0);
+    expect(ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'naive', '-c', '1', '-f', 'json', '-o', dir]).status).toBe(0);
     const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
     writeFileSync(join(dir, 'empty.json'), JSON.stringify({ ...result, aggregates: [], mission: [], turns: [] }));
     const check = ctxbench(['check', join(dir, 'result.json'), '--baseline', join(dir, 'empty.json')]);
@@ -201,7 +201,7 @@ describe('check and config', () => {
   it('refuses to merge shards run with different --limit, naming it', () => {
     const [a, b] = [['1/2', '1'], ['2/2', '2']].map(([shard, limit]) => {
       const dir = temp();
-      expect(ctxbench(['run', '-d', 'abcd', '-s', 'naive', '--limit', limit!, '--shard', shard!, '-f', 'json', '-o', dir]).status).toBe(0);
+      expect(ctxbench(['run', '-d', 'abcd', '-s', 'naive', '--limit', limit!, '--shard', shard!, '-c', '1', '-f', 'json', '-o', dir]).status).toBe(0);
       return join(dir, 'result.json');
     });
     const merge = ctxbench(['merge', a!, b!, '-o', temp()]);

@@ -10,7 +10,7 @@ const ctxbench = (...args: string[]) => spawnSync(process.execPath, [bin, ...arg
 describe('ctxbench CLI', () => {
   it('replays a dataset, writes result.json and summary.md, and prints the verdict', () => {
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-cli-'));
-    const run = ctxbench('run', '--dataset', 'tau-bench-airline', '--limit', '2', '--strategy', 'naive', 'production', '-o', out);
+    const run = ctxbench('run', '--dataset', 'tau-bench-airline', '--limit', '2', '--strategy', 'naive', 'production', '-c', '1', '-o', out);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('| tau-bench-airline |');
     expect(run.stderr).toMatch(/progress: tau-bench-airline × production: \d+\/\d+ turns/);
@@ -59,7 +59,7 @@ describe('ctxbench report and check', () => {
   const resultPath = join(out, 'result.json');
 
   it('writes every report format from one run', () => {
-    const run = ctxbench('run', '--dataset', 'abcd', '-o', out);
+    const run = ctxbench('run', '--dataset', 'abcd', '-c', '1', '-o', out);
     expect(run.status).toBe(0);
     for (const file of ['result.json', 'summary.md', 'summary.csv', 'turns.csv']) expect(existsSync(join(out, file))).toBe(true);
   });
@@ -102,7 +102,7 @@ describe('ctxbench merge', () => {
   it('merges the results of shard runs and refuses mixed configurations', () => {
     const dirs = [1, 2].map((index) => {
       const dir = mkdtempSync(join(tmpdir(), `ctxbench-shard${index}-`));
-      expect(ctxbench('run', '--dataset', 'abcd', '--shard', `${index}/2`, '-f', 'json', '-o', dir).status).toBe(0);
+      expect(ctxbench('run', '--dataset', 'abcd', '--shard', `${index}/2`, '-s', 'naive', 'rag', '-c', '1', '-f', 'json', '-o', dir).status).toBe(0);
       return join(dir, 'result.json');
     });
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-merged-'));
@@ -110,7 +110,7 @@ describe('ctxbench merge', () => {
     expect(merge.status).toBe(0);
     expect(JSON.parse(readFileSync(join(out, 'result.json'), 'utf8')).datasets[0].episodes).toBe(3);
     const other = mkdtempSync(join(tmpdir(), 'ctxbench-other-'));
-    ctxbench('run', '--dataset', 'abcd', '--shard', '2/2', '--seed', '5', '-f', 'json', '-o', other);
+    ctxbench('run', '--dataset', 'abcd', '--shard', '2/2', '--seed', '5', '-s', 'naive', 'rag', '-c', '1', '-f', 'json', '-o', other);
     const refused = ctxbench('merge', dirs[0]!, join(other, 'result.json'), '-o', out);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain(`${join(other, 'result.json')} differs from ${dirs[0]} in config.seed: 1 vs 5`);

@@ -63,7 +63,7 @@ describe('ctxbench run with a config file', () => {
   it('takes settings from the file and lets flags override them', () => {
     const dir = workdir();
     writeFileSync(join(dir, 'ctxbench.config.json'), JSON.stringify({ datasets: ['abcd'], strategies: ['naive', 'rag'], out: 'results', formats: ['json'], turns: false }));
-    const run = spawnSync(process.execPath, [bin, 'run', '--strategy', 'naive'], { cwd: dir, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [bin, 'run', '--strategy', 'naive', '-c', '1'], { cwd: dir, encoding: 'utf8' });
     expect(run.status).toBe(0);
     const result = JSON.parse(readFileSync(join(dir, 'results', 'result.json'), 'utf8'));
     expect(result.config.datasets).toEqual(['abcd']);

@@ -41,7 +41,7 @@ describe('ctxbench run with long-term memory in PostgreSQL', () => {
   it('keeps the production strategy\'s memories in the store the config file names', async () => {
     const dir = workdir();
     writeFileSync(join(dir, 'ctxbench.config.json'), JSON.stringify({ memory: { store: 'postgres', url: served.url } }));
-    const run = await ctxbench(['run', '-d', 'tau-bench-airline', '--limit', '2', '-s', 'production', '-f', 'json', '-o', 'out'], { cwd: dir });
+    const run = await ctxbench(['run', '-d', 'tau-bench-airline', '--limit', '2', '-s', 'production', '-c', '1', '-f', 'json', '-o', 'out'], { cwd: dir });
     expect(run.stdout).toContain('## tau-bench-airline');
     expect(JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8')).config.strategies).toEqual(['production']);
     expect((await memoryRows()).length).toBeGreaterThan(0);

@@ -11,7 +11,7 @@ describe('ctxbench show', () => {
   let result: string;
   beforeAll(() => {
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-show-'));
-    expect(ctxbench('run', '-d', 'tau-bench-airline:split=all', '--limit', '2', '-s', 'naive', 'token-buffer', '-f', 'json', '-o', out).status).toBe(0);
+    expect(ctxbench('run', '-d', 'tau-bench-airline:split=all', '--limit', '2', '-s', 'naive', 'token-buffer', '-c', '1', '-f', 'json', '-o', out).status).toBe(0);
     result = join(out, 'result.json');
   });
 
