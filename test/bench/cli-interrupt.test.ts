@@ -33,10 +33,12 @@ describe('Ctrl-C', () => {
   it('quits at once on a second Ctrl-C during router training', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-sigint2-'));
     const run = start(['run', '--dataset', 'banking77', '-s', 'production', '-f', 'json', '-o', out]);
-    // banking77's router trains for seconds before the first episode finishes.
-    await sleep(8_000);
+    // banking77's router trains for seconds after start-up, before the first episode finishes:
+    // the two Ctrl-Cs come a moment into it, the second as soon as the first is acknowledged.
+    while (!run.stderr().includes('LLM:')) await sleep(20);
+    await sleep(1_000);
     run.child.kill('SIGINT');
-    await sleep(3_000);
+    while (!run.stderr().includes('press Ctrl-C again')) await sleep(20);
     run.child.kill('SIGINT');
     expect(await run.closed).toBe(130);
     expect(run.stderr()).toContain('press Ctrl-C again to quit now');
