@@ -45,6 +45,12 @@ export class VectorRows {
     for (let row = 0; row < count; row++) out[row] = dotAt(floats, row * this.dimension, query);
     return out;
   }
+
+  /** Rows of the first `count` that can be among the `k` nearest to a unit `query` (all of them without SIMD), with their exact dot products. */
+  nearest(query: Float32Array, count: number, k: number): { slots: Int32Array; dots: Float64Array } {
+    const simd = this.plain === undefined && count > 2 * k ? rowArena!.nearest(query, this.block.offset, count, k) : undefined;
+    return simd ?? { slots: Int32Array.from({ length: count }, (_, slot) => slot), dots: this.dots(query, count).slice() };
+  }
 }
 
 /** The dot product of `query` and the row of `matrix` starting at `offset`; four running sums let the multiplies overlap (1.3-2.7x faster than one sum in V8). */

@@ -95,10 +95,10 @@ export class VectorTable {
       }
       return top.sorted();
     }
-    const dots = this.rows.dots(query, this.ids.length);
-    for (let slot = 0; slot < this.ids.length; slot++) {
-      const dot = dots[slot]!;
-      if (top.admits(dot)) top.offer(this.ids[slot]!, dot);
+    const { slots, dots } = this.rows.nearest(query, this.ids.length, k);
+    for (let i = 0; i < slots.length; i++) {
+      const dot = dots[i]!;
+      if (top.admits(dot)) top.offer(this.ids[slots[i]!]!, dot);
     }
     return top.sorted();
   }
