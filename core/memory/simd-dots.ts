@@ -31,6 +31,30 @@ const [PROMOTE_LOW, SHUFFLE, EXTRACT_F64, F64X2_MUL, F64X2_ADD] = [0x5f, 0x0d, 0
 // dots(query, matrix, rows, dimension, out): params 0-4, then locals.
 const [QUERY, MATRIX, ROWS, DIMENSION, OUT, COLUMN, ROW_BYTES, AT, VALUES, QUERY_LOW, QUERY_HIGH, SUMS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
 
+/**
+ * The loop both kernels share: `block` rows at a time while that many are left, their `sums`
+ * sum locals zeroed; `column` runs per 16 bytes of the rows (COLUMN the byte offset), then
+ * `store` writes each row's result, `outBytes` apiece.
+ */
+function blocksOfRows(block: number, sums: { first: number; count: number }, column: number[], store: number[], outBytes: number): number[] {
+  return [
+    0x02, 0x40, 0x03, 0x40,
+    ...get(ROWS), ...i32(block), I32_LT_U, BR_IF, 1,
+    ...Array.from({ length: sums.count }, (_, s) => [...ZERO, ...set(sums.first + s)]).flat(),
+    ...i32(0), ...set(COLUMN),
+    0x03, 0x40,
+    ...column,
+    ...get(COLUMN), ...i32(16), I32_ADD, ...tee(COLUMN), ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
+    END,
+    ...store,
+    ...get(OUT), ...i32(outBytes * block), I32_ADD, ...set(OUT),
+    ...get(MATRIX), ...get(ROW_BYTES), ...i32(block), I32_MUL, I32_ADD, ...set(MATRIX),
+    ...get(ROWS), ...i32(block), I32_SUB, ...set(ROWS),
+    BR, 0,
+    END, END,
+  ];
+}
+
 /** A loop over `block` rows at a time (while that many are left): lanes 0-1 and 2-3 of each row's floats go to two float64x2 sums. */
 function rowLoop(block: number): number[] {
   const perRow = Array.from({ length: block }, (_, r) => [
@@ -47,25 +71,13 @@ function rowLoop(block: number): number[] {
     ...get(SUMS + 2 * r + 1), ...simd(EXTRACT_F64, 1), F64_ADD,
     F64_STORE, 3, ...leb(8 * r),
   ]);
-  return [
-    0x02, 0x40, 0x03, 0x40,
-    ...get(ROWS), ...i32(block), I32_LT_U, BR_IF, 1,
-    ...Array.from({ length: 2 * block }, (_, s) => [...ZERO, ...set(SUMS + s)]).flat(),
-    ...i32(0), ...set(COLUMN),
-    0x03, 0x40,
+  const column = [
     ...get(QUERY), ...get(COLUMN), ...i32(1), I32_SHL, I32_ADD, ...tee(AT), ...load(0), ...set(QUERY_LOW),
     ...get(AT), ...load(16), ...set(QUERY_HIGH),
     ...get(MATRIX), ...get(COLUMN), I32_ADD, ...set(AT),
     ...perRow.flat(),
-    ...get(COLUMN), ...i32(16), I32_ADD, ...tee(COLUMN), ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
-    END,
-    ...stores.flat(),
-    ...get(OUT), ...i32(8 * block), I32_ADD, ...set(OUT),
-    ...get(MATRIX), ...get(ROW_BYTES), ...i32(block), I32_MUL, I32_ADD, ...set(MATRIX),
-    ...get(ROWS), ...i32(block), I32_SUB, ...set(ROWS),
-    BR, 0,
-    END, END,
   ];
+  return blocksOfRows(block, { first: SUMS, count: 2 * block }, column, stores.flat(), 8);
 }
 
 const [F32X4_MUL, F32X4_ADD, EXTRACT_F32, F32_ADD, F32_STORE] = [0xe6, 0xe4, 0x1f, 0x92, 0x38];
@@ -86,24 +98,8 @@ function approximateRowLoop(block: number): number[] {
     ...get(APPROX_SUMS + r), ...simd(EXTRACT_F32, 2), F32_ADD, ...get(APPROX_SUMS + r), ...simd(EXTRACT_F32, 3), F32_ADD,
     F32_STORE, 2, ...leb(4 * r),
   ]);
-  return [
-    0x02, 0x40, 0x03, 0x40,
-    ...get(ROWS), ...i32(block), I32_LT_U, BR_IF, 1,
-    ...Array.from({ length: block }, (_, s) => [...ZERO, ...set(APPROX_SUMS + s)]).flat(),
-    ...i32(0), ...set(COLUMN),
-    0x03, 0x40,
-    ...get(QUERY), ...get(COLUMN), I32_ADD, ...load(0), ...set(APPROX_QUERY),
-    ...get(MATRIX), ...get(COLUMN), I32_ADD, ...set(AT),
-    ...perRow.flat(),
-    ...get(COLUMN), ...i32(16), I32_ADD, ...tee(COLUMN), ...get(ROW_BYTES), I32_LT_U, BR_IF, 0,
-    END,
-    ...stores.flat(),
-    ...get(OUT), ...i32(4 * block), I32_ADD, ...set(OUT),
-    ...get(MATRIX), ...get(ROW_BYTES), ...i32(block), I32_MUL, I32_ADD, ...set(MATRIX),
-    ...get(ROWS), ...i32(block), I32_SUB, ...set(ROWS),
-    BR, 0,
-    END, END,
-  ];
+  const column = [...get(QUERY), ...get(COLUMN), I32_ADD, ...load(0), ...set(APPROX_QUERY), ...get(MATRIX), ...get(COLUMN), I32_ADD, ...set(AT), ...perRow.flat()];
+  return blocksOfRows(block, { first: APPROX_SUMS, count: block }, column, stores.flat(), 4);
 }
 
 /**

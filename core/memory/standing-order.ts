@@ -20,10 +20,6 @@ export class StandingOrder {
   /** Added since the last walk: sorted in then, in one pass for a bulk load. */
   private pending = new Set<Memory>();
 
-  get size(): number {
-    return this.byTime.length + this.pending.size;
-  }
-
   add(memory: Memory): void {
     this.pending.add(memory);
   }
