@@ -79,9 +79,9 @@ function workFor(slots: number): typeof work {
 export class Bm25Index {
   private readonly terms = new SearchableMap<Postings>();
   private readonly slotOf = new Map<string, number>();
-  private ids: Array<string | undefined> = [];
+  private readonly ids: Array<string | undefined> = [];
   private lengths = new Float64Array(16);
-  private termsOf: Postings[][] = [];
+  private readonly termsOf: Postings[][] = [];
   private readonly free: number[] = [];
   private totalLength = 0;
 
