@@ -146,6 +146,7 @@ function instantiate(): DotsModule | undefined {
 }
 
 const PAGE = 65_536;
+const aligned = (bytes: number) => Math.ceil(bytes / 16) * 16;
 
 /**
  * The WebAssembly memory holding the rows of every vector table (one arena: one memory per table
@@ -169,8 +170,9 @@ class RowArena {
     return this.module.memory.buffer.byteLength;
   }
 
-  /** The offset of a block of `bytes` (a multiple of 16), or undefined when the 4 GiB memory is full. */
-  allocate(bytes: number): number | undefined {
+  /** The offset of a block of `bytes` (rounded up to 16, so every block suits float64 and SIMD access), or undefined when the 4 GiB memory is full. */
+  allocate(size: number): number | undefined {
+    const bytes = aligned(size);
     const reused = this.free.get(bytes)?.pop();
     if (reused !== undefined) return reused;
     if (!this.ensure(this.top + bytes)) return undefined;
@@ -179,8 +181,9 @@ class RowArena {
     return offset;
   }
 
-  release(offset: number, bytes: number): void {
-    if (bytes === 0) return;
+  release(offset: number, size: number): void {
+    if (size === 0) return;
+    const bytes = aligned(size);
     const list = this.free.get(bytes);
     if (list) list.push(offset);
     else this.free.set(bytes, [offset]);

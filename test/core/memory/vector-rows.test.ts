@@ -12,6 +12,14 @@ describe('VectorRows', () => {
     expect(rowArena).toBeDefined();
   });
 
+  it('hands out 16-byte aligned blocks whatever the sizes asked, so float64 views of them never throw', () => {
+    const arena = rowArena!;
+    const sizes = [13, 16, 131_148, 4, 24];
+    const offsets = sizes.map((bytes) => arena.allocate(bytes)!);
+    expect(offsets.map((offset) => offset % 16)).toEqual(sizes.map(() => 0));
+    offsets.forEach((offset, i) => arena.release(offset, sizes[i]!));
+  });
+
   it('computes dot products bit for bit as the JS loop does, SIMD or not', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 13 }), fc.integer({ min: 0, max: 1_000_000 }), (dimension, count, seed) => {
