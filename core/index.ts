@@ -21,6 +21,7 @@ export * from './harness/strategy.js';
 export * from './harness/match.js';
 export * from './harness/facts.js';
 export * from './retrieval/lexical.js';
+export * from './retrieval/bm25.js';
 export * from './cost/pricing.js';
 export * from './cost/cache-rules.js';
 export * from './memory/running-summary.js';

@@ -81,6 +81,7 @@ if (flags['compare-sequential']) {
   const t = performance.now();
   for (const input of inputs) await oneByOne.store(input);
   const sequentialMs = performance.now() - t;
-  const same = JSON.stringify(oneByOne.list('customer-1')) === JSON.stringify(longTerm.list('customer-1'));
-  console.log(`\none store() call per memory: ${formatMs(sequentialMs)}; ${oneByOne.count('customer-1')} memories, the same as storeMany()'s ${longTerm.count('customer-1')}: ${same ? 'yes' : 'NO'}`);
+  // list() and count() are async: compared unawaited, two pending promises stringify alike ("{}").
+  const same = JSON.stringify(await oneByOne.list('customer-1')) === JSON.stringify(await longTerm.list('customer-1'));
+  console.log(`\none store() call per memory: ${formatMs(sequentialMs)}; ${await oneByOne.count('customer-1')} memories, the same as storeMany()'s ${await longTerm.count('customer-1')}: ${same ? 'yes' : 'NO'}`);
 }

@@ -25,7 +25,11 @@ export function generatedEmbedder(dimension = 384, clusters = 64): GeneratedEmbe
   const embedText = (text: string) => {
     const seed = hashOf(text);
     const noise = seededRandom(seed);
-    return Float32Array.from(centroids[seed % clusters]!, (value) => value + 2 * (Math.sqrt(-2 * Math.log(1 - noise())) * Math.cos(2 * Math.PI * noise())));
+    const centroid = centroids[seed % clusters]!;
+    // A plain loop: Float32Array.from with a map callback took 3x as long, a tenth of a search.
+    const vector = new Float32Array(dimension);
+    for (let d = 0; d < dimension; d++) vector[d] = centroid[d]! + 2 * (Math.sqrt(-2 * Math.log(1 - noise())) * Math.cos(2 * Math.PI * noise()));
+    return vector;
   };
   return { id: `generated-clusters:${dimension}`, dimension, embedText, embed: async (texts) => texts.map(embedText) };
 }

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import os from 'node:os';
 import { LongTermMemory } from '../../core/index.js';
+import { rowArena } from '../../core/memory/simd-dots.js';
 import { seededRandom } from '../../test/support/vectors.js';
 import { generatedEmbedder } from './generated-embedder.js';
 import { percentile } from './memory-data.js';
@@ -40,6 +41,7 @@ const sentence = (length: number) => Array.from({ length }, () => zipf(words()))
 const gc = (globalThis as { gc?: () => void }).gc;
 gc?.();
 const before = process.memoryUsage();
+const arenaBefore = rowArena?.bytes ?? 0;
 // Generated vectors carry no near-duplicates, so the cosine dedup check is off (exact repeats still merge).
 const memory = new LongTermMemory({ embedder: generated, now: () => new Date('2024-06-01T00:00:00Z'), dedupThreshold: 1.01 });
 const loading = performance.now();
@@ -56,6 +58,7 @@ const total = await memory.count();
 for (let c = 0; c < customers; c++) await memory.search(sentence(3), { userId: `customer-${c}`, k: 10 });
 gc?.();
 const after = process.memoryUsage();
+const arenaAfter = rowArena?.bytes ?? 0;
 const pick = seededRandom(13);
 const queries = Array.from({ length: Number(values.queries) }, () => ({ userId: `customer-${Math.floor(pick() * customers)}`, query: sentence(4) }));
 const latencies: number[] = [];
@@ -75,6 +78,7 @@ console.log(`| one customer's search(k 10), p50 (${latencies.length.toLocaleStri
 console.log(`| p95 | ${formatMs(percentile(latencies, 95))} |`);
 console.log(`| p99 | ${formatMs(percentile(latencies, 99))} |`);
 console.log(`| JS heap per million memories | ${perMillion(after.heapUsed - before.heapUsed)} |`);
-console.log(`| array buffers (vectors) per million memories | ${perMillion(after.arrayBuffers - before.arrayBuffers)} |`);
+console.log(`| array buffers per million memories | ${perMillion(after.arrayBuffers - before.arrayBuffers)} |`);
+console.log(`| WebAssembly memory (the vectors, SIMD-scanned) per million memories | ${perMillion(arenaAfter - arenaBefore)} |`);
 console.log(`| resident set per million memories | ${perMillion(after.rss - before.rss)} |`);
 if (!gc) console.log('\n(run with node --expose-gc for settled memory figures: npm run bench:customers does)');

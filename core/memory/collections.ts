@@ -1,21 +1,37 @@
 import type { Memory } from './types.js';
 
-/** The `k` memories of highest score, best first, ties by id: a bounded insertion instead of sorting the whole pool. */
-export function bestOf(pool: readonly Memory[], k: number, scoreOf: (memory: Memory) => number): Memory[] {
-  const kept: Array<{ memory: Memory; score: number }> = [];
-  const before = (a: { memory: Memory; score: number }, b: { memory: Memory; score: number }) => a.score > b.score || (a.score === b.score && a.memory.id < b.memory.id);
-  for (const memory of pool) {
-    const entry = { memory, score: scoreOf(memory) };
-    if (kept.length === k) {
-      if (!before(entry, kept[k - 1]!)) continue;
-      kept.pop();
-    }
+/** The `k` memories of highest score offered, best first, ties by id: a bounded insertion instead of sorting a whole pool. */
+export class TopMemories {
+  private readonly kept: Array<{ memory: Memory; score: number }> = [];
+
+  constructor(private readonly k: number) {}
+
+  /** Whether k memories are kept. */
+  get full(): boolean {
+    return this.kept.length >= this.k;
+  }
+
+  /** The lowest kept score (-Infinity while nothing is kept). */
+  get worst(): number {
+    return this.kept[this.kept.length - 1]?.score ?? -Infinity;
+  }
+
+  offer(memory: Memory, score: number): void {
+    const { kept, k } = this;
+    const entry = { memory, score };
+    if (k <= 0 || (kept.length === k && !before(entry, kept[k - 1]!))) return;
+    if (kept.length === k) kept.pop();
     let at = kept.length;
     while (at > 0 && before(entry, kept[at - 1]!)) at--;
     kept.splice(at, 0, entry);
   }
-  return kept.map((entry) => entry.memory);
+
+  memories(): Memory[] {
+    return this.kept.map((entry) => entry.memory);
+  }
 }
+
+const before = (a: { memory: Memory; score: number }, b: { memory: Memory; score: number }) => a.score > b.score || (a.score === b.score && a.memory.id < b.memory.id);
 
 /** How many items share each key. */
 export function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {

@@ -1,4 +1,4 @@
-import { LexicalIndex } from '../retrieval/lexical.js';
+import { Bm25Index } from '../retrieval/bm25.js';
 import { QueryCache } from './query-cache.js';
 import type { VectorFilter, VectorStore } from './types.js';
 
@@ -136,17 +136,16 @@ export interface HybridHit extends FusedHit {
 
 /**
  * A vector store and a BM25 index over the same entries, searched together and fused. The
- * lexical side sees {@link lexicalText} and never needs a rebuild: a delete un-counts the entry's
- * indexed text, and added texts wait in a queue that the next search indexes in one pass, so a
- * bulk load pays one lexical update however many entries it adds. Vectors go into the store at
- * once (write-time dedup searches them). Vector metadata is `{ entryId }`, so filters see the id.
+ * lexical side ({@link Bm25Index}) sees {@link lexicalText} and never needs a rebuild: a delete
+ * un-counts the entry's terms, and added texts wait in a queue that the next search indexes in
+ * one pass, so a bulk load pays one lexical update however many entries it adds. Vectors go into
+ * the store at once (write-time dedup searches them). Vector metadata is `{ entryId }`, so filters
+ * see the id.
  */
 export class HybridIndex {
-  /** id -> the lexical text the BM25 index holds for it. */
-  private readonly indexed = new Map<string, string>();
   /** id -> raw text added since the last search, not yet in the BM25 index. */
   private readonly pending = new Map<string, string>();
-  private readonly lexical = new LexicalIndex();
+  private readonly lexical = new Bm25Index();
 
   /** @param vectors an empty store, or one already holding the vectors of `documents` (a reopened index) */
   constructor(
@@ -162,7 +161,7 @@ export class HybridIndex {
   }
 
   get size(): number {
-    return this.indexed.size + this.pending.size;
+    return this.lexical.size + this.pending.size;
   }
 
   /** Moves to another (empty) store, given every entry's vector: exact search to HNSW as a collection grows. */
@@ -179,13 +178,7 @@ export class HybridIndex {
   }
 
   delete(id: string): boolean {
-    const text = this.indexed.get(id);
-    if (text !== undefined) {
-      this.indexed.delete(id);
-      this.lexical.remove({ id, text });
-    } else if (!this.pending.delete(id)) {
-      return false;
-    }
+    if (!this.lexical.remove(id) && !this.pending.delete(id)) return false;
     this.vectors.delete(id);
     return true;
   }
@@ -216,11 +209,10 @@ export class HybridIndex {
   }
 
   /** The BM25 index with every pending text added. */
-  private lexicalIndex(): LexicalIndex {
+  private lexicalIndex(): Bm25Index {
     if (this.pending.size > 0) {
       const fresh = [...this.pending].map(([id, text]) => ({ id, text: lexicalText(text) }));
       this.pending.clear();
-      for (const doc of fresh) this.indexed.set(doc.id, doc.text);
       this.lexical.add(fresh);
     }
     return this.lexical;

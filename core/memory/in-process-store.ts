@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { firstIssue } from '../validation.js';
-import { bestOf, countBy, groupBy } from './collections.js';
+import { countBy, groupBy, TopMemories } from './collections.js';
 import type { EmbedderIdentity } from './embedding.js';
 import { HnswVectorStore } from './hnsw-store.js';
 import { HybridIndex } from './hybrid.js';
@@ -11,6 +11,7 @@ import { CorruptStoreError, readStoreJson, writeStoreJson } from './json-files.j
 import { CURRENT_FILE, currentSchema, FORMAT, generationsIn, MEMORIES_FILE, savedSchema } from './long-term-format.js';
 import type { MemoryHit, MemorySearchOptions, StoreResult } from './long-term.js';
 import { contentKey, mergeDuplicate, SEARCH_DEPTH, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryQuery, type MemoryScoring, type MemoryStore } from './memory-store.js';
+import { StandingOrder } from './standing-order.js';
 import type { Memory, VectorStore } from './types.js';
 import { ExactVectorStore, openVectorStore } from './vector-store.js';
 
@@ -39,6 +40,8 @@ interface Partition {
   contents: Map<string, string>;
   /** `thread \u0000 position` -> id, for neighbouring turns. */
   positions: Map<string, string>;
+  /** The memories newest and most important first, for the memories a search scores without a match. */
+  order: StandingOrder;
 }
 
 /** HNSW breadth of the write-time duplicate check: only the nearest vector is needed, and a near-duplicate (cosine >= 0.9) is easy to find. */
@@ -165,20 +168,34 @@ export class InProcessMemoryStore implements MemoryStore {
     return partition.index.searchText(text, k, filterOf(partition, filter)).map((hit) => ({ memory: copyOf(partition.memories.get(hit.id)!), score: hit.score }));
   }
 
-  /** A partition of up to 1,000 memories is scored whole: a recent or important memory may surface without sharing a word with the query. */
+  /**
+   * In a partition of up to 1,000 memories every memory competes: a recent or important memory
+   * may surface without sharing a word with the query. Those that match nothing are taken newest
+   * and most important first until none left could outscore the k-th, not scored one by one.
+   */
   async search(query: MemoryQuery, options: MemorySearchOptions, { scorer, fusion }: MemoryScoring): Promise<MemoryHit[]> {
     const partition = this.partitions.get(options.userId);
     const k = options.k ?? 10;
     if (!partition || k <= 0) return [];
     const vector = await query.vector();
-    const accept = acceptor(options);
     const filter = filterOf(partition, options);
     const hits = partition.index.search({ text: query.text, vector, k: Math.max(k, SEARCH_DEPTH), fusion, ...(filter ? { filter } : {}) });
     const matched = new Map(hits.map((hit) => [hit.id, hit]));
-    const pool = partition.memories.size <= EXHAUSTIVE_LIMIT ? [...partition.memories.values()].filter(accept) : hits.map((hit) => partition.memories.get(hit.id)!);
     const now = options.now ?? scorer.now();
-    const best = bestOf(pool, k, (memory) => scorer.score(memory, matched.get(memory.id)?.relevance ?? 0, now).score);
-    return best.map((memory) => {
+    const top = new TopMemories(k);
+    for (const hit of hits) {
+      const memory = partition.memories.get(hit.id)!;
+      top.offer(memory, scorer.score(memory, hit.relevance, now).score);
+    }
+    if (partition.memories.size <= EXHAUSTIVE_LIMIT) {
+      const accept = acceptor(options);
+      const bound = (newest: Memory, important: Memory) => scorer.score({ createdAt: newest.createdAt, importance: important.importance }, 0, now).score;
+      for (const { memory, rest } of partition.order.walk(bound)) {
+        if (!matched.has(memory.id) && accept(memory)) top.offer(memory, scorer.score(memory, 0, now).score);
+        if (top.full && top.worst > rest) break;
+      }
+    }
+    return top.memories().map((memory) => {
       const hit = matched.get(memory.id);
       return { memory: copyOf(memory), ...scorer.score(memory, hit?.relevance ?? 0, now), ...(hit?.similarity === undefined ? {} : { similarity: hit.similarity }) };
     });
@@ -246,7 +263,7 @@ export class InProcessMemoryStore implements MemoryStore {
     let partition = this.partitions.get(userId);
     if (!partition) {
       const texts = documents.map((m) => ({ id: m.id, text: m.content }));
-      partition = { memories: new Map(), index: new HybridIndex(vectors ?? new ExactVectorStore(this.embedder), {}, texts), contents: new Map(), positions: new Map() };
+      partition = { memories: new Map(), index: new HybridIndex(vectors ?? new ExactVectorStore(this.embedder), {}, texts), contents: new Map(), positions: new Map(), order: new StandingOrder() };
       this.partitions.set(userId, partition);
     }
     return partition;
@@ -280,6 +297,7 @@ export class InProcessMemoryStore implements MemoryStore {
   /** Registers a memory in its partition's maps; with a vector, (re)indexes its text and vector too. */
   private index(partition: Partition, memory: Memory, vector?: Float32Array): void {
     partition.memories.set(memory.id, memory);
+    partition.order.add(memory);
     this.owners.set(memory.id, memory.userId);
     partition.contents.set(contentKey(memory.content), memory.id);
     const key = positionKey(memory.metadata);
@@ -289,6 +307,7 @@ export class InProcessMemoryStore implements MemoryStore {
 
   private unindex(partition: Partition, memory: Memory): void {
     partition.memories.delete(memory.id);
+    partition.order.remove(memory);
     const content = contentKey(memory.content);
     if (partition.contents.get(content) === memory.id) partition.contents.delete(content);
     const key = positionKey(memory.metadata);

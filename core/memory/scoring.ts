@@ -45,7 +45,8 @@ export interface ScoreParts {
 
 const weight = z.number().min(0, 'must be 0 or more').finite('must be a finite number');
 const optionsSchema = z.object({
-  halfLifeDays: z.number().positive('must be more than zero days').default(DEFAULT_HALF_LIFE_DAYS),
+  // zod's number() refuses Infinity, which the option documents as "no decay".
+  halfLifeDays: z.union([z.number().positive('must be more than zero days'), z.literal(Infinity)]).default(DEFAULT_HALF_LIFE_DAYS),
   weights: z
     .object({ similarity: weight.optional(), recency: weight.optional(), importance: weight.optional() })
     .strict()

@@ -248,6 +248,11 @@ describe('scoring', () => {
     expect(recencyDecay(1000 * DAY, Infinity)).toBe(1);
   });
 
+  it('accepts halfLifeDays Infinity, as documented, and then never decays', () => {
+    const scorer = new MemoryScorer({ now: () => NOW, halfLifeDays: Infinity });
+    expect(scorer.score({ createdAt: '2000-01-01T00:00:00Z', importance: 0.5 }, 0).recency).toBe(1);
+  });
+
   it('ranks the newer of two equally relevant memories first, measured against the injected clock', async () => {
     let now = new Date('2024-03-01T00:00:00Z');
     const memory = memoryWith({ now: () => now, halfLifeDays: 10 });
