@@ -1,4 +1,4 @@
-import MiniSearch from 'minisearch';
+import { Bm25Index } from './bm25.js';
 
 /** A document for lexical search. */
 export interface LexicalDocument {
@@ -13,41 +13,30 @@ export interface LexicalHit {
 }
 
 /**
- * BM25 search over an in-memory collection (minisearch): prefix matching for the last word,
- * light fuzziness for typos. Incremental both ways: a removed document's terms and length leave
- * the statistics at once, so no rebuild is ever needed. Scores are comparable only within one query.
+ * BM25 search over an in-memory collection ({@link Bm25Index}, which ranks as minisearch does):
+ * prefix matching for the last word, light fuzziness for typos. Incremental both ways: a removed
+ * document's terms and length leave the statistics at once, so no rebuild is ever needed. Scores
+ * are comparable only within one query.
  */
 export class LexicalIndex {
-  private readonly index = new MiniSearch<LexicalDocument>({
-    fields: ['text'],
-    storeFields: [],
-    searchOptions: { fuzzy: 0.15, prefix: (term, i, terms) => i === terms.length - 1 && term.length > 3, combineWith: 'OR' },
-  });
+  private readonly index = new Bm25Index();
 
   add(documents: readonly LexicalDocument[]): void {
-    this.index.addAll(documents);
+    this.index.add(documents);
   }
 
-  /** Removes a document; it must be the one added (same id and text), since minisearch un-counts its terms. */
+  /** Removes a document (by its id). */
   remove(document: LexicalDocument): void {
-    this.index.remove(document);
+    this.index.remove(document.id);
   }
 
   get size(): number {
-    return this.index.documentCount;
+    return this.index.size;
   }
 
   /** The best `k` documents for `query`, best first; ties broken by id for determinism. */
   search(query: string, k = 10, filter?: (id: string) => boolean): LexicalHit[] {
     if (query.trim() === '' || k <= 0) return [];
-    const results = this.index.search(query, filter ? { filter: (result) => filter(String(result.id)) } : undefined);
-    // minisearch sorts by score: only the first k and whatever ties the k-th need the id order.
-    let end = Math.min(k, results.length);
-    while (end < results.length && results[end]!.score === results[k - 1]!.score) end++;
-    return results
-      .slice(0, end)
-      .map((hit) => ({ id: String(hit.id), score: hit.score }))
-      .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(0, k);
+    return this.index.search(query, k, filter);
   }
 }
