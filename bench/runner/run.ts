@@ -25,7 +25,7 @@ import { LlmUsage } from './llm-usage.js';
 import { planRun } from './plan.js';
 import { inProcessReplayer, workerReplayer } from './pool.js';
 import type { TurnEvaluator } from '../answer/targets.js';
-import { inOrder } from './schedule.js';
+import { inOrder, type Limits } from './schedule.js';
 import { strategies as bundledStrategies } from '../../strategies/index.js';
 
 /** The module the bundled strategy registry comes from, for worker threads. */
@@ -99,8 +99,14 @@ export interface RunOptions {
 
 /** Turns a batch of episodes aims at: enough that posting it to a worker costs little next to replaying it. */
 const BATCH_TURNS = 24;
-/** Batches started and not yet handed on, per thread: keeps every thread busy past a slow episode, and memory bounded. */
-const WINDOW_PER_THREAD = 16;
+/** Batches started and not yet handed on in a replay in this thread: keeps memory bounded. */
+const WINDOW_IN_PROCESS = 16;
+/**
+ * Turns started and not yet handed on, per worker thread: enough that while one pair stays on
+ * its home thread for a long set-up (banking77's router trains for about 10 s), the other thread
+ * has later pairs' batches to replay; results are still handed on in order, and memory bounded.
+ */
+const WINDOW_TURNS_PER_THREAD = 12_000;
 
 /** One dataset x strategy pair, in the order of the result. */
 interface Pair {
@@ -180,10 +186,15 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     if (options.onTurns) options.onTurns(rows);
     else if (keep) kept.push(...rows);
   };
-  const replayer = concurrency > 1 ? workerReplayer(context, concurrency, strategyModule!) : inProcessReplayer(context);
+  const replayer = concurrency > 1 ? workerReplayer(context, concurrency, strategyModule!, options.signal) : inProcessReplayer(context);
   try {
+    // Worker threads take every batch the window allows and queue it on a thread (see workerReplayer).
+    const limits: Limits<Batch> =
+      concurrency > 1
+        ? { parallel: Infinity, window: concurrency * WINDOW_TURNS_PER_THREAD, weigh: (batch) => batch.episodes.reduce((sum, episode) => sum + episode.turns.length, 0), signal: options.signal }
+        : { parallel: 1, window: WINDOW_IN_PROCESS, signal: options.signal };
     const replay = ({ pair, episodes }: Batch) => replayer.replay({ dataset: pair.dataset, strategy: pair.strategy, create: pair.create, episodes, peers: pair.peers });
-    for await (const { item, result } of inOrder(batches(), replay, { parallel: concurrency, window: concurrency * WINDOW_PER_THREAD, signal: options.signal })) {
+    for await (const { item, result } of inOrder(batches(), replay, limits)) {
       const { pair } = item;
       for (const rows of result) {
         if (options.evaluator) held.push({ pair, rows });

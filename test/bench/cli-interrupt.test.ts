@@ -7,6 +7,12 @@ import { describe, expect, it } from 'vitest';
 
 const bin = new URL('../../bin/ctxbench.js', import.meta.url).pathname;
 
+/** CPU time a process has used, all its threads (Linux: /proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function start(args: string[]) {
   const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true' } });
   let stderr = '';
@@ -33,10 +39,11 @@ describe('Ctrl-C', () => {
   it('quits at once on a second Ctrl-C during router training', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-sigint2-'));
     const run = start(['run', '--dataset', 'banking77', '-s', 'production', '-f', 'json', '-o', out]);
-    // banking77's router trains for seconds after start-up, before the first episode finishes:
-    // the two Ctrl-Cs come a moment into it, the second as soon as the first is acknowledged.
-    while (!run.stderr().includes('LLM:')) await sleep(20);
-    await sleep(1_000);
+    // banking77's router trains for 10 CPU-seconds or more before the first episode finishes.
+    // Start-up (the process and two worker threads) takes about 3.5: once the process has used
+    // 6, it is training, on a fast machine or a busy one. The second Ctrl-C comes as soon as the
+    // first is acknowledged.
+    while (cpuSeconds(run.child.pid!) < 6) await sleep(50);
     run.child.kill('SIGINT');
     while (!run.stderr().includes('press Ctrl-C again')) await sleep(20);
     run.child.kill('SIGINT');
