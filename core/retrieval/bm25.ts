@@ -3,7 +3,7 @@ import type { LexicalDocument, LexicalHit } from './lexical.js';
 
 /** minisearch's tokenizer: words split on whitespace and punctuation, lowercased. */
 const SEPARATOR = /[\n\r\p{Z}\p{P}]+/u;
-/** BM25+ as minisearch computes it (its defaults), so rankings match the {@link LexicalIndex}'s. */
+/** BM25+ as minisearch computes it (its defaults), so rankings match minisearch's. */
 const K1 = 1.2;
 const B = 0.7;
 const DELTA = 0.5;
