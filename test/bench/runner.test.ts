@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defineDataset, Registry, type DatasetLoader, type Episode, type StrategyPlugin, type TurnRow } from '../../core/index.js';
+import { defineDataset, defineStrategy, Registry, type DatasetLoader, type Episode, type StrategyPlugin, type TurnRow } from '../../core/index.js';
 import { openAiJsonl } from '../../datasets/openai-jsonl.js';
 import { datasets as bundledDatasets } from '../../datasets/index.js';
 import { runBenchmark } from '../../bench/runner/run.js';
 import { retrievalScores } from '../../bench/runner/probes.js';
 import { bootstrapMean, percentile } from '../../core/stats.js';
-import { syntheticEpisode } from '../strategies/fixtures.js';
+import { syntheticEpisode, withTools } from '../strategies/fixtures.js';
 import { strategies } from '../../strategies/index.js';
 import { testStrategies } from './results.js';
 
@@ -32,6 +32,27 @@ const withoutTimings = (result: Awaited<ReturnType<typeof run>>) =>
   JSON.stringify({ ...result, timing: null, aggregates: result.aggregates.map((a) => ({ ...a, latencyMs: null })), turns: result.turns?.map((t) => ({ ...t, latencyMs: null })) });
 
 describe('replay runner', () => {
+  it('replays with the tool definitions frozen: a strategy that edits one fails loudly', async () => {
+    const editing = defineStrategy({
+      name: 'editing',
+      description: 'edits the first tool definition it is given',
+      options: z.object({}).strict(),
+      create: () => ({
+        budget: null,
+        startEpisode: (episode) => ({
+          assemble: () => {
+            episode.tools![0]!.function.description = 'edited';
+            return { messages: [], sections: {} };
+          },
+        }),
+      }),
+    });
+    const tooled = [withTools(syntheticEpisode('alice', 'AAA111'), 3)];
+    const strategiesWithEditing = new Registry<StrategyPlugin<any>>('strategy').register(editing); // eslint-disable-line @typescript-eslint/no-explicit-any
+    await expect(runBenchmark({ datasets: [{ name: 'synthetic' }], strategies: [{ name: 'editing' }], registries: { ...registries(tooled), strategies: strategiesWithEditing } })).rejects.toThrow(TypeError);
+    expect(Object.isFrozen(tooled[0]!.tools![0]!.function)).toBe(true);
+  });
+
   it('replays every turn of every episode through every strategy', async () => {
     const result = await run();
     const turns = episodes.reduce((sum, e) => sum + e.turns.length, 0);
