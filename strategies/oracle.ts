@@ -13,14 +13,15 @@ interface Line {
 function neededTexts(input: TurnInput, probes: readonly Probe[], lineOf: (message: ChatMessage) => Line): string[] {
   const documents = new Map(input.episode.knowledge.map((doc) => [doc.id, doc]));
   const document = (id: string) => (documents.get(id) ? [`${documents.get(id)!.title}\n${documents.get(id)!.text}`] : []);
-  const lines = () => input.history.map(lineOf);
+  let lines: Line[] | undefined;
+  const historyLines = () => (lines ??= input.history.map(lineOf));
   const needed: string[] = [];
   for (const probe of probes) {
     switch (probe.kind) {
       case 'fact':
         for (const fact of probe.facts) {
           const needle = normalizeForMatch(fact.context ?? fact.value);
-          const source = fact.origin === 'record' ? undefined : lines().find((line) => line.normalized.includes(needle));
+          const source = fact.origin === 'record' ? undefined : historyLines().find((line) => line.normalized.includes(needle));
           needed.push(source ? source.text : `${fact.key ?? 'value'}: ${fact.value}${fact.context ? ` (${fact.context})` : ''}`);
         }
         break;

@@ -12,6 +12,8 @@ export interface Batch {
   /** Creates the pair's strategy in this thread (the in-process replay makes one per pair). */
   create(): Strategy;
   episodes: Episode[];
+  /** The turns of those episodes. */
+  turns: number;
   /** Two episodes of the dataset that stand for other conversations. */
   peers: Peers;
 }
@@ -68,8 +70,7 @@ export function workerReplayer({ scenario, prices, memory }: ReplayContext, thre
     replay: (batch) => {
       const peers = { ...(batch.peers.first ? { first: packer.pack(batch.peers.first) } : {}), ...(batch.peers.second ? { second: packer.pack(batch.peers.second) } : {}) };
       const job: ReplayJob = { dataset: batch.dataset, strategy: batch.strategy, scenario, price, ...(memory ? { memory } : {}), strategyModule, episodes: batch.episodes.map((e) => packer.pack(e)), peers };
-      const turns = batch.episodes.reduce((sum, episode) => sum + episode.turns.length, 0);
-      return lanes.submit({ group: JSON.stringify([batch.dataset, batch.strategy]), size: turns, job });
+      return lanes.submit({ group: JSON.stringify([batch.dataset, batch.strategy]), size: batch.turns, job });
     },
     close: async () => {
       await Promise.all(pools.map((pool) => pool.destroy()));

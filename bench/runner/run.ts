@@ -121,7 +121,7 @@ interface Pair {
   aggregator: Aggregator;
 }
 
-type Batch = { pair: Pair; episodes: Episode[] };
+type Batch = { pair: Pair; episodes: Episode[]; turns: number };
 
 /** Replays every selected dataset through every selected strategy and returns the versioned result. */
 export async function runBenchmark(options: RunOptions): Promise<RunResult> {
@@ -191,9 +191,9 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     // Worker threads take every batch the window allows and queue it on a thread (see workerReplayer).
     const limits: Limits<Batch> =
       concurrency > 1
-        ? { parallel: Infinity, window: concurrency * WINDOW_TURNS_PER_THREAD, weigh: (batch) => batch.episodes.reduce((sum, episode) => sum + episode.turns.length, 0), signal: options.signal }
+        ? { parallel: Infinity, window: concurrency * WINDOW_TURNS_PER_THREAD, weigh: (batch) => batch.turns, signal: options.signal }
         : { parallel: 1, window: WINDOW_IN_PROCESS, signal: options.signal };
-    const replay = ({ pair, episodes }: Batch) => replayer.replay({ dataset: pair.dataset, strategy: pair.strategy, create: pair.create, episodes, peers: pair.peers });
+    const replay = ({ pair, episodes, turns }: Batch) => replayer.replay({ dataset: pair.dataset, strategy: pair.strategy, create: pair.create, episodes, turns, peers: pair.peers });
     for await (const { item, result } of inOrder(batches(), replay, limits)) {
       const { pair } = item;
       for (const rows of result) {
@@ -249,10 +249,10 @@ async function* batchesOf(pair: Pair, episodes: AsyncIterable<Episode>, turns: n
     batch.push(episode);
     batchTurns += episode.turns.length;
     if (batchTurns >= turns) {
-      yield { pair, episodes: batch };
+      yield { pair, episodes: batch, turns: batchTurns };
       batch = [];
       batchTurns = 0;
     }
   }
-  if (batch.length > 0) yield { pair, episodes: batch };
+  if (batch.length > 0) yield { pair, episodes: batch, turns: batchTurns };
 }
