@@ -125,7 +125,9 @@ describe('Bm25Index', () => {
         index.add(transient);
         for (const doc of transient) expect(index.remove(doc.id)).toBe(true);
         expect(index.size).toBe(kept.length);
-        expect(index.search(q, 50)).toEqual(indexOf(kept).search(q, 50));
+        // Up to the last bit: a term removed and added again can come back in another place of
+        // the term tree, so a document's per-term parts are summed in another order.
+        expectSameRanking(index.search(q, 50), indexOf(kept).search(q, 50));
       }),
       { numRuns: 200 },
     );
