@@ -61,10 +61,27 @@ const modelSchema = z.object({
   weights: z.string(),
 });
 
-/** Examples as feature vectors, plus each example's label index. */
+/**
+ * Examples as feature vectors in one compressed sparse row layout (example i's features are
+ * indices/values[offsets[i] .. offsets[i + 1]]), plus each example's label index.
+ */
 interface TrainingSet {
-  vectors: SparseVector[];
+  offsets: Int32Array;
+  indices: Int32Array;
+  values: Float64Array;
   targets: Int32Array;
+}
+
+function compressedRows(vectors: readonly SparseVector[], targets: Int32Array): TrainingSet {
+  const offsets = new Int32Array(vectors.length + 1);
+  for (let i = 0; i < vectors.length; i++) offsets[i + 1] = offsets[i]! + vectors[i]!.indices.length;
+  const indices = new Int32Array(offsets[vectors.length]!);
+  const values = new Float64Array(offsets[vectors.length]!);
+  vectors.forEach((vector, i) => {
+    indices.set(vector.indices, offsets[i]!);
+    values.set(vector.values, offsets[i]!);
+  });
+  return { offsets, indices, values, targets };
 }
 
 /**
@@ -166,7 +183,7 @@ export class LinearIntentClassifier implements IntentClassifier {
       vectors.push(vectorizer.transform(example.text));
       if (vectors.length % 500 === 0) yield;
     }
-    const set: TrainingSet = { vectors, targets: Int32Array.from(examples, (example) => index.get(example.label)!) };
+    const set = compressedRows(vectors, Int32Array.from(examples, (example) => index.get(example.label)!));
     const dimension = vectorizer.dimension;
     const weights = new Float32Array((dimension + 1) * labels.length);
     const random = seededRandom(options.seed);
@@ -219,38 +236,55 @@ function shuffle<T>(items: readonly T[], random: () => number): T[] {
  * checks every example again before it stops.
  */
 function trainBinary(set: TrainingSet, qii: Float64Array, label: number, dimension: number, random: () => number, options: LinearClassifierOptions): Float64Array {
+  const { offsets, indices, values, targets } = set;
+  const count = targets.length;
   const w = new Float64Array(dimension + 1);
-  const alpha = new Float64Array(set.vectors.length);
+  const alpha = new Float64Array(count);
   const diagonal = 1 / (2 * options.c);
   const hinge = options.loss === 'squared-hinge';
-  const all = Array.from(alpha.keys());
-  let active = all;
+  // The examples still active, and the order of this pass: the active ones shuffled as
+  // `shuffle` would, in place (the same draws of `random`, so the same model).
+  let active = Int32Array.from(alpha.keys());
+  let activeCount = count;
+  let order = new Int32Array(count);
   let shrinkAbove = Infinity;
   for (let epoch = 0; epoch < options.maxEpochs; epoch++) {
     let maxGradient = -Infinity;
     let minGradient = Infinity;
-    const kept: number[] = [];
-    for (const i of shuffle(active, random)) {
-      const { indices, values } = set.vectors[i]!;
-      const y = set.targets[i] === label ? 1 : -1;
+    order.set(active.subarray(0, activeCount));
+    for (let j = activeCount - 1; j > 0; j--) {
+      const r = Math.floor(random() * (j + 1));
+      const swap = order[j]!;
+      order[j] = order[r]!;
+      order[r] = swap;
+    }
+    // Kept examples are written over `active` (j <= position read, so nothing unread is lost).
+    let kept = 0;
+    for (let position = 0; position < activeCount; position++) {
+      const i = order[position]!;
+      const start = offsets[i]!;
+      const end = offsets[i + 1]!;
+      const y = targets[i] === label ? 1 : -1;
       let margin = w[dimension]!;
-      for (let k = 0; k < indices.length; k++) margin += w[indices[k]!]! * values[k]!;
-      const gradient = y * margin - 1 + diagonal * alpha[i]!;
-      if (hinge && alpha[i] === 0 && gradient > shrinkAbove) continue;
-      kept.push(i);
-      const projected = hinge && alpha[i] === 0 ? Math.min(gradient, 0) : gradient;
-      maxGradient = Math.max(maxGradient, projected);
-      minGradient = Math.min(minGradient, projected);
+      for (let k = start; k < end; k++) margin += w[indices[k]!]! * values[k]!;
+      const a = alpha[i]!;
+      const gradient = y * margin - 1 + diagonal * a;
+      if (hinge && a === 0 && gradient > shrinkAbove) continue;
+      active[kept++] = i;
+      const projected = hinge && a === 0 ? Math.min(gradient, 0) : gradient;
+      if (projected > maxGradient) maxGradient = projected;
+      if (projected < minGradient) minGradient = projected;
       if (projected === 0) continue;
-      const next = hinge ? Math.max(alpha[i]! - gradient / qii[i]!, 0) : alpha[i]! - gradient / qii[i]!;
-      const step = (next - alpha[i]!) * y;
+      const next = hinge ? Math.max(a - gradient / qii[i]!, 0) : a - gradient / qii[i]!;
+      const step = (next - a) * y;
       alpha[i] = next;
-      for (let k = 0; k < indices.length; k++) w[indices[k]!]! += step * values[k]!;
+      for (let k = start; k < end; k++) w[indices[k]!]! += step * values[k]!;
       w[dimension]! += step;
     }
     const converged = maxGradient - minGradient < options.tolerance;
-    if (converged && kept.length === all.length) break;
-    active = converged ? all : kept;
+    if (converged && kept === count) break;
+    if (converged) for (let i = 0; i < count; i++) active[i] = i;
+    activeCount = converged ? count : kept;
     shrinkAbove = converged || maxGradient <= 0 ? Infinity : maxGradient;
   }
   return w;
