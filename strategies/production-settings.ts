@@ -7,6 +7,7 @@ export const PRODUCTION_DEFAULTS = {
   workingMessages: 200,
   workingTokens: 2000,
   summaryTokens: 500,
+  summaryUpdate: 'rewrite' as 'rewrite' | 'append',
   memoryTokens: 1800,
   memoryRecency: 0.2,
   memoryImportance: 0.2,
@@ -14,6 +15,7 @@ export const PRODUCTION_DEFAULTS = {
   memoryCandidates: 60,
   keepIntents: 1,
   routeTools: true,
+  toolRouting: 'message' as 'message' | 'conversation',
 };
 
 /** Settings of one dataset and where they were chosen. */
@@ -28,10 +30,12 @@ export const TUNED_SETTINGS: Readonly<Record<string, TunedSettings>> = {
   "tau-bench-airline": {
     "chosenOn": "tau-bench airline dev split: tasks whose id is a multiple of 5 (40 trajectories); the other 160 are reported",
     "settings": {
-      "workingTokens": 1000,
+      "workingTokens": 700,
+      "summaryTokens": 800,
+      "summaryUpdate": "append",
       "memoryTokens": 0,
       "keepIntents": 3,
-      "routeTools": false
+      "toolRouting": "conversation"
     }
   },
   "openai-jsonl": {

@@ -51,6 +51,12 @@ const tunedFlag = (description: string, fallback: boolean) => {
   return field;
 };
 
+const tunedChoice = <T extends string>(choices: readonly [T, ...T[]], description: string, fallback: T) => {
+  const field = z.enum(choices, { error: `must be one of ${choices.map((choice) => `"${choice}"`).join(', ')}` }).optional().describe(description);
+  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
+  return field;
+};
+
 /** Options of the production strategy: left out, each takes the dataset's tuned value (strategies/production-settings.ts), else the built-in default. */
 const productionOptions = z
   .object({
@@ -59,6 +65,11 @@ const productionOptions = z
     workingMessages: tunedCount('working memory: messages kept verbatim before compaction', PRODUCTION_DEFAULTS.workingMessages, 1),
     workingTokens: tunedCount('working memory: tokens kept verbatim before compaction', PRODUCTION_DEFAULTS.workingTokens, 1),
     summaryTokens: tunedCount('running summary: most tokens (0 keeps no summary)', PRODUCTION_DEFAULTS.summaryTokens),
+    summaryUpdate: tunedChoice(
+      ['rewrite', 'append'],
+      "running summary: 'rewrite' folds each compaction into the whole summary; 'append' appends it while the summary has room (the summary sent before stays a cached prefix) and rewrites only when full",
+      PRODUCTION_DEFAULTS.summaryUpdate,
+    ),
     memoryTokens: tunedCount('retrieved memories and query-dependent knowledge: most tokens a turn (0 retrieves no memory)', PRODUCTION_DEFAULTS.memoryTokens),
     memoryRecency: tunedShare('long-term memory: weight of recency in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryRecency),
     memoryImportance: tunedShare('long-term memory: weight of importance in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryImportance),
@@ -66,6 +77,11 @@ const productionOptions = z
     memoryCandidates: tunedCount('long-term memory: hits considered before reranking', PRODUCTION_DEFAULTS.memoryCandidates, 1),
     keepIntents: tunedCount("most intents whose context stays loaded: a conversation that turns to another intent keeps the earlier one's policy too", PRODUCTION_DEFAULTS.keepIntents, 1),
     routeTools: tunedFlag("send only the routed intents' tools (and those already called), not every tool", PRODUCTION_DEFAULTS.routeTools),
+    toolRouting: tunedChoice(
+      ['message', 'conversation'],
+      "tool routing: 'message' adds the tools of what each message routes to (its confident intents, top candidates, best-matching tools, a called tool's intents); 'conversation' only those of the conversation's established intents (its first routing, then confident switches) and the tools called",
+      PRODUCTION_DEFAULTS.toolRouting,
+    ),
     toolCandidates: countOption("tool routing: the latest message's top intents whose tools are added", TOOL_ROUTING_DEFAULTS.candidates, 0),
     toolConfidence: z
       .number()
@@ -105,6 +121,8 @@ class StickyIntents {
   private confidence = 0;
   /** The intents whose context is loaded, in the order they were first routed to. */
   private loaded: string[] = [];
+  /** The conversation's established intents: its first routing's top intent, then each confidently routed one. */
+  private established: string[] = [];
 
   /** @param keep Most intents whose context stays loaded: earlier ones stay (appended after), so a drifting conversation keeps their policy. */
   constructor(
@@ -112,10 +130,12 @@ class StickyIntents {
     private readonly keep = 1,
   ) {}
 
-  async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; label?: string; confidence?: number }> {
+  async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; established: string[]; label?: string; confidence?: number }> {
     const router = await this.routerPromise;
-    if (!router || query.trim() === '') return { intents: this.current && this.loaded };
+    if (!router || query.trim() === '') return { intents: this.current && this.loaded, established: this.established };
     const trace = await router.route(userTextNewestFirst(query, history, ROUTED_WORDS));
+    const established = this.established.length === 0 ? trace.intents.slice(0, 1) : trace.decision === 'confident' ? trace.intents : [];
+    this.established = [...this.established, ...established.filter((intent) => !this.established.includes(intent))];
     if (!this.current || trace.decision === 'confident' || trace.confidence > this.confidence) {
       this.current = trace.intents;
       this.confidence = trace.confidence;
@@ -125,7 +145,7 @@ class StickyIntents {
       // Kept intents keep their positions and new ones come last: the loaded context changes only at its end.
       this.loaded = [...this.loaded.filter((intent) => kept.includes(intent) || current.includes(intent)), ...current.filter((intent) => !this.loaded.includes(intent))];
     }
-    return { intents: this.loaded, label: this.current[0], confidence: this.confidence };
+    return { intents: this.loaded, established: this.established, label: this.current[0], confidence: this.confidence };
   }
 }
 
@@ -188,8 +208,19 @@ export const production = defineStrategy({
       if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools) || !productionSettings(options, episode.dataset).routeTools) return undefined;
       let toolRouter = toolRouters.get(episode.tools);
       if (!toolRouter) {
-        const settings = { candidates: options.toolCandidates, minConfidence: options.toolConfidence, lexical: options.toolMatches, maxTokens: options.toolTokens };
-        toolRouter = ToolRouter.fromProfile(profile, { tools: episode.tools, counter, ...settings, ...(router ? { router } : {}) });
+        toolRouter =
+          productionSettings(options, episode.dataset).toolRouting === 'conversation'
+            ? // The conversation's established intents come with each request; the latest message adds nothing by itself.
+              ToolRouter.fromProfile(profile, { tools: episode.tools, counter, candidates: 0, lexical: 0, calledIntents: false, maxTokens: options.toolTokens })
+            : ToolRouter.fromProfile(profile, {
+                tools: episode.tools,
+                counter,
+                candidates: options.toolCandidates,
+                minConfidence: options.toolConfidence,
+                lexical: options.toolMatches,
+                maxTokens: options.toolTokens,
+                ...(router ? { router } : {}),
+              });
         toolRouters.set(episode.tools, toolRouter);
       }
       return toolRouter;
@@ -228,6 +259,7 @@ class ProductionSession {
   private fed = 0;
   private remembered = 0;
   private sentTools: string[] = [];
+  private readonly toolsFollowConversation: boolean;
 
   constructor(
     private readonly episode: Readonly<Episode>,
@@ -239,7 +271,7 @@ class ProductionSession {
     summarizer: Summarizer,
     store: MemoryStore | undefined,
   ) {
-    this.working = new WorkingMemory({ maxMessages: settings.workingMessages, maxTokens: settings.workingTokens, summaryMaxTokens: settings.summaryTokens, counter, summarizer });
+    this.working = new WorkingMemory({ maxMessages: settings.workingMessages, maxTokens: settings.workingTokens, summaryMaxTokens: settings.summaryTokens, summaryUpdate: settings.summaryUpdate, counter, summarizer });
     this.longTerm = new LongTermMemory({
       embedder: new HashingEmbedder(),
       now: () => this.clock,
@@ -265,6 +297,7 @@ class ProductionSession {
         }),
     );
     this.intents = new StickyIntents(router, settings.keepIntents);
+    this.toolsFollowConversation = settings.toolRouting === 'conversation';
   }
 
   async assemble(input: TurnInput) {
@@ -279,6 +312,7 @@ class ProductionSession {
       ...(input.now ? { now: input.now } : {}),
       ...(routed.intents ? { intents: routed.intents } : {}),
       previousTools: this.sentTools,
+      ...(this.toolsFollowConversation ? { toolIntents: routed.established } : {}),
     });
     this.sentTools = assembly.trace.tools?.sent ?? [];
     const documents = assembly.trace.loaders.flatMap((outcome) => outcome.facts).filter((fact) => this.knowledge.document(fact) !== undefined);

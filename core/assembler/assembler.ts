@@ -80,6 +80,13 @@ export interface AssembleRequest {
   intents?: string[];
   /** Names of the tools sent at the conversation's previous turn: they keep their positions. */
   previousTools?: readonly string[];
+  /**
+   * The intents whose tools the tool router adds, when they differ from the intents whose context
+   * is loaded: a conversation's established intents, so that a passing low-confidence guess loads
+   * a policy section (cheap to drop) without adding tools (which change the cached prefix).
+   * @default the routed (or given) intents
+   */
+  toolIntents?: string[];
 }
 
 /** Options of a {@link ProductionContextAssembler}. */
@@ -166,7 +173,7 @@ export class ProductionContextAssembler {
 
     stage = performance.now();
     const selection = this.toolRouter
-      ? await this.toolRouter.select({ query: request.query, intents: routing?.intents ?? [], history: request.history ?? [], previous: request.previousTools })
+      ? await this.toolRouter.select({ query: request.query, intents: request.toolIntents ?? routing?.intents ?? [], history: request.history ?? [], previous: request.previousTools })
       : undefined;
     const tools = selection?.tools ?? [...this.fixedTools];
     const toolTokens = this.counter.countTools(tools);

@@ -18,6 +18,14 @@ export interface WorkingMemoryOptions {
   summaryMaxTokens?: number;
   /** Share of both bounds the recent messages may fill right after a compaction. @default 0.5 */
   keepRatio?: number;
+  /**
+   * How a compaction changes the summary. `rewrite`: the summarizer folds the evicted messages
+   * into the whole summary. `append`: it summarizes the evicted messages alone and appends them
+   * while the cap allows, so the summary sent before stays a prefix of the new one (and in the
+   * prompt cache); only when the cap is reached is the whole summary rewritten, to `keepRatio` of
+   * the cap, which leaves room for the next appends (compaction in jumps). @default 'rewrite'
+   */
+  summaryUpdate?: 'rewrite' | 'append';
   /** @default sharedCounter() */
   counter?: TokenCounter;
 }
@@ -51,6 +59,7 @@ const optionsSchema = z.object({
   maxTokens: count('must be a whole number of tokens above zero').default(4000),
   summaryMaxTokens: z.number().int('must be a whole number of tokens').nonnegative('must be zero or more tokens').default(500),
   keepRatio: z.number().min(0, 'must be 0 or more').lt(1, 'must be below 1, or compaction would free no room').default(0.5),
+  summaryUpdate: z.enum(['rewrite', 'append'], { error: 'must be "rewrite" or "append"' }).default('rewrite'),
 });
 
 const toolCallSchema = z.object({ id: z.string().min(1), type: z.literal('function'), function: z.object({ name: z.string(), arguments: z.string() }) });
@@ -188,12 +197,21 @@ export class WorkingMemory {
     const units = toolExchangeUnits(this.buffer);
     const evicted = units.slice(0, this.keptFrom(units)).flat();
     if (evicted.length === 0) return undefined;
-    const summary = await this.summarizer.summarize(evicted, { previousSummary: this.summaryText, maxTokens: this.limits.summaryMaxTokens });
-    this.summaryText = this.capSummary(summary);
+    this.summaryText = this.capSummary(await this.summarize(evicted));
     this.buffer = Object.freeze(this.buffer.slice(evicted.length));
     this.bufferTokens = this.buffer.reduce((sum, message) => sum + this.counter.countMessage(message), 0);
     this.compactionCount++;
     return { evicted, summary: this.summaryText };
+  }
+
+  /** The summary after folding in `evicted`, as `summaryUpdate` says. */
+  private async summarize(evicted: readonly ChatMessage[]): Promise<string> {
+    const cap = this.limits.summaryMaxTokens;
+    if (this.limits.summaryUpdate === 'rewrite' || this.summaryText === '') return this.summarizer.summarize(evicted, { previousSummary: this.summaryText, maxTokens: cap });
+    const part = (await this.summarizer.summarize(evicted, { previousSummary: '', maxTokens: cap })).trim();
+    const appended = part === '' ? this.summaryText : `${this.summaryText}\n${part}`;
+    if (this.counter.count(appended) <= cap) return appended;
+    return this.summarizer.summarize(evicted, { previousSummary: this.summaryText, maxTokens: Math.floor(cap * this.limits.keepRatio) });
   }
 
   /** Index of the first unit of the longest suffix within the kept share; the last unit always stays. */

@@ -35,6 +35,13 @@ export interface ToolRouterOptions {
   lexical?: number;
   /** Most tokens the tools may take; routed tools beyond it are not added (used ones always are). @default TOOL_ROUTING_DEFAULTS.maxTokens */
   maxTokens?: number;
+  /**
+   * A called tool brings the other tools of its intents when it serves at most half of them (a
+   * search is followed by a booking). Off, only the called tool itself stays: where intents
+   * share their searches (book and change a flight), a search says little of what comes next,
+   * and each tool added later changes the prompt-cache prefix. @default true
+   */
+  calledIntents?: boolean;
   counter: TokenCounter;
 }
 
@@ -81,6 +88,7 @@ const optionsSchema = z
     minConfidence: z.number().min(0, 'must be a confidence from 0 to 1, e.g. 0.3').max(1, 'must be a confidence from 0 to 1, e.g. 0.3').default(TOOL_ROUTING_DEFAULTS.minConfidence),
     lexical: z.number().int('must be a whole number').min(0, 'must be 0 or more').default(TOOL_ROUTING_DEFAULTS.lexical),
     maxTokens: z.number().int('must be a whole number of tokens').positive('must be more than zero tokens').default(TOOL_ROUTING_DEFAULTS.maxTokens),
+    calledIntents: z.boolean('must be true or false').default(true),
     counter: z.custom<TokenCounter>((value) => typeof (value as TokenCounter | null)?.countTools === 'function', 'must be a TokenCounter'),
   })
   .strict();
@@ -159,7 +167,7 @@ export class ToolRouter {
       for (const call of message.tool_calls ?? []) {
         add(call.function.name, true);
         const intentsOfTool = this.intentsOfTool.get(call.function.name) ?? [];
-        if (intentsOfTool.length <= distinctive) intentsOfTool.forEach(include);
+        if (this.options.calledIntents && intentsOfTool.length <= distinctive) intentsOfTool.forEach(include);
       }
     }
     for (const intent of intents) for (const name of this.options.toolsByIntent.get(intent) ?? []) add(name, false);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { KnowledgeBase, ProductionContextAssembler, sharedCounter, type AssembleRequest, type ChatMessage, type MemoryRetrieval, type ToolDefinition } from '../../../core/index.js';
+import { KnowledgeBase, ProductionContextAssembler, sharedCounter, ToolRouter, type AssembleRequest, type ChatMessage, type MemoryRetrieval, type ToolDefinition } from '../../../core/index.js';
 import { techcorpCustomers, techcorpKnowledge } from './fixtures.js';
 
 const counter = sharedCounter('gpt-4o');
@@ -82,6 +82,17 @@ describe('cache-stable layout of the production assembler', () => {
     const assembly = await assembler().assemble(turnAt(3));
     expect(assembly.tools.map((t) => t.function.name)).toEqual(['lookup_order', 'refund_invoice']);
     expect(assembly.trace.tools).toMatchObject({ sent: ['lookup_order', 'refund_invoice'], tokens: counter.countTools(tools) });
+  });
+
+  it("routes the tools by toolIntents when given, so a passing intent loads its policy but leaves the tool list (which precedes every message) as it was", async () => {
+    const router = new ToolRouter({ tools, toolsByIntent: new Map([['order_inquiry', ['lookup_order']], ['billing_question', ['refund_invoice']]]), counter });
+    const first = await assembler({ tools: router }).assemble({ ...turnAt(3), intents: ['order_inquiry'], toolIntents: ['order_inquiry'] });
+    const next = await assembler({ tools: router }).assemble({ ...turnAt(5), intents: ['order_inquiry', 'billing_question'], toolIntents: ['order_inquiry'], previousTools: first.trace.tools!.sent });
+    expect(first.tools.map((t) => t.function.name)).toEqual(['lookup_order']);
+    expect(next.tools).toEqual(first.tools);
+    // Without toolIntents the routed intents choose the tools.
+    const routed = await assembler({ tools: router }).assemble({ ...turnAt(5), intents: ['order_inquiry', 'billing_question'], previousTools: first.trace.tools!.sent });
+    expect(routed.tools.map((t) => t.function.name)).toEqual(['lookup_order', 'refund_invoice']);
   });
 
   it('sends the system prompt without the intent sections it holds, and the routed intent its own section once', async () => {

@@ -209,6 +209,50 @@ describe('the running summary', () => {
   });
 });
 
+describe("the running summary with summaryUpdate 'append'", () => {
+  it('appends what each compaction folds in while the cap allows, then rewrites the whole summary to keepRatio of the cap', async () => {
+    const summarizer = new RecordingSummarizer((n) => `part ${n} ${'x '.repeat(10)}`.trim());
+    const wm = memory({ maxMessages: 2, keepRatio: 0.5, summarizer, summaryMaxTokens: 40, summaryUpdate: 'append' });
+    const summaries: string[] = [];
+    for (const content of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+      await wm.add(user(content));
+      if (summaries.at(-1) !== wm.summary && wm.summary !== '') summaries.push(wm.summary);
+    }
+    // Each part alone is summarized without the previous summary; the third would pass the cap.
+    expect(summarizer.calls.map((c) => c.options)).toEqual([
+      { previousSummary: '', maxTokens: 40 },
+      { previousSummary: '', maxTokens: 40 },
+      { previousSummary: '', maxTokens: 40 },
+      { previousSummary: summaries[1], maxTokens: 20 },
+    ]);
+    expect(summaries[1]!.startsWith(`${summaries[0]}\n`)).toBe(true);
+    expect(summaries[2]).toBe('part 4 x x x x x x x x x x');
+    for (const summary of summaries) expect(counter.count(summary)).toBeLessThanOrEqual(40);
+  });
+
+  it('keeps every summary within its cap, and each one either extends the one before or was rewritten within keepRatio of the cap (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.lorem({ maxCount: 12 }), { minLength: 1, maxLength: 30 }), fc.integer({ min: 10, max: 80 }), async (texts, cap) => {
+        const wm = memory({ maxMessages: 3, summaryMaxTokens: cap, summaryUpdate: 'append' });
+        let before = '';
+        for (const text of texts) {
+          await wm.add(user(text));
+          const now = wm.summary;
+          expect(counter.count(now)).toBeLessThanOrEqual(cap);
+          if (now !== before && before !== '') expect(now.startsWith(before) || counter.count(now) <= Math.floor(cap * 0.5)).toBe(true);
+          before = now;
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses an unknown summaryUpdate naming the option', () => {
+    expect(() => memory({ summaryUpdate: 'merge' as 'append' })).toThrow(ConfigError);
+    expect(() => memory({ summaryUpdate: 'merge' as 'append' })).toThrow(/summaryUpdate/);
+  });
+});
+
 describe('context and persistence', () => {
   it('renders the summary and the recent messages with the exact token count', async () => {
     const wm = memory({ maxMessages: 2, summarizer: new RecordingSummarizer(() => 'Customer wants a refund.') });

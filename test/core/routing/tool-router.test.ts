@@ -36,6 +36,16 @@ describe('tool router', () => {
     ]);
   });
 
+  it('keeps only the called tool itself when calledIntents is off', async () => {
+    const selected = await router({ lexical: 0, calledIntents: false }).select({ query: 'my balance', intents: ['Banks/CheckBalance'], history: [called('Buses_1_BuyBusTicket')] });
+    expect(names(selected)).toEqual(['Buses_1_BuyBusTicket', 'Banks_2_CheckBalance']);
+    expect(selected.intents).toEqual(['Banks/CheckBalance']);
+  });
+
+  it('refuses a calledIntents that is not a boolean', () => {
+    expect(() => router({ calledIntents: 'no' as unknown as boolean })).toThrow(/calledIntents/);
+  });
+
   it('takes no intent from a called tool that serves most intents (a lookup every intent starts with)', async () => {
     const shared = new Map([
       ['Hotels/SearchHotel', ['Banks_2_CheckBalance', 'Hotels_1_SearchHotel']],
