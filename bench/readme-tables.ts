@@ -40,3 +40,13 @@ for (const dataset of result.datasets) {
   const verdict = !scored ? 'no fidelity metric' : better.length === 0 ? 'none: on the frontier' : better.join(', ');
   console.log(`| ${dataset.name} | ${(production.costPerConversation / naive.costPerConversation).toFixed(3)} | ${verdict} |`);
 }
+
+console.log("\n#### Where production's prompt cache breaks\n");
+console.log('Per section: tokens a call, and the share of them served from the prompt cache (the cached prefix laid over the sections in request order).\n');
+console.log('| dataset | sections (tokens a call, cached share) |\n| --- | --- |');
+for (const dataset of result.datasets) {
+  const production = result.aggregates.find((a) => a.dataset === dataset.name && a.strategy === 'production');
+  if (!production?.sectionCachedShare) continue;
+  const cells = Object.entries(production.sectionCachedShare).map(([name, share]) => `${name} ${Math.round(production.sections[name] ?? 0).toLocaleString('en')} (${(share * 100).toFixed(0)}%)`);
+  console.log(`| ${dataset.name} | ${cells.join('; ')} |`);
+}

@@ -24,6 +24,7 @@ export class Aggregator {
   private readonly inputTokens: number[] = [];
   private readonly latencyMs: number[] = [];
   private readonly sectionSums = new Map<string, number>();
+  private readonly sectionCachedSums = new Map<string, number>();
   private readonly episodes = new Map<string, EpisodeSums>();
 
   /** Turns added so far. */
@@ -43,6 +44,7 @@ export class Aggregator {
     this.inputTokens.push(row.inputTokens);
     this.latencyMs.push(row.latencyMs);
     for (const [name, tokens] of Object.entries(row.sections)) this.sectionSums.set(name, (this.sectionSums.get(name) ?? 0) + tokens);
+    for (const [name, cached] of cachedBySection(row)) this.sectionCachedSums.set(name, (this.sectionCachedSums.get(name) ?? 0) + cached);
     let episode = this.episodes.get(row.episode);
     if (!episode) {
       episode = { costUsd: 0, scores: new Map() };
@@ -94,6 +96,7 @@ export class Aggregator {
       latencyMs: distribution(this.latencyMs),
       sections: Object.fromEntries([...this.sectionSums].map(([name, sum]) => [name, round(sum / this.count, 1)])),
       cachedShare: round(this.totalInput === 0 ? 0 : this.totalCached / this.totalInput),
+      sectionCachedShare: Object.fromEntries([...this.sectionSums].filter(([, sum]) => sum > 0).map(([name, sum]) => [name, round((this.sectionCachedSums.get(name) ?? 0) / sum)])),
       overWindowCalls: this.overWindow,
       outputCostShare: round(this.totalCost === 0 ? 0 : this.totalOutputCost / this.totalCost),
       costPerCall: round(this.totalCost / this.count, 8),
@@ -102,6 +105,28 @@ export class Aggregator {
       ...(reference ? { reference: true } : {}),
     };
   }
+}
+
+/**
+ * The cached tokens of one call attributed to its sections: the sections in the order the strategy
+ * lists them (its request's order, tools first), stretched to span the whole prompt (the few
+ * tokens that frame each message are spread over the sections), and the cached prefix laid over
+ * them from the start. A section wholly inside the prefix was served from the cache.
+ */
+export function cachedBySection(row: Pick<TurnRow, 'sections' | 'inputTokens' | 'cachedTokens'>): Map<string, number> {
+  const sections = Object.entries(row.sections);
+  const total = sections.reduce((sum, [, tokens]) => sum + tokens, 0);
+  const cached = new Map<string, number>();
+  if (total === 0) return cached;
+  const scale = Math.max(row.inputTokens, total) / total;
+  let start = 0;
+  for (const [name, tokens] of sections) {
+    const span = tokens * scale;
+    const share = span === 0 ? 0 : Math.min(1, Math.max(0, (row.cachedTokens - start) / span));
+    cached.set(name, (cached.get(name) ?? 0) + share * tokens);
+    start += span;
+  }
+  return cached;
 }
 
 /** An aggregator fed with rows. */

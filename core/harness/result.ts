@@ -120,6 +120,12 @@ export interface Aggregate {
   sections: Record<string, number>;
   /** Share of input tokens served from the prompt cache. */
   cachedShare: number;
+  /**
+   * Share of each section's tokens served from the prompt cache: where the prefix breaks. The
+   * cached prefix is laid over the sections in the order the strategy lists them (its request's
+   * order), stretched to the whole prompt, so a share is exact to the few tokens framing each message.
+   */
+  sectionCachedShare?: Record<string, number>;
   /** Calls whose prompt and reply exceed the model's context window. */
   overWindowCalls?: number;
   /** Share of the cost paid for output tokens: no context strategy can cost less than this share of this strategy's cost. */

@@ -29,7 +29,10 @@ export interface AssembledContext {
   messages: ChatMessage[];
   /** The tool definitions sent with the messages; their tokens are billed as part of the prompt. @default none */
   tools?: ToolDefinition[];
-  /** Tokens per named section of the context. */
+  /**
+   * Tokens per named section of the context, listed in the order the sections appear in the
+   * request (tools first): the report lays the cached prefix over them in this order.
+   */
   sections: Record<string, number>;
   /**
    * The knowledge documents the strategy ranked for the query, best first, where it ranks them
