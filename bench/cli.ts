@@ -84,11 +84,12 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
   process.stderr.write(`${llmLine(llm)}\n`);
   const evaluator = answerEvaluator(flags, config.answer, settings.prices, (text) => (flags.dryRun ? process.stdout : process.stderr).write(text));
   const controller = new AbortController();
-  process.once('SIGINT', () => {
+  const onInterrupt = () => {
     process.stderr.write('\nstopping after the episodes in flight; press Ctrl-C again to quit now\n');
     controller.abort();
     process.once('SIGINT', () => process.exit(130));
-  });
+  };
+  process.once('SIGINT', onInterrupt);
   // Turn rows go to a file as they come, so a long replay keeps none in memory.
   const log = settings.perTurn ? new TurnLog(join(settings.out, `.turns-${process.pid}.jsonl`)) : undefined;
   try {
@@ -108,6 +109,7 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
     if (result.interrupted) process.exitCode = 130;
   } finally {
     log?.remove();
+    process.off('SIGINT', onInterrupt);
   }
 }
 
@@ -148,7 +150,9 @@ export function buildCli(): Command {
     .description('Context engineering benchmarks for customer-service LLM agents')
     .version(ctxbenchVersion())
     // Usage errors exit 2 (as input errors do); help and --version exit 0.
-    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
+    .exitOverride((error) => {
+      throw new CliExit(error.exitCode === 0 ? 0 : 2);
+    });
   program
     .command('run')
     .description('replay recorded conversations through context strategies and write the result and a summary')
@@ -233,13 +237,32 @@ export function buildCli(): Command {
   return program;
 }
 
-try {
-  await buildCli().parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CtxbenchError) {
-    process.stderr.write(`ctxbench: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
+/** Commander asked to stop (help, --version, a usage error) with this exit code. */
+class CliExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/**
+ * Runs the command line on `argv` (as process.argv: node, script, arguments...) and returns its
+ * exit code: 0, 1 when the gate fails, 2 for bad input or usage, 130 when interrupted. Output goes
+ * to process.stdout and process.stderr; nothing exits the process, so tests can run it in process.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  const outer = process.exitCode;
+  process.exitCode = undefined;
+  try {
+    await buildCli().parseAsync([...argv]);
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof CliExit) return error.code;
+    if (error instanceof CtxbenchError) {
+      process.stderr.write(`ctxbench: ${error.message}\n`);
+      return 2;
+    }
     throw error;
+  } finally {
+    process.exitCode = outer;
   }
 }

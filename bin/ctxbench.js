@@ -3,4 +3,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../bench/cli.ts');
+const { main } = await import('../bench/cli.ts');
+process.exitCode = await main(process.argv);

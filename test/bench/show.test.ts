@@ -1,22 +1,22 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ctxbenchInProcess } from './in-process-cli.js';
 
-const bin = new URL('../../bin/ctxbench.js', import.meta.url).pathname;
-const ctxbench = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+// In process (the CLI's own main): what is checked is what show prints.
+const ctxbench = (...args: string[]) => ctxbenchInProcess(args);
 
 describe('ctxbench show', () => {
   let result: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-show-'));
-    expect(ctxbench('run', '-d', 'tau-bench-airline:split=all', '--limit', '2', '-s', 'naive', 'token-buffer', '-c', '1', '-f', 'json', '-o', out).status).toBe(0);
+    expect((await ctxbench('run', '-d', 'tau-bench-airline:split=all', '--limit', '2', '-s', 'naive', 'token-buffer', '-c', '1', '-f', 'json', '-o', out)).status).toBe(0);
     result = join(out, 'result.json');
   });
 
-  it('prints every message a strategy sent at a turn, its tools and its sections', () => {
-    const shown = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '3');
+  it('prints every message a strategy sent at a turn, its tools and its sections', async () => {
+    const shown = await ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '3');
     expect(shown.status).toBe(0);
     expect(shown.stdout).toMatch(/episode tau-airline\/task-0\/trial-0, turn 3: \d+ prompt tokens, \d+ from the prompt cache/);
     expect(shown.stdout).toContain('# Airline Agent Policy');
@@ -24,28 +24,28 @@ describe('ctxbench show', () => {
     expect(shown.stdout).toMatch(/--- \[0\] system, \d+ tokens/);
   });
 
-  it("shows the prompt tokens and cached tokens the replay billed the turn with, the warm cross-conversation prefix included", () => {
+  it("shows the prompt tokens and cached tokens the replay billed the turn with, the warm cross-conversation prefix included", async () => {
     const rows = (JSON.parse(readFileSync(result, 'utf8')) as { turns: Array<{ strategy: string; episode: string; turn: number; inputTokens: number; cachedTokens: number }> }).turns;
     const row = rows.find((t) => t.strategy === 'naive' && t.episode === 'tau-airline/task-0/trial-0' && t.turn === 0)!;
     expect(row.cachedTokens).toBeGreaterThan(0); // a first call: only the prefix other conversations keep warm is cached
-    const shown = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '0');
+    const shown = await ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '0');
     expect(shown.stdout).toContain(`turn 0: ${row.inputTokens} prompt tokens, ${row.cachedTokens} from the prompt cache`);
   });
 
-  it('marks each probe item found or missing', () => {
-    const naive = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '2');
+  it('marks each probe item found or missing', async () => {
+    const naive = await ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '2');
     expect(naive.stdout).toMatch(/\[x\] fact: /);
     expect(naive.stdout).not.toMatch(/\[ \] fact: /);
   });
 
-  it('names a turn out of range with the range', () => {
-    const shown = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '999');
+  it('names a turn out of range with the range', async () => {
+    const shown = await ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '999');
     expect(shown.status).toBe(2);
     expect(shown.stderr).toMatch(/has turns 0 to \d+, not 999/);
   });
 
-  it('names a strategy the result did not replay', () => {
-    const shown = ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'production', '-e', 'tau-airline/task-0/trial-0');
+  it('names a strategy the result did not replay', async () => {
+    const shown = await ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'production', '-e', 'tau-airline/task-0/trial-0');
     expect(shown.status).toBe(2);
     expect(shown.stderr).toMatch(/did not replay strategy "production"/);
   });
