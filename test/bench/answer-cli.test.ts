@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
@@ -6,24 +5,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunResult } from '../../core/index.js';
 import { apiError, chatCompletion, startFakeOpenAi } from '../support/openai-server.js';
+import { ctxbenchInProcess, type CliRun } from './in-process-cli.js';
 
-const bin = new URL('../../bin/ctxbench.js', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'ctxbench-answer-cli-'));
 let server: Awaited<ReturnType<typeof startFakeOpenAi>>;
 
-/** The real CLI in a child process (asynchronously: the fake endpoint answers from this process). */
-function ctxbench(args: string[], baseURL?: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
-  for (const key of ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CTXBENCH_LLM_API_KEY', 'CTXBENCH_LLM_BASE_URL', 'CTXBENCH_LLM_MODEL']) delete env[key];
+/** The CLI in this process (its own main), without any LLM endpoint from the environment unless `baseURL` is given. */
+function ctxbench(args: string[], baseURL?: string): Promise<CliRun> {
+  const env: Record<string, string | undefined> = Object.fromEntries(['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CTXBENCH_LLM_API_KEY', 'CTXBENCH_LLM_BASE_URL', 'CTXBENCH_LLM_MODEL'].map((key) => [key, undefined]));
   if (baseURL) env.CTXBENCH_LLM_BASE_URL = baseURL;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, cwd: work });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return ctxbenchInProcess(args, { env, cwd: work });
 }
 
 beforeAll(async () => {

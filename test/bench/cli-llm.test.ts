@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chatCompletion, startFakeOpenAi } from '../support/openai-server.js';
+import { ctxbenchInProcess, type CliRun } from './in-process-cli.js';
 
-const bin = new URL('../../bin/ctxbench.js', import.meta.url).pathname;
 let server: Awaited<ReturnType<typeof startFakeOpenAi>>;
 
 beforeAll(async () => {
@@ -13,14 +12,11 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-/** Runs the CLI without blocking this process, so the fake endpoint can answer it. */
-function ctxbench(args: string[], env: Record<string, string>): Promise<{ status: number | null; stderr: string }> {
-  const environment: NodeJS.ProcessEnv = { ...process.env, CI: 'true', ...env };
-  for (const key of ['CTXBENCH_LLM_BASE_URL', 'OPENAI_BASE_URL', 'CTXBENCH_LLM_API_KEY', 'OPENAI_API_KEY']) if (!(key in env)) delete environment[key];
-  const child = spawn(process.execPath, [bin, ...args], { env: environment });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stderr })));
+/** Runs the CLI in this process (its own main) with `env` as the only LLM settings. */
+function ctxbench(args: string[], env: Record<string, string>): Promise<CliRun> {
+  const environment: Record<string, string | undefined> = { ...env };
+  for (const key of ['CTXBENCH_LLM_BASE_URL', 'OPENAI_BASE_URL', 'CTXBENCH_LLM_API_KEY', 'OPENAI_API_KEY']) if (!(key in env)) environment[key] = undefined;
+  return ctxbenchInProcess(args, { env: environment });
 }
 
 describe('LLM wiring of ctxbench run', () => {
