@@ -40,6 +40,11 @@ describe('cached share per section', () => {
     expect(result.sectionCachedShare).toEqual({ tools: 0.666667, summary: 0.5, history: 0.5 });
   });
 
+  it('lists the sections in request order, by where they start on average', () => {
+    const result = aggregate([row({ system: 100, query: 10 }, 110, 100), row({ system: 100, history: 50, query: 10 }, 160, 150, 'e2')], 1);
+    expect(Object.keys(result.sectionCachedShare!)).toEqual(['system', 'history', 'query']);
+  });
+
   it('attributes exactly the cached tokens (up to the framing share), never more than a section holds (property)', () => {
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 2000 }), { minLength: 1, maxLength: 8 }), fc.nat({ max: 300 }), fc.double({ min: 0, max: 1, noNaN: true }), (tokens, framing, share) => {
