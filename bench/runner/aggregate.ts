@@ -25,8 +25,8 @@ export class Aggregator {
   private readonly latencyMs: number[] = [];
   private readonly sectionSums = new Map<string, number>();
   private readonly sectionCachedSums = new Map<string, number>();
-  /** Sum of each section's start (its share of the prompt before it), to list sections in request order. */
-  private readonly sectionStarts = new Map<string, { sum: number; count: number }>();
+  /** Section names in request order: each new name goes right after the one before it in its row. */
+  private readonly sectionOrder: string[] = [];
   private readonly episodes = new Map<string, EpisodeSums>();
 
   /** Turns added so far. */
@@ -47,13 +47,14 @@ export class Aggregator {
     this.latencyMs.push(row.latencyMs);
     for (const [name, tokens] of Object.entries(row.sections)) this.sectionSums.set(name, (this.sectionSums.get(name) ?? 0) + tokens);
     for (const [name, cached] of cachedBySection(row)) this.sectionCachedSums.set(name, (this.sectionCachedSums.get(name) ?? 0) + cached);
-    let before = 0;
-    const total = Object.values(row.sections).reduce((sum, tokens) => sum + tokens, 0);
-    for (const [name, tokens] of Object.entries(row.sections)) {
-      const start = this.sectionStarts.get(name) ?? this.sectionStarts.set(name, { sum: 0, count: 0 }).get(name)!;
-      start.sum += total === 0 ? 0 : before / total;
-      start.count++;
-      before += tokens;
+    let previous = -1;
+    for (const name of Object.keys(row.sections)) {
+      let at = this.sectionOrder.indexOf(name);
+      if (at === -1) {
+        at = previous + 1;
+        this.sectionOrder.splice(at, 0, name);
+      }
+      previous = at;
     }
     let episode = this.episodes.get(row.episode);
     if (!episode) {
@@ -70,11 +71,6 @@ export class Aggregator {
         sums.count++;
       } else episode.scores.set(metric, { sum: score, count: 1 });
     }
-  }
-
-  private meanStart(section: string): number {
-    const start = this.sectionStarts.get(section)!;
-    return start.sum / start.count;
   }
 
   /** Each episode's mean of one probe metric, for episodes that scored it: the unit of paired comparisons. */
@@ -114,7 +110,7 @@ export class Aggregator {
       sectionCachedShare: Object.fromEntries(
         [...this.sectionSums]
           .filter(([, sum]) => sum > 0)
-          .sort(([a], [b]) => this.meanStart(a) - this.meanStart(b))
+          .sort(([a], [b]) => this.sectionOrder.indexOf(a) - this.sectionOrder.indexOf(b))
           .map(([name, sum]) => [name, round((this.sectionCachedSums.get(name) ?? 0) / sum)]),
       ),
       overWindowCalls: this.overWindow,

@@ -40,7 +40,7 @@ describe('cached share per section', () => {
     expect(result.sectionCachedShare).toEqual({ tools: 0.666667, summary: 0.5, history: 0.5 });
   });
 
-  it('lists the sections in request order, by where they start on average', () => {
+  it('lists the sections in request order, a section first seen later placed after the one before it in its call', () => {
     const result = aggregate([row({ system: 100, query: 10 }, 110, 100), row({ system: 100, history: 50, query: 10 }, 160, 150, 'e2')], 1);
     expect(Object.keys(result.sectionCachedShare!)).toEqual(['system', 'history', 'query']);
   });
