@@ -205,11 +205,12 @@ export const production = defineStrategy({
     const toolRouters = new WeakMap<object, ToolRouter>();
     const toolRouterFor = (episode: Readonly<Episode>, router: IntentRouter | undefined) => {
       const profile = episode.intentProfile;
-      if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools) || !productionSettings(options, episode.dataset).routeTools) return undefined;
+      const settings = productionSettings(options, episode.dataset);
+      if (!episode.tools?.length || !profile?.intents.some((intent) => intent.tools) || !settings.routeTools) return undefined;
       let toolRouter = toolRouters.get(episode.tools);
       if (!toolRouter) {
         toolRouter =
-          productionSettings(options, episode.dataset).toolRouting === 'conversation'
+          settings.toolRouting === 'conversation'
             ? // The conversation's established intents come with each request; the latest message adds nothing by itself.
               ToolRouter.fromProfile(profile, { tools: episode.tools, counter, candidates: 0, lexical: 0, calledIntents: false, maxTokens: options.toolTokens })
             : ToolRouter.fromProfile(profile, {

@@ -221,11 +221,18 @@ function calibrationSplit(examples: readonly LabelledExample[], options: LinearC
 
 function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
+  shuffleInPlace(copy, copy.length, random);
   return copy;
+}
+
+/** Fisher-Yates over the first `count` items of `items`, in place, drawing `random` once per item after the first. */
+function shuffleInPlace<T>(items: { [index: number]: T }, count: number, random: () => number): void {
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const swap = items[i]!;
+    items[i] = items[j]!;
+    items[j] = swap;
+  }
 }
 
 /**
@@ -242,22 +249,17 @@ function trainBinary(set: TrainingSet, qii: Float64Array, label: number, dimensi
   const alpha = new Float64Array(count);
   const diagonal = 1 / (2 * options.c);
   const hinge = options.loss === 'squared-hinge';
-  // The examples still active, and the order of this pass: the active ones shuffled as
-  // `shuffle` would, in place (the same draws of `random`, so the same model).
-  let active = Int32Array.from(alpha.keys());
+  // The examples still active, and the order of this pass: the active ones shuffled in place
+  // (the same draws of `random` as shuffling a copy, so the same model).
+  const active = Int32Array.from(alpha.keys());
   let activeCount = count;
-  let order = new Int32Array(count);
+  const order = new Int32Array(count);
   let shrinkAbove = Infinity;
   for (let epoch = 0; epoch < options.maxEpochs; epoch++) {
     let maxGradient = -Infinity;
     let minGradient = Infinity;
     order.set(active.subarray(0, activeCount));
-    for (let j = activeCount - 1; j > 0; j--) {
-      const r = Math.floor(random() * (j + 1));
-      const swap = order[j]!;
-      order[j] = order[r]!;
-      order[r] = swap;
-    }
+    shuffleInPlace(order, activeCount, random);
     // Kept examples are written over `active` (j <= position read, so nothing unread is lost).
     let kept = 0;
     for (let position = 0; position < activeCount; position++) {
