@@ -162,14 +162,28 @@ export class ProductionContextAssembler {
     timings.profile = elapsed(stage);
 
     stage = performance.now();
-    const retrievedBudget = Math.min(this.options.memoryTokens ?? Infinity, this.profile.sections.find((s) => s.name === 'retrieved_context')?.budget ?? 0);
+    const outcomes = await this.load(request, routing?.intents ?? [this.options.defaultIntent ?? 'general_question']);
+    const systemPrompt = this.systemPrompt;
+    // Loader text the system prompt already holds (a policy section) is not sent twice.
+    const loaded = (perTurn: boolean) =>
+      outcomes
+        .filter((o) => o.perTurn === perTurn)
+        .map((o) => withoutRepeats(o.text, systemPrompt))
+        .filter(Boolean)
+        .join('\n\n');
+    const perTurnLoaded = loaded(true);
+    timings.loaders = elapsed(stage);
+
+    stage = performance.now();
+    // The memories share retrieved_context with the query-dependent loader output: they get the
+    // room it leaves, so the pipeline's own ranking decides what fits and the section is not cut
+    // afterwards. The memory text starts with a "#" title after the blank line, so the two counts
+    // add up exactly (see countPieces).
+    const allocation = this.profile.sections.find((s) => s.name === 'retrieved_context')?.budget ?? 0;
+    const retrievedBudget = Math.min(this.options.memoryTokens ?? Infinity, allocation - (perTurnLoaded ? this.counter.count(`${perTurnLoaded}\n\n`) : 0));
     const intent = routing?.intents[0];
     const memory = this.options.memory && retrievedBudget > 0 ? await this.options.memory.retrieve(request.query, { userId: request.userId, intent, maxTokens: retrievedBudget, now: request.now }) : undefined;
     timings.memory = elapsed(stage);
-
-    stage = performance.now();
-    const outcomes = await this.load(request, routing?.intents ?? [this.options.defaultIntent ?? 'general_question']);
-    timings.loaders = elapsed(stage);
 
     stage = performance.now();
     const selection = this.toolRouter
@@ -179,21 +193,13 @@ export class ProductionContextAssembler {
     const toolTokens = this.counter.countTools(tools);
     const budget = new ContextBudget({ profile: { ...this.profile, total: this.profile.total - toolTokens }, counter: this.counter });
     const { earlier, asked } = splitQuery(request.history ?? [], request.query);
-    const systemPrompt = this.systemPrompt;
-    // Loader text the system prompt already holds (a policy section) is not sent twice.
-    const loaded = (perTurn: boolean) =>
-      outcomes
-        .filter((o) => o.perTurn === perTurn)
-        .map((o) => withoutRepeats(o.text, systemPrompt))
-        .filter(Boolean)
-        .join('\n\n');
     const sections: Record<string, string | undefined> = {
       system_prompt: systemPrompt,
       user_profile: userProfile,
       intent_context: loaded(false),
       conversation_summary: request.summary,
       recent_messages: earlier.map(messageToText).join('\n'),
-      retrieved_context: [loaded(true), memory?.text ?? ''].filter(Boolean).join('\n\n'),
+      retrieved_context: [perTurnLoaded, memory?.text ?? ''].filter(Boolean).join('\n\n'),
       tool_results: request.toolResults,
       current_query: asked,
     };

@@ -32,6 +32,12 @@ export const TOKENS_PER_TOOL_CALL = 8;
  */
 export const TOOL_TOKENS = { perFunction: 7, properties: 3, perProperty: 3, enum: -3, perEnumItem: 3, perRequest: 12 } as const;
 
+/** Texts shorter than this are counted whole; longer ones line by line where that is exact. */
+const LINEWISE_MIN_CHARS = 200;
+const HASH = 0x23;
+const DASH = 0x2d;
+const BRACKET = 0x5b;
+
 /** Texts whose token ids {@link TokenCounter.encodeRecent} keeps. */
 const RECENT_ENCODINGS = 16;
 
@@ -70,8 +76,27 @@ export class TokenCounter {
       throw new InputError(`count() expects a string, got ${describe(text)}`, 'convert the value to text before counting');
     }
     if (text.length === 0) return 0;
-    return this.cache.getOrCompute(text, this.tokenizer.count);
+    return this.cache.getOrCompute(text, this.countLines);
   }
+
+  /**
+   * Counts a text not in the cache. A long text is counted line by line where a line starts with
+   * `#`, `-` or `[` (see countPieces for why those counts add up exactly), each line through the
+   * cache: a context rendered anew for each query (a new selection of memory lines, a section
+   * joined with others) then costs the lines it has not seen before, not a whole new encoding.
+   */
+  private readonly countLines = (text: string): number => {
+    if (text.length < LINEWISE_MIN_CHARS) return this.tokenizer.count(text);
+    let tokens = 0;
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline !== -1 && newline < text.length - 1; newline = text.indexOf('\n', newline + 1)) {
+      const next = text.charCodeAt(newline + 1);
+      if (next !== HASH && next !== DASH && next !== BRACKET) continue;
+      tokens += this.cache.getOrCompute(text.slice(start, newline + 1), this.tokenizer.count);
+      start = newline + 1;
+    }
+    return start === 0 ? this.tokenizer.count(text) : tokens + this.cache.getOrCompute(text.slice(start), this.tokenizer.count);
+  };
 
   encode(text: string): number[] {
     return this.tokenizer.encode(text);

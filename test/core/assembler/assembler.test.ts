@@ -37,6 +37,28 @@ describe('production assembler', () => {
     expect(assembly.messages.at(-1)).toEqual({ role: 'user', content: 'My router drops Wi-Fi' });
   });
 
+  it('gives the memories the room the query-dependent loader output leaves in retrieved_context, so the section is not cut afterwards', async () => {
+    const guide = 'Guide: restart the router, then check the firmware version. '.repeat(60);
+    const perTurn = defineLoader({ name: 'guide', description: 'a long per-turn guide', intents: ['*'], load: async () => ({ text: guide, facts: [], perTurn: true }) });
+    const asked: number[] = [];
+    // A memory that fills whatever room it is given, in whole lines.
+    const memory = {
+      retrieve: async (_query: string, options: { maxTokens: number }) => {
+        asked.push(options.maxTokens);
+        const lines = ['# Long-term memory'];
+        for (let i = 0; counter.count([...lines, `- remembered fact ${i}`].join('\n')) <= options.maxTokens; i++) lines.push(`- remembered fact ${i}`);
+        return { text: lines.join('\n'), items: [] };
+      },
+    };
+    const assembly = await assembler({ loaders: [perTurn], memory }).assemble({ userId: 'alice', query: 'My router drops Wi-Fi', intents: ['technical_support'] });
+    const section = assembly.trace.sections.find((s) => s.name === 'retrieved_context')!;
+    expect(asked).toEqual([section.allocation - counter.count(`${guide.trim()}\n\n`)]);
+    expect(section).toMatchObject({ truncated: false });
+    expect(section.tokens).toBeLessThanOrEqual(section.allocation);
+    expect(section.tokens).toBeGreaterThan(section.allocation - 10);
+    expect(assembly.text).toContain('remembered fact 0');
+  });
+
   it('degrades a failing loader to an unavailable section and records it', async () => {
     const broken = defineLoader({ name: 'crm', description: 'always fails', intents: ['order_inquiry'], load: async () => Promise.reject(new Error('CRM is down')) });
     const assembly = await assembler({ loaders: [broken] }).assemble({ userId: 'alice', query: 'Where is my order?', intents: ['order_inquiry'] });
