@@ -205,9 +205,11 @@ export class MemoryRetrievalPipeline {
     const keep = (candidate: RerankCandidate): boolean => {
       if (kept.has(candidate.id)) return true;
       const day = `${candidate.source}:${dayOf(candidate.createdAt)}`;
-      const sectionCost = headings.has(candidate.source) ? 0 : this.counter.count(SECTION_TITLES[candidate.source]) + 2;
-      const dayCost = headings.has(day) ? 0 : this.counter.count(`[${dayOf(candidate.createdAt)}]`) + 1;
-      const cost = this.counter.count(`- ${candidate.content}`) + 1 + sectionCost + dayCost;
+      // Each line is counted as render() writes it, newline included: the exact count of the
+      // rendered text (in fit) then finds these lines in the count cache.
+      const sectionCost = headings.has(candidate.source) ? 0 : this.counter.count(`${SECTION_TITLES[candidate.source]}\n`) + 1;
+      const dayCost = headings.has(day) ? 0 : this.counter.count(`[${dayOf(candidate.createdAt)}]\n`);
+      const cost = this.counter.count(`- ${candidate.content}\n`) + sectionCost + dayCost;
       if (used + cost > room) return false;
       kept.set(candidate.id, candidate);
       headings.add(candidate.source).add(day);
@@ -258,6 +260,9 @@ function render(working: string, kept: readonly RerankCandidate[]): string {
 
 /** By date, then by position in the conversation, then by id. */
 function chronological(a: RerankCandidate, b: RerankCandidate): number {
-  const position = (c: RerankCandidate) => (typeof c.memory?.metadata.position === 'number' ? c.memory.metadata.position : 0);
-  return a.createdAt.localeCompare(b.createdAt) || position(a) - position(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  // ISO 8601 timestamps of one format sort by their characters.
+  if (a.createdAt !== b.createdAt) return a.createdAt < b.createdAt ? -1 : 1;
+  return positionOf(a) - positionOf(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
+
+const positionOf = (c: RerankCandidate) => (typeof c.memory?.metadata.position === 'number' ? c.memory.metadata.position : 0);

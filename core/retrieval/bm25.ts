@@ -12,6 +12,8 @@ const FUZZY_WEIGHT = 0.45;
 /** Edit distance allowed per character of a query word, and at most. */
 const FUZZY = 0.15;
 const MAX_FUZZY = 6;
+/** Query words whose typo matches an index remembers. */
+const FUZZY_CACHE_WORDS = 512;
 
 /**
  * The documents holding one term, as parallel arrays of small integers: slot and term frequency.
@@ -84,6 +86,10 @@ export class Bm25Index {
   private readonly termsOf: Postings[][] = [];
   private readonly free: number[] = [];
   private totalLength = 0;
+  /** Changes whenever a term enters or leaves the vocabulary: the typo matches cached below depend on nothing else. */
+  private vocabulary = 0;
+  /** A query word's terms within its edit distance, as of vocabulary version `at`: the costliest part of a search, and query words repeat. */
+  private readonly fuzzyCache = new Map<string, { at: number; matches: Map<string, [Postings, number]> }>();
 
   get size(): number {
     return this.slotOf.size;
@@ -106,7 +112,7 @@ export class Bm25Index {
       this.totalLength += length;
       const held: Postings[] = [];
       for (const [term, count] of counts) {
-        const postings = this.terms.fetch(term, () => new Postings(term));
+        const postings = this.terms.fetch(term, () => (this.vocabulary++, new Postings(term)));
         postings.add(slot, count);
         held.push(postings);
       }
@@ -120,7 +126,10 @@ export class Bm25Index {
     if (slot === undefined) return false;
     for (const postings of this.termsOf[slot]!) {
       postings.remove(slot);
-      if (postings.size === 0) this.terms.delete(postings.term);
+      if (postings.size === 0) {
+        this.terms.delete(postings.term);
+        this.vocabulary++;
+      }
     }
     this.totalLength -= this.lengths[slot]!;
     this.termsOf[slot] = [];
@@ -192,12 +201,23 @@ export class Bm25Index {
       }
       const distance = Math.min(MAX_FUZZY, Math.round(word.length * FUZZY));
       if (distance === 0) return;
-      if (!fuzzyOf.has(word)) fuzzyOf.set(word, this.terms.fuzzyGet(word, distance));
+      if (!fuzzyOf.has(word)) fuzzyOf.set(word, this.fuzzyMatches(word, distance));
       for (const [term, [postings, edits]] of fuzzyOf.get(word)!) {
         if (edits > 0 && !(prefix && term.startsWith(word))) credit(postings, (FUZZY_WEIGHT * term.length) / (term.length + edits));
       }
     });
     return derived;
+  }
+
+  /** The index terms within `distance` edits of `word` with their edit counts, cached until the vocabulary changes. */
+  private fuzzyMatches(word: string, distance: number): Map<string, [Postings, number]> {
+    const cached = this.fuzzyCache.get(word);
+    if (cached && cached.at === this.vocabulary) return cached.matches;
+    const matches = this.terms.fuzzyGet(word, distance);
+    this.fuzzyCache.delete(word);
+    this.fuzzyCache.set(word, { at: this.vocabulary, matches });
+    if (this.fuzzyCache.size > FUZZY_CACHE_WORDS) this.fuzzyCache.delete(this.fuzzyCache.keys().next().value!);
+    return matches;
   }
 
   /** The best `k` of the scored slots passing `filter`, by score and then id. */

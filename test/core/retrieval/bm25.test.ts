@@ -133,6 +133,45 @@ describe('Bm25Index', () => {
     );
   });
 
+  it('ranks like a fresh index while documents come and go between searches of the same queries (property)', () => {
+    // Typo matches of a query word are remembered until the vocabulary changes: every search here
+    // repeats earlier queries after adds and removes, and must still see every current term.
+    const step = fc.oneof(
+      fc.record({ add: text, id: fc.integer({ min: 0, max: 9 }) }),
+      fc.record({ remove: fc.integer({ min: 0, max: 9 }) }),
+      fc.record({ search: fc.integer({ min: 0, max: 2 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(query, { minLength: 3, maxLength: 3 }), fc.array(step, { maxLength: 30 }), (queries, steps) => {
+        const index = new Bm25Index();
+        const current = new Map<string, string>();
+        for (const s of steps) {
+          if ('add' in s) {
+            index.add([{ id: `d${s.id}`, text: s.add }]);
+            current.set(`d${s.id}`, s.add);
+          } else if ('remove' in s) {
+            index.remove(`d${s.remove}`);
+            current.delete(`d${s.remove}`);
+          }
+          const q = queries['search' in s ? s.search : 0]!;
+          const documents = [...current].map(([id, t]) => ({ id, text: t }));
+          expectSameRanking(index.search(q, 50), documents.length > 0 ? indexOf(documents).search(q, 50) : []);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('finds a typo match in a term added after the same query was searched', () => {
+    const index = indexOf([{ id: 'a', text: 'painting' }]);
+    expect(index.search('fligt')).toEqual([]);
+    index.add([{ id: 'b', text: 'flight' }]);
+    expect(index.search('fligt').map((hit) => hit.id)).toEqual(['b']);
+    index.remove('b');
+    index.add([{ id: 'c', text: 'flight' }]);
+    expect(index.search('fligt').map((hit) => hit.id)).toEqual(['c']);
+  });
+
   it('replaces a document added again under the same id', () => {
     const index = indexOf([{ id: 'a', text: 'red paint' }]);
     index.add([{ id: 'a', text: 'blue flight' }]);
