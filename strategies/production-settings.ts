@@ -31,7 +31,6 @@ export const TUNED_SETTINGS: Readonly<Record<string, TunedSettings>> = {
     "chosenOn": "tau-bench airline dev split: tasks whose id is a multiple of 5 (40 trajectories); the other 160 are reported",
     "settings": {
       "workingTokens": 700,
-      "summaryTokens": 800,
       "summaryUpdate": "append",
       "memoryTokens": 0,
       "keepIntents": 3,

@@ -33,12 +33,14 @@ export const CUSTOMER_CUES: readonly RegExp[] = [
   /\b(?:always|never) (?:call|email|text|contact|send|book|use)\b/i,
 ];
 
-/** Sentences that record a decision, said by either side; matched in user and assistant messages and the previous summary. */
+/** Sentences that record a decision or an action, said by either side (a tool call with its arguments among them); matched in user and assistant messages and the previous summary. */
 export const DECISION_CUES: readonly RegExp[] = [
   /\b(?:we|you) agreed\b/i,
   /\b(?:confirmed|approved|declined)\b/i,
   /\bcancel(?:led|ed|lation|ling)?\b/i,
   /\brefund(?:ed|s)?\b/i,
+  // What the agent did: a tool call with its arguments, as messageToText writes it.
+  /\b\w+\(\{"/,
 ];
 
 /** Options of an {@link ExtractiveSummarizer}. */

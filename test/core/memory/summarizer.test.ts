@@ -64,6 +64,13 @@ describe('ExtractiveSummarizer', () => {
     expect(await summarizer.summarize(agentDecision, { previousSummary: '', maxTokens: cap })).toContain('refund was approved');
   });
 
+  it("keeps what the agent did, a tool call with its arguments, over facts that merely came later", async () => {
+    const search: ChatMessage = { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'search_direct_flight', arguments: '{"origin":"IAH","destination":"LAS","date":"2024-05-24"}' } }] };
+    const messages = [search, ...shipments(30)];
+    const summary = await summarizer.summarize(messages, { previousSummary: '', maxTokens: shipmentLines(3) });
+    expect(summary).toContain('search_direct_flight({"origin":"IAH","destination":"LAS","date":"2024-05-24"})');
+  });
+
   it('keeps the sentence in which the customer gives their user id', async () => {
     const messages = [user('Sure, my user ID is mia_li_3668.'), ...shipments(30)];
     expect(await summarizer.summarize(messages, { previousSummary: '', maxTokens: shipmentLines(2) })).toContain('mia_li_3668');
