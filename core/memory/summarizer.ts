@@ -33,15 +33,16 @@ export const CUSTOMER_CUES: readonly RegExp[] = [
   /\b(?:always|never) (?:call|email|text|contact|send|book|use)\b/i,
 ];
 
-/** Sentences that record a decision or an action, said by either side (a tool call with its arguments among them); matched in user and assistant messages and the previous summary. */
+/** Sentences that record a decision, said by either side; matched in user and assistant messages and the previous summary. */
 export const DECISION_CUES: readonly RegExp[] = [
   /\b(?:we|you) agreed\b/i,
   /\b(?:confirmed|approved|declined)\b/i,
   /\bcancel(?:led|ed|lation|ling)?\b/i,
   /\brefund(?:ed|s)?\b/i,
-  // What the agent did: a tool call with its arguments, as messageToText writes it.
-  /\b\w+\(\{"/,
 ];
+
+/** What the agent did: a tool call with its JSON arguments, as messageToText writes it; matched in assistant messages and the previous summary. */
+export const ACTION_CUES: readonly RegExp[] = [/\b\w+\(\{"/];
 
 /** Options of an {@link ExtractiveSummarizer}. */
 export interface ExtractiveSummarizerOptions {
@@ -51,7 +52,9 @@ export interface ExtractiveSummarizerOptions {
   customerCues?: readonly RegExp[];
   /** @default DECISION_CUES */
   decisionCues?: readonly RegExp[];
-  /** Share of the cap that cued sentences (the customer's statements, decisions) may claim first. @default 0.5 */
+  /** @default ACTION_CUES */
+  actionCues?: readonly RegExp[];
+  /** Share of the cap that cued sentences (the customer's statements, then decisions and the agent's actions) may claim first. @default 0.5 */
   statementShare?: number;
   /** Selects sentences within each share. @default new ExtractiveCompressor() */
   compressor?: Compressor;
@@ -59,23 +62,28 @@ export interface ExtractiveSummarizerOptions {
 
 /**
  * The offline default: merges the previous summary with the new messages (JSON tool results
- * flattened to one `tool.path: value` line per fact) and keeps, in two passes of the
- * entity-first {@link ExtractiveCompressor}, first the cued sentences (the customer's identity
- * and preferences, decisions; up to `statementShare` of the cap), then the other facts in the
- * room left. Repeated sentences count once, at their latest position.
+ * flattened to one `tool.path: value` line per fact) and keeps, in passes of the entity-first
+ * {@link ExtractiveCompressor}, first the cued sentences within `statementShare` of the cap (the
+ * customer's identity and preferences; then, in what is left of that share, decisions and the
+ * agent's tool calls with their arguments), then the other facts in the room left. Repeated
+ * sentences count once, at their latest position.
  */
 export class ExtractiveSummarizer implements Summarizer {
   private readonly counter: TokenCounter;
+  /** Cues of the first pass (who the customer is, what they prefer) and of the second (decisions, the agent's tool calls), by the role that said the sentence. */
   private readonly cuesByRole: ReadonlyMap<ChatRole | 'summary', readonly RegExp[]>;
+  private readonly actionCuesByRole: ReadonlyMap<ChatRole | 'summary', readonly RegExp[]>;
   private readonly statementShare: number;
   private readonly compressor: Compressor;
 
   /** @throws ConfigError when `statementShare` is outside 0..1. */
   constructor(options: ExtractiveSummarizerOptions = {}) {
     this.counter = options.counter ?? sharedCounter();
+    const customer = options.customerCues ?? CUSTOMER_CUES;
     const decision = options.decisionCues ?? DECISION_CUES;
-    const all = [...(options.customerCues ?? CUSTOMER_CUES), ...decision];
-    this.cuesByRole = new Map([['summary', all], ['user', all], ['assistant', decision]]);
+    const done = [...decision, ...(options.actionCues ?? ACTION_CUES)];
+    this.cuesByRole = new Map([['summary', customer], ['user', customer]]);
+    this.actionCuesByRole = new Map([['summary', done], ['user', decision], ['assistant', done]]);
     this.statementShare = options.statementShare ?? 0.5;
     if (!(this.statementShare >= 0 && this.statementShare <= 1)) {
       throw new ConfigError(`invalid summarizer option: statementShare = ${this.statementShare} must be between 0 and 1`, 'leave it out for the default 0.5');
@@ -86,28 +94,34 @@ export class ExtractiveSummarizer implements Summarizer {
   async summarize(messages: readonly ChatMessage[], { previousSummary, maxTokens }: SummarizeOptions): Promise<string> {
     const cap = Math.max(0, Math.floor(maxTokens));
     if (cap === 0) return '';
-    const { statements, facts } = this.partition(previousSummary, messages);
+    const { statements, actions, facts } = this.partition(previousSummary, messages);
     const context = { counter: this.counter, keep: 'end' as const };
-    const keptStatements = this.compressor.compress(statements, Math.floor(cap * this.statementShare), context).trim();
-    // One token is held back for the newline that joins the two parts.
-    const room = cap - (keptStatements ? this.counter.count(keptStatements) + 1 : 0);
-    const keptFacts = this.compressor.compress(facts, room, context).trim();
-    const summary = [keptStatements, keptFacts].filter((part) => part.length > 0).join('\n');
+    const statementRoom = Math.floor(cap * this.statementShare);
+    const keptStatements = this.compressor.compress(statements, statementRoom, context).trim();
+    // One token is held back for each newline that joins two parts.
+    const used = (text: string) => (text ? this.counter.count(text) + 1 : 0);
+    const actionRoom = statementRoom - used(keptStatements);
+    const keptActions = actionRoom > 0 ? this.compressor.compress(actions, actionRoom, context).trim() : '';
+    const room = cap - used(keptStatements) - used(keptActions);
+    const keptFacts = room > 0 ? this.compressor.compress(facts, room, context).trim() : '';
+    const summary = [keptStatements, keptActions, keptFacts].filter((part) => part.length > 0).join('\n');
     return smartTruncate(summary, cap, this.counter, 'end').text;
   }
 
-  /** Splits the sentences of the previous summary and the messages into cued statements and other facts. */
-  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string; facts: string } {
+  /** Splits the sentences of the previous summary and the messages into cued statements, the agent's actions and other facts. */
+  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string; actions: string; facts: string } {
     const passages = [{ text: previousSummary, source: 'summary' as const }, ...messages.map((m) => ({ text: factText(m), source: m.role }))];
     const sentences = latestDistinct(passages.flatMap(({ text, source }) => sentencesOf(text).map((sentence) => ({ text: sentence, source }))));
     const statements: string[] = [];
+    const actions: string[] = [];
     const facts: string[] = [];
+    const matches = (cues: readonly RegExp[] | undefined, text: string) => (cues ?? []).some((cue) => text.search(cue) !== -1);
     for (const { text, source } of sentences) {
-      const cued = (this.cuesByRole.get(source) ?? []).some((cue) => text.search(cue) !== -1);
-      if (cued) statements.push(text);
+      if (matches(this.cuesByRole.get(source), text)) statements.push(text);
+      else if (matches(this.actionCuesByRole.get(source), text)) actions.push(text);
       else facts.push(text);
     }
-    return { statements: statements.join(''), facts: facts.join('') };
+    return { statements: statements.join(''), actions: actions.join(''), facts: facts.join('') };
   }
 }
 

@@ -71,6 +71,16 @@ describe('ExtractiveSummarizer', () => {
     expect(summary).toContain('search_direct_flight({"origin":"IAH","destination":"LAS","date":"2024-05-24"})');
   });
 
+  it("keeps the customer's identity before the agent's tool calls when the cued share cannot hold both", async () => {
+    const call = (i: number): ChatMessage => ({ role: 'assistant', content: null, tool_calls: [{ id: `c${i}`, type: 'function', function: { name: 'get_reservation_details', arguments: `{"reservation_id":"RES${100 + i}X"}` } }] });
+    const messages = [user('Sure, my user ID is mia_li_3668.'), ...Array.from({ length: 12 }, (_, i) => call(i))];
+    // Half the cap holds the identity and one call or two; the other half the facts (none here) would take.
+    const summary = await summarizer.summarize(messages, { previousSummary: '', maxTokens: 80 });
+    expect(summary).toContain('mia_li_3668');
+    expect(summary).toContain('get_reservation_details({"reservation_id":"RES111X"})');
+    expect(summary).not.toContain('RES100X');
+  });
+
   it('keeps the sentence in which the customer gives their user id', async () => {
     const messages = [user('Sure, my user ID is mia_li_3668.'), ...shipments(30)];
     expect(await summarizer.summarize(messages, { previousSummary: '', maxTokens: shipmentLines(2) })).toContain('mia_li_3668');
