@@ -70,9 +70,10 @@ export interface ExtractiveSummarizerOptions {
  */
 export class ExtractiveSummarizer implements Summarizer {
   private readonly counter: TokenCounter;
-  /** Cues of the first pass (who the customer is, what they prefer) and of the second (decisions, the agent's tool calls), by the role that said the sentence. */
-  private readonly cuesByRole: ReadonlyMap<ChatRole | 'summary', readonly RegExp[]>;
-  private readonly actionCuesByRole: ReadonlyMap<ChatRole | 'summary', readonly RegExp[]>;
+  /** Cues of the first pass (who the customer is, what they prefer), by the role that said the sentence. */
+  private readonly customerCuesByRole: ReadonlyMap<ChatRole | 'summary', readonly RegExp[]>;
+  /** Cues of the second pass (what was decided, what the agent did), by the role that said the sentence. */
+  private readonly doneCuesByRole: ReadonlyMap<ChatRole | 'summary', readonly RegExp[]>;
   private readonly statementShare: number;
   private readonly compressor: Compressor;
 
@@ -82,8 +83,8 @@ export class ExtractiveSummarizer implements Summarizer {
     const customer = options.customerCues ?? CUSTOMER_CUES;
     const decision = options.decisionCues ?? DECISION_CUES;
     const done = [...decision, ...(options.actionCues ?? ACTION_CUES)];
-    this.cuesByRole = new Map([['summary', customer], ['user', customer]]);
-    this.actionCuesByRole = new Map([['summary', done], ['user', decision], ['assistant', done]]);
+    this.customerCuesByRole = new Map([['summary', customer], ['user', customer]]);
+    this.doneCuesByRole = new Map([['summary', done], ['user', decision], ['assistant', done]]);
     this.statementShare = options.statementShare ?? 0.5;
     if (!(this.statementShare >= 0 && this.statementShare <= 1)) {
       throw new ConfigError(`invalid summarizer option: statementShare = ${this.statementShare} must be between 0 and 1`, 'leave it out for the default 0.5');
@@ -94,34 +95,34 @@ export class ExtractiveSummarizer implements Summarizer {
   async summarize(messages: readonly ChatMessage[], { previousSummary, maxTokens }: SummarizeOptions): Promise<string> {
     const cap = Math.max(0, Math.floor(maxTokens));
     if (cap === 0) return '';
-    const { statements, actions, facts } = this.partition(previousSummary, messages);
+    const { statements, done, facts } = this.partition(previousSummary, messages);
     const context = { counter: this.counter, keep: 'end' as const };
     const statementRoom = Math.floor(cap * this.statementShare);
     const keptStatements = this.compressor.compress(statements, statementRoom, context).trim();
     // One token is held back for each newline that joins two parts.
     const used = (text: string) => (text ? this.counter.count(text) + 1 : 0);
-    const actionRoom = statementRoom - used(keptStatements);
-    const keptActions = actionRoom > 0 ? this.compressor.compress(actions, actionRoom, context).trim() : '';
-    const room = cap - used(keptStatements) - used(keptActions);
+    const doneRoom = statementRoom - used(keptStatements);
+    const keptDone = doneRoom > 0 ? this.compressor.compress(done, doneRoom, context).trim() : '';
+    const room = cap - used(keptStatements) - used(keptDone);
     const keptFacts = room > 0 ? this.compressor.compress(facts, room, context).trim() : '';
-    const summary = [keptStatements, keptActions, keptFacts].filter((part) => part.length > 0).join('\n');
+    const summary = [keptStatements, keptDone, keptFacts].filter((part) => part.length > 0).join('\n');
     return smartTruncate(summary, cap, this.counter, 'end').text;
   }
 
-  /** Splits the sentences of the previous summary and the messages into cued statements, the agent's actions and other facts. */
-  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string; actions: string; facts: string } {
+  /** Splits the sentences of the previous summary and the messages into the customer's cued statements, decisions and the agent's actions, and other facts. */
+  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string; done: string; facts: string } {
     const passages = [{ text: previousSummary, source: 'summary' as const }, ...messages.map((m) => ({ text: factText(m), source: m.role }))];
     const sentences = latestDistinct(passages.flatMap(({ text, source }) => sentencesOf(text).map((sentence) => ({ text: sentence, source }))));
     const statements: string[] = [];
-    const actions: string[] = [];
+    const done: string[] = [];
     const facts: string[] = [];
     const matches = (cues: readonly RegExp[] | undefined, text: string) => (cues ?? []).some((cue) => text.search(cue) !== -1);
     for (const { text, source } of sentences) {
-      if (matches(this.cuesByRole.get(source), text)) statements.push(text);
-      else if (matches(this.actionCuesByRole.get(source), text)) actions.push(text);
+      if (matches(this.customerCuesByRole.get(source), text)) statements.push(text);
+      else if (matches(this.doneCuesByRole.get(source), text)) done.push(text);
       else facts.push(text);
     }
-    return { statements: statements.join(''), actions: actions.join(''), facts: facts.join('') };
+    return { statements: statements.join(''), done: done.join(''), facts: facts.join('') };
   }
 }
 
