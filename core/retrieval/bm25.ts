@@ -12,8 +12,8 @@ const FUZZY_WEIGHT = 0.45;
 /** Edit distance allowed per character of a query word, and at most. */
 const FUZZY = 0.15;
 const MAX_FUZZY = 6;
-/** Query words whose typo matches an index remembers. */
-const FUZZY_CACHE_WORDS = 512;
+/** Query words whose typo matches an index remembers (an index per customer: a few kB each at most). */
+const FUZZY_CACHE_WORDS = 128;
 
 /**
  * The documents holding one term, as parallel arrays of small integers: slot and term frequency.
