@@ -101,9 +101,9 @@ export class ExtractiveSummarizer implements Summarizer {
     const keptStatements = this.compressor.compress(statements, statementRoom, context).trim();
     // One token is held back for each newline that joins two parts.
     const used = (text: string) => (text ? this.counter.count(text) + 1 : 0);
-    const doneRoom = statementRoom - used(keptStatements);
-    const keptDone = doneRoom > 0 ? this.compressor.compress(done, doneRoom, context).trim() : '';
-    const room = cap - used(keptStatements) - used(keptDone);
+    const statementTokens = used(keptStatements);
+    const keptDone = statementRoom > statementTokens ? this.compressor.compress(done, statementRoom - statementTokens, context).trim() : '';
+    const room = cap - statementTokens - used(keptDone);
     const keptFacts = room > 0 ? this.compressor.compress(facts, room, context).trim() : '';
     const summary = [keptStatements, keptDone, keptFacts].filter((part) => part.length > 0).join('\n');
     return smartTruncate(summary, cap, this.counter, 'end').text;

@@ -186,7 +186,6 @@ export class Bm25Index {
    */
   private derivedTerms(words: readonly string[]): Map<string, Map<Postings, number>> {
     const derived = new Map<string, Map<Postings, number>>();
-    const fuzzyOf = new Map<string, Map<string, [Postings, number]>>();
     words.forEach((word, i) => {
       const weights = derived.get(word) ?? new Map<Postings, number>();
       derived.set(word, weights);
@@ -201,8 +200,8 @@ export class Bm25Index {
       }
       const distance = Math.min(MAX_FUZZY, Math.round(word.length * FUZZY));
       if (distance === 0) return;
-      if (!fuzzyOf.has(word)) fuzzyOf.set(word, this.fuzzyMatches(word, distance));
-      for (const [term, [postings, edits]] of fuzzyOf.get(word)!) {
+      // A word repeated in the query finds its matches in the cache.
+      for (const [term, [postings, edits]] of this.fuzzyMatches(word, distance)) {
         if (edits > 0 && !(prefix && term.startsWith(word))) credit(postings, (FUZZY_WEIGHT * term.length) / (term.length + edits));
       }
     });
