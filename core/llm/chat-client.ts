@@ -4,7 +4,7 @@ import { CtxbenchError } from '../errors.js';
 import type { ChatMessage, ToolDefinition } from '../messages.js';
 import { createLlmClient, type LlmConfig } from './client.js';
 import { chatReplySchema, requestKey, ResponseCache, type CachedChatReply } from './response-cache.js';
-import { backoffMs, ConcurrencyLimit, retryAfterMs, sleep } from './retry.js';
+import { backoffMs, ConcurrencyLimit, Deadline, retryAfterMs, sleep } from './retry.js';
 
 /** One Chat Completions request; messages may carry ctxbench's extra fields (they are not sent). */
 export interface ChatRequest {
@@ -106,30 +106,33 @@ export class CachedChatClient {
 
   private async send(body: ReturnType<typeof chatBody>, signal?: AbortSignal): Promise<CachedChatReply> {
     signal?.throwIfAborted();
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+    const deadline = new Deadline(this.timeoutMs, signal);
     const started = Date.now();
-    for (let attempt = 0; ; attempt++) {
-      let outcome: Attempt;
-      try {
-        const remaining = Math.max(1, this.timeoutMs - (Date.now() - started));
-        const response = await this.client.chat.completions.create(body as never, { signal: both, timeout: remaining, maxRetries: 0 });
-        const reply = replyOf(response);
-        if (reply) return reply;
-        outcome = { retry: true, reason: 'the response has no choices[0].message' };
-      } catch (error) {
-        if (signal?.aborted) throw signal.reason;
-        outcome = deadline.aborted ? { retry: false, error: this.timedOut(body.model) } : this.classify(error, body.model);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        let outcome: Attempt;
+        try {
+          const remaining = Math.max(1, this.timeoutMs - (Date.now() - started));
+          const response = await this.client.chat.completions.create(body as never, { signal: deadline.signal, timeout: remaining, maxRetries: 0 });
+          const reply = replyOf(response);
+          if (reply) return reply;
+          outcome = { retry: true, reason: 'the response has no choices[0].message' };
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason;
+          outcome = deadline.expired ? { retry: false, error: this.timedOut(body.model) } : this.classify(error, body.model);
+        }
+        if (!outcome.retry) throw outcome.error;
+        if (attempt >= this.maxRetries) throw this.exhausted(body.model, outcome.reason, attempt + 1);
+        const wait = Math.min(this.maxRetryWaitMs, outcome.waitMs ?? backoffMs(attempt, this.retryBaseMs, this.maxRetryWaitMs));
+        try {
+          await sleep(wait, deadline.signal);
+        } catch {
+          if (signal?.aborted) throw signal.reason;
+          throw this.timedOut(body.model);
+        }
       }
-      if (!outcome.retry) throw outcome.error;
-      if (attempt >= this.maxRetries) throw this.exhausted(body.model, outcome.reason, attempt + 1);
-      const wait = Math.min(this.maxRetryWaitMs, outcome.waitMs ?? backoffMs(attempt, this.retryBaseMs, this.maxRetryWaitMs));
-      try {
-        await sleep(wait, both);
-      } catch {
-        if (signal?.aborted) throw signal.reason;
-        throw this.timedOut(body.model);
-      }
+    } finally {
+      deadline.dispose();
     }
   }
 

@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import { ConfigError } from '../errors.js';
+import { Deadline } from './retry.js';
 
 /** Where an OpenAI-compatible endpoint is and how to call it. */
 export interface LlmConfig {
@@ -39,12 +40,11 @@ export const LLM_MAX_RETRIES = 1;
 /**
  * fetch whose every attempt is aborted `timeoutMs` after it starts, body included: the openai
  * package's own timeout stops at the headers, so a stalled body would otherwise hang forever.
+ * The deadline is not disposed when the body ends (nothing here sees that end): its unref'd timer
+ * then aborts a finished request, which does nothing.
  */
 function boundedFetch(timeoutMs: number): typeof fetch {
-  return (input, init = {}) => {
-    const deadline = AbortSignal.timeout(timeoutMs);
-    return fetch(input, { ...init, signal: init.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
-  };
+  return (input, init = {}) => fetch(input, { ...init, signal: new Deadline(timeoutMs, init.signal).signal });
 }
 
 /** An openai client for a configured endpoint. */

@@ -52,3 +52,48 @@ export class ConcurrencyLimit {
     }
   }
 }
+
+/**
+ * A signal that aborts `ms` after it is made, or as soon as `outer` aborts, whichever comes
+ * first. Made from a controller and a timer that holds it, not from
+ * `AbortSignal.any([outer, AbortSignal.timeout(ms)])`: Node's timer holds a timeout signal only
+ * weakly and `any()` holds its sources weakly too, so a garbage collection while a response body
+ * was streaming dropped the deadline and the call hung for ever (seen in CI).
+ */
+export class Deadline {
+  readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  private readonly timer: ReturnType<typeof setTimeout>;
+  private readonly outer: AbortSignal | undefined;
+  private passed = false;
+
+  constructor(ms: number, outer?: AbortSignal | null) {
+    this.signal = this.controller.signal;
+    this.outer = outer ?? undefined;
+    this.timer = setTimeout(() => {
+      this.passed = true;
+      this.controller.abort(new DOMException(`The operation was aborted due to timeout (${ms} ms)`, 'TimeoutError'));
+      this.dispose();
+    }, ms);
+    // The timer bounds a call; it must not keep a process alive that has nothing else to do.
+    this.timer.unref?.();
+    if (this.outer?.aborted) this.controller.abort(this.outer.reason);
+    else this.outer?.addEventListener('abort', this.onOuterAbort, { once: true });
+  }
+
+  /** True when the time ran out (not when `outer` aborted first). */
+  get expired(): boolean {
+    return this.passed;
+  }
+
+  /** Stops the timer and lets go of `outer`; the signal does not abort after this unless it already has. */
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onOuterAbort);
+  }
+
+  private readonly onOuterAbort = (): void => {
+    this.controller.abort(this.outer!.reason);
+    this.dispose();
+  };
+}

@@ -1,7 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlmSummarizer, OpenAiEmbedder, sharedCounter, type LlmConfig } from '../../../core/index.js';
+import { CachedChatClient, Deadline, LlmSummarizer, OpenAiEmbedder, sharedCounter, type LlmConfig } from '../../../core/index.js';
+
+/** Runs `task` while the garbage collector is forced every few milliseconds. */
+async function underGcPressure<T>(task: () => Promise<T>): Promise<T> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const timer = setInterval(gc, 5);
+  try {
+    return await task();
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 let server: Server;
 let requests = 0;
@@ -31,8 +45,56 @@ describe('an endpoint that sends headers and then stalls the body', () => {
     expect(summarizer.lastFallbackReason).toBeDefined();
   }, 20_000);
 
+  // Failed before the deadline held its own timer: AbortSignal.any() over AbortSignal.timeout()
+  // was garbage-collected while the body stalled, and the call hung until the test timed out.
+  it('is cut off while the garbage collector runs, in the summarizer and in the chat client', async () => {
+    await underGcPressure(async () => {
+      const summarizer = new LlmSummarizer(config, { counter: sharedCounter() });
+      for (let i = 0; i < 3; i++) {
+        await summarizer.summarize([{ role: 'user', content: 'My order ORD-1 arrived broken.' }], { previousSummary: '', maxTokens: 50 });
+        expect(summarizer.lastFallbackReason).toMatch(/timeout/);
+      }
+      const client = new CachedChatClient(config, { maxRetries: 0 });
+      await expect(client.complete({ model: 'test-model', messages: [{ role: 'user', content: 'hi' }] })).rejects.toMatchObject({ code: 'E_LLM_TIMEOUT' });
+    });
+  }, 15_000);
+
   it('makes the embedder throw a typed error instead of hanging', async () => {
     const embedder = new OpenAiEmbedder({ ...config, model: 'text-embedding-3-small' });
     await expect(embedder.embed(['hello'])).rejects.toMatchObject({ code: 'E_EMBEDDING_REQUEST' });
   }, 20_000);
+});
+
+describe('Deadline', () => {
+  it('aborts with a TimeoutError when its time runs out, and says it expired', async () => {
+    const deadline = new Deadline(20);
+    await new Promise((resolve) => deadline.signal.addEventListener('abort', resolve));
+    expect(deadline.expired).toBe(true);
+    expect((deadline.signal.reason as DOMException).name).toBe('TimeoutError');
+  });
+
+  it('aborts with the outer reason when the outer signal aborts first, without expiring', () => {
+    const outer = new AbortController();
+    const deadline = new Deadline(60_000, outer.signal);
+    outer.abort(new Error('stop'));
+    expect(deadline.signal.aborted).toBe(true);
+    expect((deadline.signal.reason as Error).message).toBe('stop');
+    expect(deadline.expired).toBe(false);
+    deadline.dispose();
+  });
+
+  it('starts aborted when the outer signal already is', () => {
+    const outer = AbortSignal.abort(new Error('already'));
+    expect(new Deadline(60_000, outer).signal.reason).toBe(outer.reason);
+  });
+
+  it('never aborts once disposed, and lets go of the outer signal', async () => {
+    const outer = new AbortController();
+    const deadline = new Deadline(10, outer.signal);
+    deadline.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    outer.abort();
+    expect(deadline.signal.aborted).toBe(false);
+    expect(deadline.expired).toBe(false);
+  });
 });
