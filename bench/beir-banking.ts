@@ -1,0 +1,88 @@
+/**
+ * "Any BEIR corpus": a second, larger knowledge base than the bundled airline policy, made from
+ * the bundled banking77 training split as an FAQ of example questions. Each intent gets two
+ * documents of ten example questions (154 documents); every 40th of its remaining examples
+ * becomes a query (249), whose relevant documents are its intent's two. Replays it with the
+ * `beir` loader through production (its default settings: nothing is tuned on this corpus) and
+ * rag at several budgets, and prints document recall against tokens, so production can be read
+ * against rag at the same budget.
+ *   npx tsx bench/beir-banking.ts [--out <dir>] [--rag-budgets 400,600,750,800,1000]
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parse } from 'csv-parse/sync';
+import type { Aggregate } from '../core/index.js';
+import { datasets } from '../datasets/index.js';
+import { strategies } from '../strategies/index.js';
+import { machine } from './micro/print.js';
+import { runBenchmark } from './runner/run.js';
+
+/** Examples of an intent that make its documents; the rest are candidate queries. */
+const EXAMPLES_PER_DOCUMENT = 10;
+const DOCUMENTS_PER_INTENT = 2;
+/** Every n-th remaining example of an intent becomes a query. */
+const QUERY_STRIDE = 40;
+
+/** Where {@link writeBankingBeir} put the three files. */
+export interface BeirFiles {
+  corpus: string;
+  queries: string;
+  qrels: string;
+  documents: number;
+  queryCount: number;
+}
+
+/** Writes the banking77 FAQ corpus in BEIR layout under `dir` (corpus.jsonl, queries.jsonl, qrels/test.tsv). */
+export function writeBankingBeir(dir: string, trainCsv = new URL('../datasets/data/banking77/train.csv', import.meta.url)): BeirFiles {
+  const rows = parse(readFileSync(trainCsv), { columns: true }) as { text: string; category: string }[];
+  const byIntent = new Map<string, { row: number; text: string }[]>();
+  rows.forEach((row, i) => byIntent.set(row.category, [...(byIntent.get(row.category) ?? []), { row: i, text: row.text }]));
+  const corpus: string[] = [];
+  const queries: string[] = [];
+  const qrels = ['query-id\tcorpus-id\tscore'];
+  for (const [intent, examples] of [...byIntent].sort(([a], [b]) => a.localeCompare(b))) {
+    const ids: string[] = [];
+    for (let d = 0; d < DOCUMENTS_PER_INTENT; d++) {
+      const id = `${intent}-${d}`;
+      ids.push(id);
+      const text = examples.slice(d * EXAMPLES_PER_DOCUMENT, (d + 1) * EXAMPLES_PER_DOCUMENT).map((example) => example.text.trim());
+      corpus.push(JSON.stringify({ _id: id, title: intent.replaceAll('_', ' '), text: text.join('\n') }));
+    }
+    examples.slice(DOCUMENTS_PER_INTENT * EXAMPLES_PER_DOCUMENT).forEach((example, k) => {
+      if (k % QUERY_STRIDE !== 0) return;
+      queries.push(JSON.stringify({ _id: `q${example.row}`, text: example.text.trim() }));
+      for (const id of ids) qrels.push(`q${example.row}\t${id}\t1`);
+    });
+  }
+  mkdirSync(join(dir, 'qrels'), { recursive: true });
+  const files = { corpus: join(dir, 'corpus.jsonl'), queries: join(dir, 'queries.jsonl'), qrels: join(dir, 'qrels', 'test.tsv') };
+  writeFileSync(files.corpus, `${corpus.join('\n')}\n`);
+  writeFileSync(files.queries, `${queries.join('\n')}\n`);
+  writeFileSync(files.qrels, `${qrels.join('\n')}\n`);
+  return { ...files, documents: corpus.length, queryCount: queries.length };
+}
+
+const row = (label: string, a: Aggregate) => {
+  const recall = a.metrics.documentRecall!;
+  return `| ${label} | ${Math.round(a.inputTokens.mean)} | ${recall.mean.toFixed(3)} [${recall.ci95[0].toFixed(3)}, ${recall.ci95[1].toFixed(3)}] |`;
+};
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: 'string', default: join(tmpdir(), 'ctxbench-beir-banking') }, 'rag-budgets': { type: 'string', default: '400,600,750,800,1000' } } });
+  const files = writeBankingBeir(values.out);
+  const dataset = { name: 'beir', options: { corpus: files.corpus, queries: files.queries, qrels: files.qrels } };
+  const budgets = values['rag-budgets'].split(',').map(Number);
+  // One run per strategy variant: a run compares distinct strategies, not option variants of one.
+  const replay = async (strategy: { name: string; options?: Record<string, unknown> }) =>
+    (await runBenchmark({ datasets: [dataset], strategies: [strategy], registries: { datasets, strategies }, concurrency: 2, perTurn: false })).aggregates[0]!;
+  const rows = [row('production (default settings)', await replay({ name: 'production' }))];
+  for (const maxTokens of budgets) rows.push(row(`rag, maxTokens ${maxTokens}`, await replay({ name: 'rag', options: { maxTokens } })));
+  console.log(`banking77 as a BEIR FAQ (${files.documents} documents, ${files.queryCount} queries, two relevant documents each), written to ${values.out}; ${machine()}\n`);
+  console.log('| strategy | tokens a call (mean) | document recall [95% CI] |');
+  console.log('| --- | ---: | ---: |');
+  for (const line of rows) console.log(line);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
