@@ -66,7 +66,7 @@ export function writeBankingBeir(dir: string, trainCsv = new URL('../datasets/da
 
 const row = (label: string, a: Aggregate) => {
   const recall = a.metrics.documentRecall!;
-  return `| ${label} | ${Math.round(a.inputTokens.mean)} | ${recall.mean.toFixed(3)} [${recall.ci95[0].toFixed(3)}, ${recall.ci95[1].toFixed(3)}] |`;
+  return `| ${label} | ${Math.round(a.inputTokens.mean)} (${Math.round(a.inputTokens.p50)} / ${Math.round(a.inputTokens.p95)}) | ${recall.mean.toFixed(3)} [${recall.ci95[0].toFixed(3)}, ${recall.ci95[1].toFixed(3)}] |`;
 };
 
 async function main(): Promise<void> {
@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   const rows = [row('production (default settings)', await replay({ name: 'production' }))];
   for (const maxTokens of budgets) rows.push(row(`rag, maxTokens ${maxTokens}`, await replay({ name: 'rag', options: { maxTokens } })));
   console.log(`banking77 as a BEIR FAQ (${files.documents} documents, ${files.queryCount} queries, two relevant documents each), written to ${values.out}; ${machine()}\n`);
-  console.log('| strategy | tokens a call (mean) | document recall [95% CI] |');
+  console.log('| strategy | tokens a call (mean, p50 / p95) | document recall [95% CI] |');
   console.log('| --- | ---: | ---: |');
   for (const line of rows) console.log(line);
 }
