@@ -19,11 +19,15 @@ import { strategies } from '../strategies/index.js';
 import { machine } from './micro/print.js';
 import { runBenchmark } from './runner/run.js';
 
-/** Examples of an intent that make its documents; the rest are candidate queries. */
-const EXAMPLES_PER_DOCUMENT = 10;
-const DOCUMENTS_PER_INTENT = 2;
-/** Every n-th remaining example of an intent becomes a query. */
-const QUERY_STRIDE = 40;
+/** How the FAQ is cut: examples per document and documents per intent (the rest are candidate queries), every n-th remaining example a query. */
+export interface BankingBeirShape {
+  examplesPerDocument: number;
+  documentsPerIntent: number;
+  queryStride: number;
+}
+
+/** Two documents of ten examples per intent: an FAQ whose documents answer a kind of question. */
+export const FAQ_SHAPE: BankingBeirShape = { examplesPerDocument: 10, documentsPerIntent: 2, queryStride: 40 };
 
 /** Where {@link writeBankingBeir} put the three files. */
 export interface BeirFiles {
@@ -35,7 +39,8 @@ export interface BeirFiles {
 }
 
 /** Writes the banking77 FAQ corpus in BEIR layout under `dir` (corpus.jsonl, queries.jsonl, qrels/test.tsv). */
-export function writeBankingBeir(dir: string, trainCsv = new URL('../datasets/data/banking77/train.csv', import.meta.url)): BeirFiles {
+export function writeBankingBeir(dir: string, shape: BankingBeirShape = FAQ_SHAPE, trainCsv = new URL('../datasets/data/banking77/train.csv', import.meta.url)): BeirFiles {
+  const { examplesPerDocument, documentsPerIntent, queryStride } = shape;
   const rows = parse(readFileSync(trainCsv), { columns: true }) as { text: string; category: string }[];
   const byIntent = new Map<string, { row: number; text: string }[]>();
   rows.forEach((row, i) => byIntent.set(row.category, [...(byIntent.get(row.category) ?? []), { row: i, text: row.text }]));
@@ -44,14 +49,14 @@ export function writeBankingBeir(dir: string, trainCsv = new URL('../datasets/da
   const qrels = ['query-id\tcorpus-id\tscore'];
   for (const [intent, examples] of [...byIntent].sort(([a], [b]) => a.localeCompare(b))) {
     const ids: string[] = [];
-    for (let d = 0; d < DOCUMENTS_PER_INTENT; d++) {
+    for (let d = 0; d < documentsPerIntent; d++) {
       const id = `${intent}-${d}`;
       ids.push(id);
-      const text = examples.slice(d * EXAMPLES_PER_DOCUMENT, (d + 1) * EXAMPLES_PER_DOCUMENT).map((example) => example.text.trim());
+      const text = examples.slice(d * examplesPerDocument, (d + 1) * examplesPerDocument).map((example) => example.text.trim());
       corpus.push(JSON.stringify({ _id: id, title: intent.replaceAll('_', ' '), text: text.join('\n') }));
     }
-    examples.slice(DOCUMENTS_PER_INTENT * EXAMPLES_PER_DOCUMENT).forEach((example, k) => {
-      if (k % QUERY_STRIDE !== 0) return;
+    examples.slice(documentsPerIntent * examplesPerDocument).forEach((example, k) => {
+      if (k % queryStride !== 0) return;
       queries.push(JSON.stringify({ _id: `q${example.row}`, text: example.text.trim() }));
       for (const id of ids) qrels.push(`q${example.row}\t${id}\t1`);
     });
@@ -70,8 +75,20 @@ const row = (label: string, a: Aggregate) => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { out: { type: 'string', default: join(tmpdir(), 'ctxbench-beir-banking') }, 'rag-budgets': { type: 'string', default: '400,600,750,800,1000' } } });
-  const files = writeBankingBeir(values.out);
+  const { values } = parseArgs({
+    options: {
+      out: { type: 'string', default: join(tmpdir(), 'ctxbench-beir-banking') },
+      'rag-budgets': { type: 'string', default: '400,600,750,800,1000' },
+      'examples-per-document': { type: 'string', default: String(FAQ_SHAPE.examplesPerDocument) },
+      'documents-per-intent': { type: 'string', default: String(FAQ_SHAPE.documentsPerIntent) },
+      'query-stride': { type: 'string', default: String(FAQ_SHAPE.queryStride) },
+    },
+  });
+  const shape = { examplesPerDocument: Number(values['examples-per-document']), documentsPerIntent: Number(values['documents-per-intent']), queryStride: Number(values['query-stride']) };
+  for (const [key, value] of Object.entries(shape)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} must be a whole number above zero, got ${value}`);
+  }
+  const files = writeBankingBeir(values.out, shape);
   const dataset = { name: 'beir', options: { corpus: files.corpus, queries: files.queries, qrels: files.qrels } };
   const budgets = values['rag-budgets'].split(',').map(Number);
   // One run per strategy variant: a run compares distinct strategies, not option variants of one.
@@ -79,7 +96,7 @@ async function main(): Promise<void> {
     (await runBenchmark({ datasets: [dataset], strategies: [strategy], registries: { datasets, strategies }, concurrency: 2, perTurn: false })).aggregates[0]!;
   const rows = [row('production (default settings)', await replay({ name: 'production' }))];
   for (const maxTokens of budgets) rows.push(row(`rag, maxTokens ${maxTokens}`, await replay({ name: 'rag', options: { maxTokens } })));
-  console.log(`banking77 as a BEIR FAQ (${files.documents} documents, ${files.queryCount} queries, two relevant documents each), written to ${values.out}; ${machine()}\n`);
+  console.log(`banking77 as a BEIR FAQ (${files.documents} documents of ${shape.examplesPerDocument} examples, ${files.queryCount} queries, ${shape.documentsPerIntent} relevant documents each), written to ${values.out}; ${machine()}\n`);
   console.log('| strategy | tokens a call (mean, p50 / p95) | document recall [95% CI] |');
   console.log('| --- | ---: | ---: |');
   for (const line of rows) console.log(line);
