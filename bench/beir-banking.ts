@@ -6,7 +6,8 @@
  * `beir` loader through production (its default settings: nothing is tuned on this corpus) and
  * rag at several budgets, and prints document recall against tokens, so production can be read
  * against rag at the same budget.
- *   npx tsx bench/beir-banking.ts [--out <dir>] [--rag-budgets 400,600,750,800,1000]
+ *   npx tsx bench/beir-banking.ts [--out <dir>] [--rag-budgets 400,600,750,800,1000] [--knowledge-floors 0,0.3]
+ *     [--examples-per-document 10 --documents-per-intent 2 --query-stride 40]
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
       'examples-per-document': { type: 'string', default: String(FAQ_SHAPE.examplesPerDocument) },
       'documents-per-intent': { type: 'string', default: String(FAQ_SHAPE.documentsPerIntent) },
       'query-stride': { type: 'string', default: String(FAQ_SHAPE.queryStride) },
+      'knowledge-floors': { type: 'string' },
     },
   });
   const shape = { examplesPerDocument: Number(values['examples-per-document']), documentsPerIntent: Number(values['documents-per-intent']), queryStride: Number(values['query-stride']) };
@@ -95,6 +97,8 @@ async function main(): Promise<void> {
   const replay = async (strategy: { name: string; options?: Record<string, unknown> }) =>
     (await runBenchmark({ datasets: [dataset], strategies: [strategy], registries: { datasets, strategies }, concurrency: 2, perTurn: false })).aggregates[0]!;
   const rows = [row('production (default settings)', await replay({ name: 'production' }))];
+  // Other depths of production's knowledge (its knowledgeFloor option), to read its own curve against rag's.
+  for (const floor of values['knowledge-floors']?.split(',').map(Number) ?? []) rows.push(row(`production, knowledgeFloor ${floor}`, await replay({ name: 'production', options: { knowledgeFloor: floor } })));
   for (const maxTokens of budgets) rows.push(row(`rag, maxTokens ${maxTokens}`, await replay({ name: 'rag', options: { maxTokens } })));
   console.log(`banking77 as a BEIR FAQ (${files.documents} documents of ${shape.examplesPerDocument} examples, ${files.queryCount} queries, ${shape.documentsPerIntent} relevant documents each), written to ${values.out}; ${machine()}\n`);
   console.log('| strategy | tokens a call (mean, p50 / p95) | document recall [95% CI] |');

@@ -13,6 +13,7 @@ import {
   LongTermMemory,
   MemoryRetrievalPipeline,
   messageToText,
+  PASSAGE_SCORE_FLOOR,
   ProductionContextAssembler,
   assemblerProfile,
   shownDefaults,
@@ -26,6 +27,7 @@ import {
   type MemoryRetrieval,
   type Summarizer,
   type TokenCounter,
+  techcorpLoaders,
   type TurnInput,
 } from '../core/index.js';
 import { z } from 'zod';
@@ -91,6 +93,12 @@ const productionOptions = z
       .describe('tool routing: lowest confidence of such an intent'),
     toolMatches: countOption("tool routing: tools best matching the latest message in words (BM25) whose intents' tools are added; 0 turns it off", TOOL_ROUTING_DEFAULTS.lexical, 0),
     toolTokens: countOption('tool routing: most tokens the routed tools may take (tools already called are always kept)', TOOL_ROUTING_DEFAULTS.maxTokens),
+    knowledgeFloor: z
+      .number()
+      .min(0, 'must be between 0 and 1')
+      .max(1, 'must be between 0 and 1')
+      .default(PASSAGE_SCORE_FLOOR)
+      .describe("knowledge: share of the best passage's score another passage needs to be loaded (the depth follows the scores); 0 loads up to 10 passages whatever they score"),
   })
   .strict();
 
@@ -98,7 +106,7 @@ const productionOptions = z
 export type ProductionOptions = z.output<typeof productionOptions>;
 
 /** The settings a production session runs with: built-in defaults, then the dataset's tuned values, then the options given. */
-export type ProductionSettings = Pick<ProductionOptions, 'routerThreshold' | 'lowConfidence'> & typeof PRODUCTION_DEFAULTS;
+export type ProductionSettings = Pick<ProductionOptions, 'routerThreshold' | 'lowConfidence' | 'knowledgeFloor'> & typeof PRODUCTION_DEFAULTS;
 
 /** The settings for one dataset: what the options give, else what was tuned for it, else the built-in default. */
 export function productionSettings(options: ProductionOptions, dataset: string): ProductionSettings {
@@ -290,6 +298,7 @@ class ProductionSession {
           systemPrompt: episode.systemPrompt,
           customers,
           knowledge: this.knowledge,
+          loaders: techcorpLoaders({ passageFloor: settings.knowledgeFloor }),
           memory,
           memoryTokens: settings.memoryTokens,
           counter,

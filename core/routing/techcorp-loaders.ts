@@ -1,5 +1,6 @@
 import type { KnowledgeDocument } from '../harness/episode.js';
 import type { Invoice, OrderRecord } from './customer-data.js';
+import { ConfigError } from '../errors.js';
 import { defineLoader, type ContextLoader } from './loaders.js';
 
 const money = (amount: number | undefined) => (amount === undefined ? '' : `$${amount.toFixed(2)}`);
@@ -86,27 +87,47 @@ export const MAX_PASSAGES = 10;
 export const PASSAGE_SCORE_FLOOR = 0.5;
 
 /**
- * The hits scoring at least {@link PASSAGE_SCORE_FLOOR} of the best one, so the depth follows the
- * query: one passage when one stands out, many when many match alike. At least one.
+ * The hits scoring at least `floor` of the best one, so the depth follows the query: one passage
+ * when one stands out, many when many match alike. At least one; a floor of 0 keeps them all.
  */
-export function nearBestPassages<T extends { score: number }>(hits: readonly T[]): T[] {
+export function nearBestPassages<T extends { score: number }>(hits: readonly T[], floor = PASSAGE_SCORE_FLOOR): T[] {
   const top = hits[0]?.score ?? 0;
-  return hits.filter((hit, i) => i === 0 || hit.score >= top * PASSAGE_SCORE_FLOOR);
+  return hits.filter((hit, i) => i === 0 || hit.score >= top * floor);
 }
 
-/** Policy for every intent: the documents written for the intent, else the policy passages that match the query. */
-export const policyLoader: ContextLoader = defineLoader({
-  name: 'policy',
-  description: 'the guideline written for the intent, or the matching policy passages',
-  intents: ['*'],
-  load: async ({ intent, query }, { knowledge }) => {
-    if (!knowledge) return { text: '', facts: [] };
-    const documents = documentsForIntent(intent, (metadata) => knowledge.documentsWhere(metadata));
-    if (documents.length > 0) return { text: documents.map((d) => `${d.title}\n${d.text}`).join('\n\n'), facts: documents.map((d) => d.id) };
-    const passages = nearBestPassages(knowledge.search(query, MAX_PASSAGES));
-    return { text: passages.map((p) => p.text).join('\n\n'), facts: [...new Set(passages.map((p) => p.documentId))], perTurn: true };
-  },
-});
+/** How the policy loader picks passages when no document is written for the intent. */
+export interface PolicyLoaderOptions {
+  /** Share of the best passage's score another passage needs (0 loads up to `maxPassages` whatever they score). @default PASSAGE_SCORE_FLOOR */
+  passageFloor?: number;
+  /** @default MAX_PASSAGES */
+  maxPassages?: number;
+}
+
+/** A policy loader: the documents written for the intent, else the policy passages that match the query. */
+export function createPolicyLoader({ passageFloor = PASSAGE_SCORE_FLOOR, maxPassages = MAX_PASSAGES }: PolicyLoaderOptions = {}): ContextLoader {
+  if (!(passageFloor >= 0 && passageFloor <= 1)) throw new ConfigError(`policy loader passageFloor must be a share from 0 to 1, got ${passageFloor}`, `use ${PASSAGE_SCORE_FLOOR} (the default), or 0 to load up to maxPassages whatever they score`);
+  if (!Number.isInteger(maxPassages) || maxPassages < 1) throw new ConfigError(`policy loader maxPassages must be a whole number above zero, got ${maxPassages}`, `use ${MAX_PASSAGES} (the default)`);
+  return defineLoader({
+    name: 'policy',
+    description: 'the guideline written for the intent, or the matching policy passages',
+    intents: ['*'],
+    load: async ({ intent, query }, { knowledge }) => {
+      if (!knowledge) return { text: '', facts: [] };
+      const documents = documentsForIntent(intent, (metadata) => knowledge.documentsWhere(metadata));
+      if (documents.length > 0) return { text: documents.map((d) => `${d.title}\n${d.text}`).join('\n\n'), facts: documents.map((d) => d.id) };
+      const passages = nearBestPassages(knowledge.search(query, maxPassages), passageFloor);
+      return { text: passages.map((p) => p.text).join('\n\n'), facts: [...new Set(passages.map((p) => p.documentId))], perTurn: true };
+    },
+  });
+}
+
+/** Policy for every intent, at the default depth. */
+export const policyLoader: ContextLoader = createPolicyLoader();
 
 /** The TechCorp loaders, in the order their sections are assembled. */
 export const TECHCORP_LOADERS: readonly ContextLoader[] = [policyLoader, orderLoader, billingLoader, supportLoader];
+
+/** The TechCorp loaders with a policy loader of the given depth. */
+export function techcorpLoaders(policy: PolicyLoaderOptions = {}): readonly ContextLoader[] {
+  return [createPolicyLoader(policy), orderLoader, billingLoader, supportLoader];
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ASSEMBLER_PROFILE, sharedCounter, type AssembledContext, type Episode, type Turn } from '../../core/index.js';
+import { ASSEMBLER_PROFILE, ConfigError, parseOptions, sharedCounter, type AssembledContext, type Episode, type Turn } from '../../core/index.js';
 import { strategies } from '../../strategies/index.js';
 import { syntheticEpisode } from './fixtures.js';
 
@@ -122,5 +122,20 @@ describe('production on a conversation that turns to another intent', () => {
     expect(context.intent?.label).toBe('cancellation');
     expect(content(context)).toContain('Cancellations take effect');
     expect(content(context)).not.toContain('Duplicate charges are refunded');
+  });
+
+  it('production loads knowledge as deep as its knowledgeFloor says, and refuses a floor outside 0..1', async () => {
+    // Twelve documents that all match the question, with falling scores (fewer matching words).
+    const words = ['refund', 'card', 'charge', 'fee', 'late', 'declined'];
+    const knowledge = Array.from({ length: 12 }, (_, i) => ({ id: `faq/${i}`, title: `FAQ ${i}`, text: `${words.slice(0, 1 + (i % 6)).join(' ')} question marker-${i}.` }));
+    const question: Episode = { ...episode, messages: [{ role: 'user', content: words.join(' ') }], knowledge, turns: [{ at: 1, query: words.join(' '), probes: [] }] };
+    const markers = async (options: Record<string, unknown>) => (content(await assembleAt('production', question, question.turns[0]!, options)).match(/marker-\d+/g) ?? []).length;
+    const deep = await markers({ knowledgeFloor: 0 });
+    expect(deep).toBe(10);
+    expect(await markers({})).toBeLessThan(deep);
+    expect(await markers({ knowledgeFloor: 1 })).toBeLessThanOrEqual(await markers({}));
+    const plugin = strategies.get('production');
+    expect(() => parseOptions('strategy', 'production', plugin.options, { knowledgeFloor: 1.5 })).toThrow(ConfigError);
+    expect(() => parseOptions('strategy', 'production', plugin.options, { knowledgeFloor: 1.5 })).toThrow(/knowledgeFloor/);
   });
 });

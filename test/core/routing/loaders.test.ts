@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { billingLoader, documentsForIntent, KnowledgeBase, loadersFor, orderLoader, policyLoader, sharedCounter, supportLoader, TECHCORP_LOADERS, InMemoryCustomerData } from '../../../core/index.js';
+import { billingLoader, ConfigError, createPolicyLoader, documentsForIntent, KnowledgeBase, loadersFor, orderLoader, policyLoader, sharedCounter, supportLoader, TECHCORP_LOADERS, InMemoryCustomerData } from '../../../core/index.js';
 import { techcorpCustomers, techcorpKnowledge } from '../assembler/fixtures.js';
 
 const services = { customers: techcorpCustomers(), knowledge: techcorpKnowledge() };
@@ -35,6 +35,26 @@ describe('TechCorp context loaders', () => {
     expect((await policyLoader.load(request('billing_question', 'anything'), services)).facts).toEqual(['kb/refunds']);
     expect((await policyLoader.load(request('complaint', 'my shipping is delayed'), services)).facts).toContain('kb/shipping');
     expect((await policyLoader.load(request('complaint', 'x'), { customers: services.customers })).text).toBe('');
+  });
+
+  it('loads as many passages as its floor lets through: all up to maxPassages at 0, only the best at 1', async () => {
+    // Twelve passages that all match the query, with falling scores (fewer matching words).
+    const words = ['refund', 'card', 'charge', 'fee', 'late', 'declined'];
+    const documents = Array.from({ length: 12 }, (_, i) => ({ id: `faq/${i}`, title: `FAQ ${i}`, text: `${words.slice(0, 1 + (i % 6)).join(' ')} question number ${i}.` }));
+    const knowledge = new KnowledgeBase(documents, sharedCounter('gpt-4o'));
+    const passagesAt = async (passageFloor: number, maxPassages?: number) =>
+      (await createPolicyLoader({ passageFloor, ...(maxPassages ? { maxPassages } : {}) }).load(request('complaint', words.join(' ')), { customers: services.customers, knowledge })).facts.length;
+    expect(await passagesAt(0)).toBe(10);
+    expect(await passagesAt(0, 4)).toBe(4);
+    expect(await passagesAt(1)).toBeLessThan(await passagesAt(0.5));
+    expect(await passagesAt(0.5)).toBeLessThanOrEqual(await passagesAt(0));
+    expect(await passagesAt(1)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('refuses a floor outside 0..1 and a passage count below one, saying what to use', () => {
+    expect(() => createPolicyLoader({ passageFloor: 1.5 })).toThrow(ConfigError);
+    expect(() => createPolicyLoader({ passageFloor: -0.1 })).toThrow(/passageFloor must be a share from 0 to 1, got -0.1/);
+    expect(() => createPolicyLoader({ maxPassages: 0 })).toThrow(/maxPassages must be a whole number above zero, got 0/);
   });
 
   it('finds flow/subflow guidelines for intents named flow/subflow', () => {
