@@ -124,7 +124,7 @@ describe('production on a conversation that turns to another intent', () => {
     expect(content(context)).not.toContain('Duplicate charges are refunded');
   });
 
-  it('production loads knowledge as deep as its knowledgeFloor says, and refuses a floor outside 0..1', async () => {
+  it('production loads knowledge as deep as its knowledgeFloor says', async () => {
     // Twelve documents that all match the question, with falling scores (fewer matching words).
     const words = ['refund', 'card', 'charge', 'fee', 'late', 'declined'];
     const knowledge = Array.from({ length: 12 }, (_, i) => ({ id: `faq/${i}`, title: `FAQ ${i}`, text: `${words.slice(0, 1 + (i % 6)).join(' ')} question marker-${i}.` }));
@@ -134,6 +134,9 @@ describe('production on a conversation that turns to another intent', () => {
     expect(deep).toBe(10);
     expect(await markers({})).toBeLessThan(deep);
     expect(await markers({ knowledgeFloor: 1 })).toBeLessThanOrEqual(await markers({}));
+  });
+
+  it('production refuses a knowledgeFloor outside 0..1, naming the key', () => {
     const plugin = strategies.get('production');
     expect(() => parseOptions('strategy', 'production', plugin.options, { knowledgeFloor: 1.5 })).toThrow(ConfigError);
     expect(() => parseOptions('strategy', 'production', plugin.options, { knowledgeFloor: 1.5 })).toThrow(/knowledgeFloor/);
