@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, PROBE_METRICS } from '../core/index.js';
+import { ConfigError, LLM_MAX_TIMEOUT_MS, PROBE_METRICS } from '../core/index.js';
 import { firstIssue } from '../core/validation.js';
 import { answerConfigSchema } from './answer/settings.js';
 
@@ -62,7 +62,7 @@ export const configSchema = z
         baseURL: z.string().regex(/^https?:\/\//, 'must be an http(s) URL such as https://api.openai.com/v1'),
         model: z.string().min(1),
         apiKeyEnv: z.string().min(1).optional().describe('environment variable holding the API key (default CTXBENCH_LLM_API_KEY, then OPENAI_API_KEY); keys never go in the file'),
-        timeoutMs: positiveInteger.optional(),
+        timeoutMs: positiveInteger.max(LLM_MAX_TIMEOUT_MS, `must be at most ${LLM_MAX_TIMEOUT_MS} ms (about 24.8 days), the longest timer Node keeps`).optional(),
         maxRetries: z.number().int().min(0).optional(),
       })
       .strict()

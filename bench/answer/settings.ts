@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
-import { ConfigError, llmConfigFromEnv, type EvaluationEstimate, type LlmConfig, type PriceTable } from '../../core/index.js';
+import { ConfigError, LLM_MAX_TIMEOUT_MS, llmConfigFromEnv, type EvaluationEstimate, type LlmConfig, type PriceTable } from '../../core/index.js';
 import { AnswerEvaluator, JUDGE_MAX_TOKENS } from './evaluator.js';
 
 const positiveInteger = z.number().int('must be a whole number').positive('must be 1 or more');
@@ -16,7 +16,7 @@ export const answerConfigSchema = z
     cacheDir: z.string().min(1).optional().describe('on-disk response cache (default .ctxbench-cache/llm)'),
     concurrency: positiveInteger.optional().describe('calls in flight at once (default 4)'),
     maxTokens: positiveInteger.optional().describe('output cap of an answer call (default 512)'),
-    timeoutMs: positiveInteger.optional().describe('bound of one call, retries included (default 120000)'),
+    timeoutMs: positiveInteger.max(LLM_MAX_TIMEOUT_MS, `must be at most ${LLM_MAX_TIMEOUT_MS} ms (about 24.8 days), the longest timer Node keeps`).optional().describe('bound of one call, retries included (default 120000)'),
     maxRetries: z.number().int().min(0).optional().describe('retries after 429, 5xx, dropped connections (default 4)'),
   })
   .strict()

@@ -57,6 +57,9 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EH
 /** A failed attempt: retried (after an optional server-given wait) or final. */
 type Attempt = { retry: true; reason: string; waitMs?: number } | { retry: false; error: LlmError };
 
+/** Default bound of a whole chat call, retries included: answers to long contexts take a while to generate. */
+export const CHAT_TIMEOUT_MS = 120_000;
+
 /**
  * Chat Completions against any OpenAI-compatible endpoint, made robust for evaluation runs: an
  * on-disk cache keyed by model + request hash (identical requests are sent once, also while in
@@ -75,9 +78,11 @@ export class CachedChatClient {
   private readonly maxRetryWaitMs: number;
 
   constructor(config: LlmConfig, options: ChatClientOptions = {}) {
-    this.client = createLlmClient({ ...config, maxRetries: 0 });
+    this.timeoutMs = config.timeoutMs ?? CHAT_TIMEOUT_MS;
+    // Each attempt is bounded by this client's timeout too, not by the LLM parts' default of 10 s:
+    // an answer that takes longer to generate would otherwise be cut off however long the call may take.
+    this.client = createLlmClient({ ...config, timeoutMs: this.timeoutMs, maxRetries: 0 });
     this.baseURL = config.baseURL;
-    this.timeoutMs = config.timeoutMs ?? 120_000;
     this.cache = options.cacheDir === undefined ? undefined : new ResponseCache(options.cacheDir);
     this.limit = new ConcurrencyLimit(options.concurrency ?? 4);
     this.maxRetries = options.maxRetries ?? 4;

@@ -36,6 +36,8 @@ export function llmConfigFromEnv(env: NodeJS.ProcessEnv = process.env, defaultMo
 export const LLM_TIMEOUT_MS = 10_000;
 /** Default retries after a failed attempt. */
 export const LLM_MAX_RETRIES = 1;
+/** The longest timeout Node's timers keep (2^31 - 1 ms, about 24.8 days); a longer one would fire at once. */
+export const LLM_MAX_TIMEOUT_MS = 2_147_483_647;
 
 /**
  * fetch whose every attempt is aborted `timeoutMs` after it starts, body included: the openai
@@ -53,5 +55,8 @@ export function createLlmClient(config: LlmConfig): OpenAI {
     throw new ConfigError(`LLM baseURL "${config.baseURL}" is not an http(s) URL`, 'set it to the endpoint root, for example https://api.openai.com/v1');
   }
   const timeout = config.timeoutMs ?? LLM_TIMEOUT_MS;
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > LLM_MAX_TIMEOUT_MS) {
+    throw new ConfigError(`LLM timeoutMs ${timeout} is not a whole number of milliseconds from 1 to ${LLM_MAX_TIMEOUT_MS}`, `set it to the bound of one attempt, for example ${LLM_TIMEOUT_MS}`);
+  }
   return new OpenAI({ baseURL: config.baseURL, apiKey: config.apiKey, timeout, maxRetries: config.maxRetries ?? LLM_MAX_RETRIES, fetch: boundedFetch(timeout) });
 }

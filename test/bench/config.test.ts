@@ -32,6 +32,12 @@ describe('configuration file', () => {
     expect(() => validateConfig({ check: { minMetric: { factRetention: 2 } } }, 'c.json')).toThrow(/check\.minMetric\.factRetention = 2/);
   });
 
+  it('refuses an LLM timeout longer than Node keeps a timer, which would fire at once', () => {
+    const llm = { baseURL: 'http://127.0.0.1:8080/v1', model: 'm', timeoutMs: 3_000_000_000 };
+    expect(() => validateConfig({ llm }, 'c.json')).toThrow(/c\.json: llm\.timeoutMs = 3000000000 must be at most 2147483647 ms/);
+    expect(() => validateConfig({ answer: { timeoutMs: 3_000_000_000 } }, 'c.json')).toThrow(/answer\.timeoutMs = 3000000000/);
+  });
+
   it('names an unknown key and lists the known ones', () => {
     expect(() => validateConfig({ dataset: ['abcd'] }, 'c.json')).toThrow(/c\.json: dataset = \["abcd"\] is not a known key[\s\S]*datasets/);
   });

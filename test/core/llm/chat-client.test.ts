@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CachedChatClient, LlmError, retryAfterMs, type ChatRequest } from '../../../core/index.js';
+import { CachedChatClient, LLM_TIMEOUT_MS, LlmError, retryAfterMs, type ChatRequest } from '../../../core/index.js';
 import { apiError, chatCompletion, startFakeOpenAi, type FakeResponse } from '../../support/openai-server.js';
 
 const request: ChatRequest = { model: 'test-model', messages: [{ role: 'user', content: 'Where is my order?', timestamp: '2024-01-01T00:00:00Z' }] };
@@ -138,6 +138,14 @@ describe('CachedChatClient', () => {
     const server = await scripted([{ ...chatCompletion('too late'), delayMs: 5_000 }]);
     const error = await failure(new CachedChatClient({ baseURL: server.baseURL, apiKey: 'k', model: 'test-model', timeoutMs: 200 }, fast).complete(request));
     expect(error.code).toBe('E_LLM_TIMEOUT');
+  });
+
+  // Failed before the fix: the openai client under the chat client bounded every attempt by the
+  // LLM parts' default of 10 s, whatever timeoutMs the chat call itself had.
+  it('waits for a reply slower than the LLM parts\' 10 s attempt bound when its own timeout allows', async () => {
+    const server = await scripted([{ ...chatCompletion('a long answer'), delayMs: LLM_TIMEOUT_MS + 500 }]);
+    const reply = await new CachedChatClient({ baseURL: server.baseURL, apiKey: 'k', model: 'test-model' }, { ...fast, maxRetries: 0 }).complete(request);
+    expect(reply.message.content).toBe('a long answer');
   });
 
   it('says the model is unknown on a 404, as a fatal error', async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CachedChatClient, Deadline, LlmSummarizer, OpenAiEmbedder, sharedCounter, type LlmConfig } from '../../../core/index.js';
+import { CachedChatClient, ConfigError, Deadline, LlmSummarizer, OpenAiEmbedder, sharedCounter, type LlmConfig } from '../../../core/index.js';
 
 /** Runs `task` while the garbage collector is forced every few milliseconds. */
 async function underGcPressure<T>(task: () => Promise<T>): Promise<T> {
@@ -96,5 +96,12 @@ describe('Deadline', () => {
     outer.abort();
     expect(deadline.signal.aborted).toBe(false);
     expect(deadline.expired).toBe(false);
+  });
+});
+
+describe('an LLM configuration', () => {
+  it('is refused with a timeout longer than Node keeps a timer (it would fire at once) or below 1 ms', () => {
+    expect(() => new LlmSummarizer({ ...config, timeoutMs: 3_000_000_000 }, { counter: sharedCounter() })).toThrow(ConfigError);
+    expect(() => new CachedChatClient({ ...config, timeoutMs: 0.5 })).toThrow(/timeoutMs 0.5 is not a whole number of milliseconds from 1 to 2147483647/);
   });
 });
