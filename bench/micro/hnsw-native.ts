@@ -78,6 +78,7 @@ function buildNative(): string {
   try {
     execFileSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodeDir}`], { cwd: dir, env: { ...process.env, CXXFLAGS: '-O3 -march=native' }, stdio: 'pipe' });
   } catch (error) {
+    rmSync(dirname(modules), { recursive: true, force: true });
     const { stderr } = error as { stderr?: Buffer };
     throw new Error(`building hnswlib-node with -march=native failed:\n${stderr?.toString().split('\n').slice(-20).join('\n') ?? String(error)}`);
   }
