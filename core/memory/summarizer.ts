@@ -65,8 +65,9 @@ export interface ExtractiveSummarizerOptions {
  * flattened to one `tool.path: value` line per fact) and keeps, in passes of the entity-first
  * {@link ExtractiveCompressor}, first the cued sentences within `statementShare` of the cap (the
  * customer's identity and preferences; then, in what is left of that share, decisions and the
- * agent's tool calls with their arguments), then the other facts in the room left. Repeated
- * sentences count once, at their latest position.
+ * agent's tool calls with their arguments), then the other facts in the room left: first the
+ * latest line of each tool-result field with the uncued prose, then the older lines of fields that
+ * came again. Repeated sentences count once, at their latest position.
  */
 export class ExtractiveSummarizer implements Summarizer {
   private readonly counter: TokenCounter;
@@ -104,13 +105,16 @@ export class ExtractiveSummarizer implements Summarizer {
     const statementTokens = used(keptStatements);
     const keptDone = statementRoom > statementTokens ? this.compressor.compress(done, statementRoom - statementTokens, context).trim() : '';
     const room = cap - statementTokens - used(keptDone);
-    const keptFacts = room > 0 ? this.compressor.compress(facts, room, context).trim() : '';
-    const summary = [keptStatements, keptDone, keptFacts].filter((part) => part.length > 0).join('\n');
+    const { latest, older } = byField(facts);
+    const keptLatest = room > 0 ? this.compressor.compress(latest, room, context).trim() : '';
+    const roomLeft = room - used(keptLatest);
+    const keptOlder = roomLeft > 0 ? this.compressor.compress(older, roomLeft, context).trim() : '';
+    const summary = [keptStatements, keptDone, keptLatest, keptOlder].filter((part) => part.length > 0).join('\n');
     return smartTruncate(summary, cap, this.counter, 'end').text;
   }
 
   /** Splits the sentences of the previous summary and the messages into the customer's cued statements, decisions and the agent's actions, and other facts. */
-  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string; done: string; facts: string } {
+  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string; done: string; facts: string[] } {
     const passages = [{ text: previousSummary, source: 'summary' as const }, ...messages.map((m) => ({ text: factText(m), source: m.role }))];
     const sentences = latestDistinct(passages.flatMap(({ text, source }) => sentencesOf(text).map((sentence) => ({ text: sentence, source }))));
     const statements: string[] = [];
@@ -122,8 +126,27 @@ export class ExtractiveSummarizer implements Summarizer {
       else if (matches(this.doneCuesByRole.get(source), text)) done.push(text);
       else facts.push(text);
     }
-    return { statements: statements.join(''), done: done.join(''), facts: facts.join('') };
+    return { statements: statements.join(''), done: done.join(''), facts };
   }
+}
+
+/**
+ * The fact sentences split by field: the latest line of each `tool.path: value` field (list
+ * positions ignored) and every sentence that is not such a line, then the older lines of fields
+ * seen again later. A field kept once is worth less than one not kept at all.
+ */
+function byField(facts: readonly string[]): { latest: string; older: string } {
+  const seen = new Set<string>();
+  const latest: string[] = [];
+  const older: string[] = [];
+  for (let i = facts.length - 1; i >= 0; i--) {
+    // A flattened tool-result line (`tool.key: value`, `tool[0].key: value`), not "user: ...".
+    const field = /^\s*([A-Za-z_]\w*(?:\.[\w-]+|\[\d+\])+): /.exec(facts[i]!)?.[1]?.replace(/\[\d+\]/g, '[]');
+    if (field !== undefined && seen.has(field)) older.push(facts[i]!);
+    else latest.push(facts[i]!);
+    if (field !== undefined) seen.add(field);
+  }
+  return { latest: latest.reverse().join(''), older: older.reverse().join('') };
 }
 
 /** Sentences of a passage, each ending in its own separator so they can be joined in any selection. */

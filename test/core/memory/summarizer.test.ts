@@ -107,6 +107,20 @@ describe('ExtractiveSummarizer', () => {
     expect(summary).toContain('get_user_details.reservations: NO6JO3, AIXC49');
   });
 
+  it('keeps an early field it has not kept yet over older lines of a field that comes again later', async () => {
+    const user: ChatMessage = { role: 'tool', name: 'get_user_details', tool_call_id: 'call_1', content: JSON.stringify({ dob: '1980-12-24', payment_id: 'credit_card_9074831' }) };
+    const reservations: ChatMessage[] = ['2024-05-12T00:14:30', '2024-05-08T09:17:09', '2024-05-12T09:36:29', '2024-05-02T11:03:41', '2024-05-09T16:20:05'].map((created, i) => ({
+      role: 'tool',
+      name: 'get_reservation_details',
+      tool_call_id: `call_${i + 2}`,
+      content: JSON.stringify({ reservation_id: `RES${i}XY`, created_at: created }),
+    }));
+    const summary = await summarizer.summarize([user, ...reservations], { previousSummary: '', maxTokens: 60 });
+    expect(summary).toContain('get_user_details.dob: 1980-12-24');
+    expect(summary).toContain('get_user_details.payment_id: credit_card_9074831');
+    expect(summary).toContain('RES4XY');
+  });
+
   it('leaves out a JSON field that only repeats the key its object sits under', async () => {
     const methods = { payment_methods: { certificate_4856383: { amount: 100, id: 'certificate_4856383' } } };
     const tool: ChatMessage = { role: 'tool', name: 'get_user_details', tool_call_id: 'call_1', content: JSON.stringify(methods) };
