@@ -1,8 +1,18 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Files that replace a module with vi.mock: they need a fresh module graph of their own.
-const MOCKING = ['test/core/memory/long-term.test.ts'];
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+// Files that replace a module with vi.mock need a fresh module graph of their own: found by
+// reading the test files, so a new one cannot land in the shared project by mistake.
+const MOCKING = (readdirSync(join(root, 'test'), { recursive: true }) as string[])
+  .filter((file) => file.endsWith('.test.ts'))
+  .map((file) => `test/${file.split('\\').join('/')}`)
+  .filter((file) => /\bvi\.(?:mock|doMock)\(/.test(readFileSync(join(root, file), 'utf8')))
+  .sort();
 
 export default defineConfig({
   test: {
