@@ -178,7 +178,7 @@ export class ProductionContextAssembler {
     // The memories share retrieved_context with the query-dependent loader output: they get the
     // room it leaves, so the pipeline's own ranking decides what fits and the section is not cut
     // afterwards. MemoryRetrievalPipeline's text starts with a "#" title after the blank line, so
-    // the two counts add up exactly (see countPieces); another retrieval's text may be cut by a
+    // the two counts add up exactly (see startsPreToken); another retrieval's text may be cut by a
     // token or two when the join tokenizes differently.
     const allocation = this.profile.sections.find((s) => s.name === 'retrieved_context')?.budget ?? 0;
     const retrievedBudget = Math.min(this.options.memoryTokens ?? Infinity, allocation - (perTurnLoaded ? this.counter.count(`${perTurnLoaded}\n\n`) : 0));

@@ -99,18 +99,19 @@ export class ExtractiveSummarizer implements Summarizer {
     const { statements, done, facts } = this.partition(previousSummary, messages);
     const context = { counter: this.counter, keep: 'end' as const };
     const statementRoom = Math.floor(cap * this.statementShare);
-    const keptStatements = this.compressor.compress(statements, statementRoom, context).trim();
-    // One token is held back for each newline that joins two parts.
-    const used = (text: string) => (text ? this.counter.count(text) + 1 : 0);
-    const statementTokens = used(keptStatements);
-    const keptDone = statementRoom > statementTokens ? this.compressor.compress(done, statementRoom - statementTokens, context).trim() : '';
-    const room = cap - statementTokens - used(keptDone);
     const { latest, older } = byField(facts);
-    const keptLatest = room > 0 ? this.compressor.compress(latest, room, context).trim() : '';
-    const roomLeft = room - used(keptLatest);
-    const keptOlder = roomLeft > 0 ? this.compressor.compress(older, roomLeft, context).trim() : '';
-    const summary = [keptStatements, keptDone, keptLatest, keptOlder].filter((part) => part.length > 0).join('\n');
-    return smartTruncate(summary, cap, this.counter, 'end').text;
+    // Each pass fills what the passes before it left, up to its own limit.
+    const passes: Array<[text: string, limit: number]> = [[statements, statementRoom], [done, statementRoom], [latest, cap], [older, cap]];
+    const kept: string[] = [];
+    let spent = 0;
+    for (const [text, limit] of passes) {
+      const part = limit > spent ? this.compressor.compress(text, limit - spent, context).trim() : '';
+      if (part === '') continue;
+      kept.push(part);
+      // One token is held back for each newline that joins two parts.
+      spent += this.counter.count(part) + 1;
+    }
+    return smartTruncate(kept.join('\n'), cap, this.counter, 'end').text;
   }
 
   /** Splits the sentences of the previous summary and the messages into the customer's cued statements, decisions and the agent's actions, and other facts. */

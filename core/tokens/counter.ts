@@ -1,6 +1,7 @@
 import { isDeepFrozen, type ChatMessage, type ToolCall, type ToolDefinition } from '../messages.js';
 import { InputError } from '../errors.js';
 import { CountCache, type CountCacheStats } from './count-cache.js';
+import { startsPreToken } from './pieces.js';
 import { resolveEncoding, type EncodingName } from './encodings.js';
 import { getTokenizer, type Tokenizer, type TokenizerBackend } from './tokenizer.js';
 
@@ -34,9 +35,6 @@ export const TOOL_TOKENS = { perFunction: 7, properties: 3, perProperty: 3, enum
 
 /** Texts shorter than this are counted whole; longer ones line by line where that is exact. */
 const LINEWISE_MIN_CHARS = 200;
-const HASH = 0x23;
-const DASH = 0x2d;
-const BRACKET = 0x5b;
 
 /** Texts whose token ids {@link TokenCounter.encodeRecent} keeps. */
 const RECENT_ENCODINGS = 16;
@@ -81,8 +79,7 @@ export class TokenCounter {
 
   /**
    * Counts a text not in the cache. A long text is counted line by line where a line starts with
-   * `#`, `-` or `[` (see countPieces for why those counts add up exactly), each line through the
-   * cache: a context rendered anew for each query (a new selection of memory lines, a section
+   * `#`, `-` or `[` (exact: see startsPreToken), each line through the cache: a context rendered anew for each query (a new selection of memory lines, a section
    * joined with others) then costs the lines it has not seen before, not a whole new encoding.
    */
   private readonly countLines = (text: string): number => {
@@ -90,8 +87,7 @@ export class TokenCounter {
     let tokens = 0;
     let start = 0;
     for (let newline = text.indexOf('\n'); newline !== -1 && newline < text.length - 1; newline = text.indexOf('\n', newline + 1)) {
-      const next = text.charCodeAt(newline + 1);
-      if (next !== HASH && next !== DASH && next !== BRACKET) continue;
+      if (!startsPreToken(text, newline + 1)) continue;
       tokens += this.cache.getOrCompute(text.slice(start, newline + 1), this.tokenizer.count);
       start = newline + 1;
     }
