@@ -9,14 +9,14 @@
  *   npx tsx bench/beir-banking.ts [--out <dir>] [--rag-budgets 400,600,750,800,1000] [--knowledge-floors 0,0.3]
  *     [--examples-per-document 10 --documents-per-intent 2 --query-stride 40]
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse } from 'csv-parse/sync';
 import type { Aggregate } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { strategies } from '../strategies/index.js';
+import { banking77Examples } from './micro/memory-data.js';
 import { machine } from './micro/print.js';
 import { runBenchmark } from './runner/run.js';
 
@@ -40,11 +40,14 @@ export interface BeirFiles {
 }
 
 /** Writes the banking77 FAQ corpus in BEIR layout under `dir` (corpus.jsonl, queries.jsonl, qrels/test.tsv). */
-export function writeBankingBeir(dir: string, shape: BankingBeirShape = FAQ_SHAPE, trainCsv = new URL('../datasets/data/banking77/train.csv', import.meta.url)): BeirFiles {
+export function writeBankingBeir(dir: string, shape: BankingBeirShape = FAQ_SHAPE): BeirFiles {
   const { examplesPerDocument, documentsPerIntent, queryStride } = shape;
-  const rows = parse(readFileSync(trainCsv), { columns: true }) as { text: string; category: string }[];
   const byIntent = new Map<string, { row: number; text: string }[]>();
-  rows.forEach((row, i) => byIntent.set(row.category, [...(byIntent.get(row.category) ?? []), { row: i, text: row.text }]));
+  banking77Examples().forEach((example, row) => {
+    const examples = byIntent.get(example.category) ?? [];
+    examples.push({ row, text: example.text });
+    byIntent.set(example.category, examples);
+  });
   const corpus: string[] = [];
   const queries: string[] = [];
   const qrels = ['query-id\tcorpus-id\tscore'];

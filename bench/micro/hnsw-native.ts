@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HashingEmbedder } from '../../core/memory/embedding.js';
+import { ExactVectorStore } from '../../core/memory/vector-store.js';
 import { clusteredVectors } from '../../test/support/vectors.js';
 import { banking77Queries, locomoConversations, percentile, tauBenchMessages } from './memory-data.js';
 import { formatMs, machine } from './print.js';
@@ -87,11 +88,6 @@ function buildNative(): string {
 
 function measure(dir: string, size: number): Measured {
   const hnswlib = createRequire(import.meta.url)(dir) as typeof import('hnswlib-node');
-  const dot = (a: Float32Array, b: Float32Array) => {
-    let sum = 0;
-    for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-    return sum;
-  };
   const plain = (vector: Float32Array) => Array.from(vector);
   const latencies = (queries: Float32Array[], search: (query: number[]) => unknown): [number, number] => {
     const arrays = queries.map(plain);
@@ -103,20 +99,14 @@ function measure(dir: string, size: number): Measured {
     });
     return [percentile(times, 50), percentile(times, 95)];
   };
+  /** Recall@k of `found` against the exact cosine neighbours (the project's ExactVectorStore), labels being positions in `vectors`. */
   const recallOf = (queries: Float32Array[], vectors: Float32Array[], k: number, found: (query: number[]) => number[]) => {
+    const exact = new ExactVectorStore({ embedderId: 'bench', dimension: vectors[0]!.length, initialCapacity: vectors.length });
+    exact.add(vectors.map((vector, i) => ({ id: String(i), vector, metadata: {} })));
     let hits = 0;
     for (const query of queries) {
-      const best: [number, number][] = [];
-      vectors.forEach((vector, i) => {
-        const score = dot(query, vector);
-        if (best.length < k || score > best[best.length - 1]![0]) {
-          const at = best.findIndex(([other]) => other < score);
-          best.splice(at === -1 ? best.length : at, 0, [score, i]);
-          if (best.length > k) best.pop();
-        }
-      });
-      const truth = new Set(best.map(([, i]) => i));
-      hits += found(plain(query)).filter((i) => truth.has(i)).length;
+      const truth = new Set(exact.search(query, k).map((hit) => Number(hit.id)));
+      hits += found(plain(query)).filter((label) => truth.has(label)).length;
     }
     return hits / (k * queries.length);
   };
@@ -146,10 +136,6 @@ function measure(dir: string, size: number): Measured {
   synthetic.forEach((vector, label) => graph.addPoint(plain(vector), label));
   graph.setEf(64);
   const search384 = latencies(queries, (query) => graph.searchKnn(query, 10));
-  const normalized = (vector: Float32Array) => {
-    const norm = Math.sqrt(dot(vector, vector));
-    return vector.map((value) => value / norm);
-  };
-  const recall384 = recallOf(queries.map(normalized), synthetic.map(normalized), 10, (query) => graph.searchKnn(query, 10).neighbors);
+  const recall384 = recallOf(queries, synthetic, 10, (query) => graph.searchKnn(query, 10).neighbors);
   return { build1024Ms, search1024, recall1024, search384, recall384 };
 }

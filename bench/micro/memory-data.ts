@@ -34,10 +34,14 @@ export function tauBenchMessages(): string[] {
   return episodes.flatMap((episode) => episode.traj.filter((m) => m.role !== 'system' && typeof m.content === 'string' && m.content.trim()).map((m) => m.content as string));
 }
 
+/** banking77 customer queries (training split) with their intent labels, in file order. */
+export function banking77Examples(): { text: string; category: string }[] {
+  return parse(readFileSync(new URL('banking77/train.csv', data)), { columns: true }) as { text: string; category: string }[];
+}
+
 /** banking77 customer queries (training split). */
 export function banking77Queries(): string[] {
-  const rows = parse(readFileSync(new URL('banking77/train.csv', data)), { columns: true }) as { text: string }[];
-  return rows.map((row) => row.text);
+  return banking77Examples().map((row) => row.text);
 }
 
 /** The p-th percentile (0..100) of some durations. */
