@@ -40,6 +40,7 @@ export * from './routing/loaders.js';
 export * from './routing/techcorp-loaders.js';
 export * from './assembler/profile.js';
 export * from './assembler/assembler.js';
+export * from './assembler/conversation.js';
 export * from './stats.js';
 export * from './cost/tracker.js';
 export * from './cost/price-file.js';

@@ -1,5 +1,6 @@
 import {
   ASSEMBLER_PROFILE,
+  ContextConversation,
   defineStrategy,
   HashingEmbedder,
   identityOf,
@@ -12,7 +13,6 @@ import {
   LinearIntentClassifier,
   LongTermMemory,
   MemoryRetrievalPipeline,
-  messageToText,
   PASSAGE_SCORE_FLOOR,
   ProductionContextAssembler,
   assemblerProfile,
@@ -21,7 +21,6 @@ import {
   TOOL_ROUTING_DEFAULTS,
   ToolRouter,
   WorkingMemory,
-  type ChatMessage,
   type Episode,
   type IntentProfile,
   type MemoryRetrieval,
@@ -33,7 +32,7 @@ import {
 import { z } from 'zod';
 import { compactionSummarizer, declareParts, routerClassifier } from './llm-parts.js';
 import { PRODUCTION_DEFAULTS, TUNED_SETTINGS } from './production-settings.js';
-import { countOption, userTextNewestFirst } from './shared.js';
+import { countOption } from './shared.js';
 
 /** A whole number option whose default may be tuned per dataset (shown as such in the documentation). */
 const tunedCount = (description: string, fallback: number, min = 0) => {
@@ -113,63 +112,6 @@ export function productionSettings(options: ProductionOptions, dataset: string):
   const tuned = TUNED_SETTINGS[dataset]?.settings ?? {};
   const given = Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
   return { ...PRODUCTION_DEFAULTS, ...tuned, ...given } as ProductionSettings;
-}
-
-/** Words of customer text the router reads: the query first, then earlier user messages, newest first. */
-const ROUTED_WORDS = 120;
-
-/**
- * The conversation's intents. The router reads the latest query followed by what the customer
- * said before it, since a reply such as "Crystal Minh" alone says nothing of the intent and the
- * opening message usually states it; a routing more confident than the established one switches
- * the intents, a less confident one keeps them (fewer switches keep the prompt-cache prefix).
- */
-class StickyIntents {
-  private current: string[] | undefined;
-  private confidence = 0;
-  /** The intents whose context is loaded, in the order they were first routed to. */
-  private loaded: string[] = [];
-  /** The conversation's established intents: its first routing's top intent, then each confidently routed one. */
-  private established: string[] = [];
-
-  /** @param keep Most intents whose context stays loaded: earlier ones stay (appended after), so a drifting conversation keeps their policy. */
-  constructor(
-    private readonly routerPromise: Promise<IntentRouter | undefined>,
-    private readonly keep = 1,
-  ) {}
-
-  async next(query: string, history: readonly ChatMessage[]): Promise<{ intents: string[] | undefined; established: string[]; label?: string; confidence?: number }> {
-    const router = await this.routerPromise;
-    if (!router || query.trim() === '') return { intents: this.current && this.loaded, established: this.established };
-    const trace = await router.route(userTextNewestFirst(query, history, ROUTED_WORDS));
-    const established = this.established.length === 0 ? trace.intents.slice(0, 1) : trace.decision === 'confident' ? trace.intents : [];
-    this.established = [...this.established, ...established.filter((intent) => !this.established.includes(intent))];
-    if (!this.current || trace.decision === 'confident' || trace.confidence > this.confidence) {
-      this.current = trace.intents;
-      this.confidence = trace.confidence;
-      const current = this.current;
-      const room = Math.max(0, this.keep - current.length);
-      const kept = room === 0 ? [] : this.loaded.filter((intent) => !current.includes(intent)).slice(-room);
-      // Kept intents keep their positions and new ones come last: the loaded context changes only at its end.
-      this.loaded = [...this.loaded.filter((intent) => kept.includes(intent) || current.includes(intent)), ...current.filter((intent) => !this.loaded.includes(intent))];
-    }
-    return { intents: this.loaded, established: this.established, label: this.current[0], confidence: this.confidence };
-  }
-}
-
-/** Messages that compaction moved out of working memory become long-term memories (one per turn). */
-function rememberEvicted(memory: LongTermMemory, episode: Readonly<Episode>, evicted: readonly ChatMessage[], firstPosition: number): Promise<unknown> {
-  return memory.storeMany(
-    evicted
-      .filter((message) => (message.content ?? '').trim() !== '' || message.tool_calls?.length)
-      .map((message, i) => ({
-        userId: episode.userId,
-        content: messageToText(message),
-        type: 'episodic' as const,
-        ...(message.timestamp ? { createdAt: message.timestamp } : {}),
-        metadata: { thread: episode.id, position: firstPosition + i },
-      })),
-  );
 }
 
 /** The assembler's view of the memory tier. */
@@ -259,19 +201,12 @@ function profileFor(settings: ProductionSettings) {
 }
 
 class ProductionSession {
-  private readonly working: WorkingMemory;
-  private readonly longTerm: LongTermMemory;
-  private readonly assembler: Promise<ProductionContextAssembler>;
-  private readonly intents: StickyIntents;
   private readonly knowledge: KnowledgeBase;
+  private readonly conversation: Promise<ContextConversation>;
   private clock = new Date(0);
-  private fed = 0;
-  private remembered = 0;
-  private sentTools: string[] = [];
-  private readonly toolsFollowConversation: boolean;
 
   constructor(
-    private readonly episode: Readonly<Episode>,
+    episode: Readonly<Episode>,
     counter: TokenCounter,
     settings: ProductionSettings,
     knowledgeBases: KnowledgeBaseCache,
@@ -280,8 +215,7 @@ class ProductionSession {
     summarizer: Summarizer,
     store: MemoryStore | undefined,
   ) {
-    this.working = new WorkingMemory({ maxMessages: settings.workingMessages, maxTokens: settings.workingTokens, summaryMaxTokens: settings.summaryTokens, summaryUpdate: settings.summaryUpdate, counter, summarizer });
-    this.longTerm = new LongTermMemory({
+    const longTerm = new LongTermMemory({
       embedder: new HashingEmbedder(),
       now: () => this.clock,
       weights: { similarity: 1, recency: settings.memoryRecency, importance: settings.memoryImportance },
@@ -289,61 +223,45 @@ class ProductionSession {
     });
     this.knowledge = knowledgeBases.get(episode.knowledge);
     const snapshot = episode.customer?.snapshot ?? { profile: episode.customer?.profile };
-    const memory = memoryRetrieval(new MemoryRetrievalPipeline({ longTerm: this.longTerm, counter, neighbours: settings.memoryNeighbours, candidates: settings.memoryCandidates }));
+    const memory = memoryRetrieval(new MemoryRetrievalPipeline({ longTerm, counter, neighbours: settings.memoryNeighbours, candidates: settings.memoryCandidates }));
     const customers = new InMemoryCustomerData(episode.dataset, new Map([[episode.userId, snapshot]]));
-    // The tool router needs the trained intent router; the assembler is built once both are there.
-    this.assembler = tools.then(
-      (toolRouter) =>
-        new ProductionContextAssembler({
-          systemPrompt: episode.systemPrompt,
-          customers,
-          knowledge: this.knowledge,
-          loaders: techcorpLoaders({ passageFloor: settings.knowledgeFloor }),
-          memory,
-          memoryTokens: settings.memoryTokens,
-          counter,
-          profile: profileFor(settings),
-          ...(toolRouter ? { tools: toolRouter } : episode.tools?.length ? { tools: episode.tools } : {}),
+    const working = new WorkingMemory({ maxMessages: settings.workingMessages, maxTokens: settings.workingTokens, summaryMaxTokens: settings.summaryTokens, summaryUpdate: settings.summaryUpdate, counter, summarizer });
+    // The tool router needs the trained intent router; the conversation starts once both are there.
+    this.conversation = Promise.all([router, tools]).then(
+      ([trained, toolRouter]) =>
+        new ContextConversation({
+          assembler: new ProductionContextAssembler({
+            systemPrompt: episode.systemPrompt,
+            customers,
+            knowledge: this.knowledge,
+            loaders: techcorpLoaders({ passageFloor: settings.knowledgeFloor }),
+            memory,
+            memoryTokens: settings.memoryTokens,
+            counter,
+            profile: profileFor(settings),
+            ...(toolRouter ? { tools: toolRouter } : episode.tools?.length ? { tools: episode.tools } : {}),
+          }),
+          userId: episode.userId,
+          working,
+          longTerm,
+          thread: episode.id,
+          ...(trained ? { router: trained } : {}),
+          keepIntents: settings.keepIntents,
+          toolIntents: settings.toolRouting === 'conversation' ? 'established' : 'loaded',
         }),
     );
-    this.intents = new StickyIntents(router, settings.keepIntents);
-    this.toolsFollowConversation = settings.toolRouting === 'conversation';
   }
 
   async assemble(input: TurnInput) {
     if (input.now) this.clock = new Date(input.now);
-    await this.feed(input.history);
-    const routed = await this.intents.next(input.query, input.history);
-    const assembly = await (await this.assembler).assemble({
-      userId: this.episode.userId,
-      query: input.query,
-      history: this.working.messages,
-      summary: this.working.summary,
-      ...(input.now ? { now: input.now } : {}),
-      ...(routed.intents ? { intents: routed.intents } : {}),
-      previousTools: this.sentTools,
-      ...(this.toolsFollowConversation ? { toolIntents: routed.established } : {}),
-    });
-    this.sentTools = assembly.trace.tools?.sent ?? [];
-    const documents = assembly.trace.loaders.flatMap((outcome) => outcome.facts).filter((fact) => this.knowledge.document(fact) !== undefined);
+    const turn = await (await this.conversation).turn({ query: input.query, history: input.history, ...(input.now ? { now: input.now } : {}) });
+    const documents = turn.trace.loaders.flatMap((outcome) => outcome.facts).filter((fact) => this.knowledge.document(fact) !== undefined);
     return {
-      messages: assembly.messages,
-      tools: assembly.tools,
-      sections: { ...(assembly.tools.length > 0 ? { tools: assembly.trace.tools!.tokens } : {}), ...Object.fromEntries(assembly.trace.sections.map((s) => [s.name, s.tokens])) },
+      messages: turn.messages,
+      tools: turn.tools,
+      sections: { ...(turn.tools.length > 0 ? { tools: turn.trace.tools!.tokens } : {}), ...Object.fromEntries(turn.trace.sections.map((s) => [s.name, s.tokens])) },
       retrieved: [...new Set(documents)],
-      ...(routed.label ? { intent: { label: routed.label, confidence: routed.confidence ?? 0 } } : {}),
+      ...(turn.intent ? { intent: turn.intent } : {}),
     };
-  }
-
-  /** Appends the messages not seen yet to working memory; what compaction evicts goes to long-term memory. */
-  private async feed(history: readonly ChatMessage[]): Promise<void> {
-    for (const message of history.slice(this.fed)) {
-      const compaction = await this.working.add(message);
-      if (compaction) {
-        await rememberEvicted(this.longTerm, this.episode, compaction.evicted, this.remembered);
-        this.remembered += compaction.evicted.length;
-      }
-    }
-    this.fed = history.length;
   }
 }

@@ -1,5 +1,4 @@
-import { fuseRankings, LexicalIndex, messageToText, toolSearchText, type ChatMessage, type LexicalHit, type TokenCounter, type ToolDefinition } from '../core/index.js';
-import { userTextNewestFirst } from './shared.js';
+import { customerWordsNewestFirst, fuseRankings, LexicalIndex, messageToText, toolSearchText, type ChatMessage, type LexicalHit, type TokenCounter, type ToolDefinition } from '../core/index.js';
 
 /** An episode's history, indexed unit by unit as it grows (append-only). */
 export class HistoryIndex {
@@ -48,7 +47,7 @@ export class ToolIndex {
    */
   search(history: readonly ChatMessage[], query: string, k: number, room: number): { tools: ToolDefinition[]; tokens: number } {
     if (this.tools.length === 0 || k <= 0) return { tools: [], tokens: 0 };
-    const text = userTextNewestFirst(query, history, TOOL_QUERY_WORDS);
+    const text = customerWordsNewestFirst(query, history, TOOL_QUERY_WORDS);
     const tools: ToolDefinition[] = [];
     let tokens = 0;
     for (const hit of this.index.search(text, k)) {

@@ -11,12 +11,6 @@ export function queryMessages(input: TurnInput): ChatMessage[] {
   return input.turn.query === undefined ? [] : [{ role: 'user', content: input.turn.query }];
 }
 
-/** What the user said, up to `words` words: the query first, then earlier user messages, newest first. */
-export function userTextNewestFirst(query: string, history: readonly ChatMessage[], words: number): string {
-  const said = history.filter((m) => m.role === 'user' && m.content && m.content !== query).map((m) => m.content!);
-  return [query, ...said.reverse()].join(' ').split(/\s+/).slice(0, words).join(' ');
-}
-
 /**
  * The system prompt and the turn's query as messages, shrunk to leave `reserve` tokens of `budget`
  * when they alone would not (see fitFixedParts), so a budgeted strategy never exceeds its budget.
