@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import { messageToText, type ChatMessage } from '../messages.js';
 import type { LongTermMemory } from '../memory/long-term.js';
 import type { WorkingMemory } from '../memory/working-memory.js';
@@ -71,6 +72,11 @@ export class ConversationIntents {
   }
 }
 
+/** Two messages with the same role, name, content and tool calls (a history rebuilt from stored rows has new objects). */
+function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
+  return a.role === b.role && a.name === b.name && a.content === b.content && JSON.stringify(a.tool_calls ?? null) === JSON.stringify(b.tool_calls ?? null) && a.tool_call_id === b.tool_call_id;
+}
+
 /** Options of a {@link ContextConversation}. */
 export interface ContextConversationOptions {
   /** The assembler every turn goes through (a ProductionContextAssembler, or anything with its assemble()). */
@@ -121,6 +127,8 @@ export interface ConversationTurn extends Assembly {
 export class ContextConversation {
   private readonly intents: ConversationIntents | undefined;
   private fed = 0;
+  /** The last message fed, to check that each turn's history extends the one before. */
+  private lastFed: ChatMessage | undefined;
   private remembered = 0;
   private sentTools: string[] = [];
 
@@ -131,6 +139,8 @@ export class ContextConversation {
   /**
    * The context for the turn answering `query`. `history` is the whole conversation so far, oldest
    * first, append-only between turns: the messages not seen at an earlier turn go into working memory.
+   * @throws InputError when `history` does not extend the history of the turn before (shorter, or
+   *   another message where the last one seen was), before anything is fed or assembled.
    */
   async turn({ query, history, now }: { query: string; history: readonly ChatMessage[]; now?: string }): Promise<ConversationTurn> {
     await this.feed(history);
@@ -151,6 +161,13 @@ export class ContextConversation {
 
   /** Appends the messages not seen yet to working memory; what compaction evicts goes to long-term memory. */
   private async feed(history: readonly ChatMessage[]): Promise<void> {
+    const seen = this.fed > 0 ? history[this.fed - 1] : undefined;
+    if (this.fed > 0 && (seen === undefined || (seen !== this.lastFed && !sameMessage(seen, this.lastFed!)))) {
+      throw new InputError(
+        `the history of this turn (${history.length} messages) does not extend the ${this.fed} messages of the turns before: ${seen === undefined ? 'it is shorter' : `message ${this.fed - 1} differs`}`,
+        'pass the whole conversation so far, oldest first, with new messages only appended; start a new ContextConversation for another conversation',
+      );
+    }
     for (const message of history.slice(this.fed)) {
       const compaction = await this.options.working.add(message);
       if (compaction) {
@@ -159,6 +176,7 @@ export class ContextConversation {
       }
     }
     this.fed = history.length;
+    this.lastFed = history.at(-1);
   }
 
   private async remember(evicted: readonly ChatMessage[]): Promise<void> {

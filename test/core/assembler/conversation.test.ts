@@ -155,6 +155,23 @@ describe('ContextConversation', () => {
     expect(assembler.requests[1]).toMatchObject({ userId: 'alice', query: 'my router is down', summary: '' });
   });
 
+  it('refuses a history that does not extend the one before, before feeding or assembling anything', async () => {
+    const assembler = new RecordingAssembler();
+    const working = new WorkingMemory({ counter });
+    const conversation = new ContextConversation({ assembler, userId: 'alice', working });
+    const history = [user('hello'), agent('hi'), user('refund please')];
+    await conversation.turn({ query: 'refund please', history });
+    await expect(conversation.turn({ query: 'again', history: history.slice(0, 2) })).rejects.toThrow(/does not extend the 3 messages .* it is shorter/);
+    const edited = [user('hello'), agent('hi'), user('cancel please'), user('again')];
+    await expect(conversation.turn({ query: 'again', history: edited })).rejects.toThrow(/message 2 differs/);
+    expect(working.messages).toHaveLength(3);
+    expect(assembler.requests).toHaveLength(1);
+    // The same messages as new objects (a history rebuilt from stored rows) are the same history.
+    const rebuilt = [...history.map((m) => ({ ...m })), agent('done')];
+    await conversation.turn({ query: 'thanks', history: rebuilt });
+    expect(working.messages).toHaveLength(4);
+  });
+
   it('stores the messages compaction evicts as dated long-term memories of the thread, numbered across compactions', async () => {
     const longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => new Date('2024-06-01T00:00:00Z') });
     const working = new WorkingMemory({ counter, maxMessages: 4 });
