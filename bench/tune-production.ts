@@ -6,7 +6,10 @@
  * tunable setting given explicitly, so earlier tuned values play no part), prints the grid and
  * picks by the dataset's rule:
  * - tau-bench airline (dev = tasks 0, 5, ..., 45: 40 trajectories): the cheapest setting whose
- *   every fidelity metric is within 2 points of naive's mean;
+ *   conversation facts are within 2 points of naive by the paired 95% interval (its lower bound of
+ *   production - naive, over episodes, at -0.02 or above; the mean alone lands the cheapest of 96
+ *   points at the edge, and the reported split on the wrong side of it as often as not) and whose
+ *   other fidelity metrics are within 2 points of naive's mean;
  * - chat logs (openai-jsonl; dev = the tau-bench dev trajectories as a chat log without tools):
  *   the cheapest setting no more expensive than naive with fidelity as for tau-bench;
  * - LoCoMo (dev = conversations 26 and 30): the highest evidence recall at <= 1,800 tokens a
@@ -18,6 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FIDELITY_METRICS, type Aggregate } from '../core/index.js';
+import { bootstrapMean } from '../core/stats.js';
 import { datasets } from '../datasets/index.js';
 import { bundledLocomoFiles, LOCOMO_DEV_FILES } from '../datasets/locomo.js';
 import { DEV_TASK_STRIDE } from '../datasets/tau-bench.js';
@@ -26,6 +30,7 @@ import { PRODUCTION_DEFAULTS, type TunedSettings } from '../strategies/productio
 import { writeChatLog } from './chat-log.js';
 import { machine } from './micro/print.js';
 import { runBenchmark, type Selection } from './runner/run.js';
+import { scoresFromRows } from './runner/verdict.js';
 
 type Settings = typeof PRODUCTION_DEFAULTS;
 
@@ -37,28 +42,61 @@ export interface TuningPlan {
   /** Writes the development data first, where it is made from other data. */
   prepare?: () => Promise<void>;
   /** The best eligible point, or undefined when none is eligible. */
-  pick: (points: readonly Point[], naive: Aggregate) => Point | undefined;
+  pick: (points: readonly Point[], naive: Measured) => Point | undefined;
+}
+
+/** One replay: its aggregate and each episode's mean of every fidelity metric it scored (metric -> episode -> mean). */
+export interface Measured {
+  aggregate: Aggregate;
+  episodes: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
 /** One measured grid point. */
-export interface Point {
+export interface Point extends Measured {
   settings: Settings;
-  aggregate: Aggregate;
 }
 
 const mean = (aggregate: Aggregate, metric: string) => aggregate.metrics[metric as keyof Aggregate['metrics']]?.mean;
 
+/** Most a fidelity metric may lose against naive: the issue's 2 points. */
+const TOLERANCE = 0.02;
+
 /**
- * Every fidelity metric naive scores within 2 points of naive's mean: the issue's bar for
- * conversation facts, and for the other metrics a mean close enough that the verdict's interval
- * (non-inferior within 5 points) can hold on the reported turns.
+ * The lower bound of the paired 95% bootstrap interval of point - naive on `metric`, over the
+ * episodes both scored; undefined when naive scores no episode on it, -Infinity when the point
+ * scores none of naive's episodes.
  */
-export function withinOfNaive(point: Point, naive: Aggregate): boolean {
+export function pairedLowerBound(point: Measured, naive: Measured, metric: string): number | undefined {
+  const reference = naive.episodes.get(metric);
+  if (!reference || reference.size === 0) return undefined;
+  const values = point.episodes.get(metric) ?? new Map<string, number>();
+  const paired = [...reference.keys()].filter((episode) => values.has(episode)).sort();
+  if (paired.length === 0) return -Infinity;
+  const seed = 7 + FIDELITY_METRICS.indexOf(metric as (typeof FIDELITY_METRICS)[number]);
+  return bootstrapMean(paired.map((episode) => values.get(episode)! - reference.get(episode)!), seed).ci95[0];
+}
+
+/** Metrics held by the paired interval: the issue's 2-point bar is on conversation facts. */
+const INTERVAL_METRICS: readonly string[] = ['factRetention'];
+
+/**
+ * Every fidelity metric naive scores within 2 points of naive: conversation facts by the paired
+ * interval (the lower bound of production - naive at -0.02 or above, so that a point is not chosen
+ * for a lucky mean on the development split), the others by their mean. The others (policy and
+ * tool presence) follow the routing, which none of the tuned settings changes: on tau-bench's dev
+ * split one conversation routed elsewhere puts their interval 4.9 points down at every point,
+ * while the verdict holds them to 5 points by the interval on the reported turns.
+ */
+export function withinOfNaive(point: Measured, naive: Measured): boolean {
   return FIDELITY_METRICS.every((metric) => {
-    const reference = mean(naive, metric);
+    if (INTERVAL_METRICS.includes(metric)) {
+      const bound = pairedLowerBound(point, naive, metric);
+      return bound === undefined || bound >= -TOLERANCE;
+    }
+    const reference = mean(naive.aggregate, metric);
     if (reference === undefined) return true;
     const value = mean(point.aggregate, metric);
-    return value !== undefined && value >= reference - 0.02;
+    return value !== undefined && value >= reference - TOLERANCE;
   });
 }
 
@@ -87,7 +125,7 @@ export const TUNING_PLANS: Record<string, TuningPlan> = {
     dataset: { name: 'openai-jsonl', options: { file: DEV_CHAT_LOG } },
     chosenOn: `a chat log without tools made from the tau-bench airline dev trajectories (bench/chat-log.ts); the reported chat log is made from the test trajectories`,
     grid: { workingTokens: [1000, 2000, 3000], summaryTokens: [250, 500], memoryTokens: [0, 600] },
-    pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive) && point.aggregate.costPerConversation <= naive.costPerConversation)),
+    pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive) && point.aggregate.costPerConversation <= naive.aggregate.costPerConversation)),
     prepare: async () => {
       await writeChatLog(DEV_CHAT_LOG, 'dev');
     },
@@ -104,9 +142,11 @@ export const TUNING_PLANS: Record<string, TuningPlan> = {
   },
 };
 
-async function replay(dataset: Selection, strategy: Selection): Promise<Aggregate> {
-  const result = await runBenchmark({ datasets: [dataset], strategies: [strategy], registries: { datasets, strategies }, concurrency: 2, perTurn: false });
-  return result.aggregates.find((a) => a.strategy === strategy.name)!;
+async function replay(dataset: Selection, strategy: Selection): Promise<Measured> {
+  const result = await runBenchmark({ datasets: [dataset], strategies: [strategy], registries: { datasets, strategies }, concurrency: 2 });
+  const aggregate = result.aggregates.find((a) => a.strategy === strategy.name)!;
+  const scores = scoresFromRows(result.turns ?? []);
+  return { aggregate, episodes: new Map(FIDELITY_METRICS.map((metric) => [metric, scores(aggregate.dataset, strategy.name, metric)])) };
 }
 
 const changed = (settings: Settings) =>
@@ -115,10 +155,13 @@ const changed = (settings: Settings) =>
     .map(([key, value]) => `${key}=${String(value)}`)
     .join(', ') || 'defaults';
 
-function row(point: Point, naive: Aggregate, chosen: boolean): string {
+function row(point: Point, naive: Measured, chosen: boolean): string {
   const a = point.aggregate;
-  const metrics = FIDELITY_METRICS.filter((metric) => mean(naive, metric) !== undefined).map((metric) => `${metric} ${mean(a, metric)?.toFixed(3) ?? '–'}`);
-  return `| ${chosen ? '**chosen** ' : ''}${changed(point.settings)} | ${Math.round(a.inputTokens.mean)} | ${(a.cachedShare * 100).toFixed(1)}% | $${a.costPerConversation.toFixed(4)} | ${(a.costPerConversation / naive.costPerConversation).toFixed(3)} | ${metrics.join('; ')} |`;
+  const metrics = FIDELITY_METRICS.filter((metric) => mean(naive.aggregate, metric) !== undefined).map((metric) => {
+    const bound = pairedLowerBound(point, naive, metric);
+    return `${metric} ${mean(a, metric)?.toFixed(3) ?? '–'}${bound === undefined ? '' : ` (vs naive >= ${(bound * 100).toFixed(1)} pts)`}`;
+  });
+  return `| ${chosen ? '**chosen** ' : ''}${changed(point.settings)} | ${Math.round(a.inputTokens.mean)} | ${(a.cachedShare * 100).toFixed(1)}% | $${a.costPerConversation.toFixed(4)} | ${(a.costPerConversation / naive.aggregate.costPerConversation).toFixed(3)} | ${metrics.join('; ')} |`;
 }
 
 /** Rewrites the TUNED_SETTINGS block of strategies/production-settings.ts. */
@@ -144,9 +187,9 @@ async function main(): Promise<void> {
     await plan.prepare?.();
     const naive = await replay(plan.dataset, { name: 'naive' });
     const points: Point[] = [];
-    for (const settings of gridPoints(plan.grid)) points.push({ settings, aggregate: await replay(plan.dataset, { name: 'production', options: settings }) });
+    for (const settings of gridPoints(plan.grid)) points.push({ settings, ...(await replay(plan.dataset, { name: 'production', options: settings })) });
     const chosen = plan.pick(points, naive);
-    console.log(`\n## ${name}\n\n${plan.chosenOn}. Naive: ${Math.round(naive.inputTokens.mean)} tokens a call, $${naive.costPerConversation.toFixed(4)} a conversation.\n`);
+    console.log(`\n## ${name}\n\n${plan.chosenOn}. Naive: ${Math.round(naive.aggregate.inputTokens.mean)} tokens a call, $${naive.aggregate.costPerConversation.toFixed(4)} a conversation.\n`);
     console.log('| settings (changed from the defaults) | tokens/call | cached | $/conversation | cost vs naive | fidelity |\n| --- | ---: | ---: | ---: | ---: | --- |');
     for (const point of points) console.log(row(point, naive, point === chosen));
     if (!chosen) {

@@ -30,7 +30,7 @@ export const TUNED_SETTINGS: Readonly<Record<string, TunedSettings>> = {
   "tau-bench-airline": {
     "chosenOn": "tau-bench airline dev split: tasks whose id is a multiple of 5 (40 trajectories); the other 160 are reported",
     "settings": {
-      "workingTokens": 700,
+      "workingTokens": 1000,
       "summaryUpdate": "append",
       "memoryTokens": 0,
       "keepIntents": 3,
