@@ -131,6 +131,8 @@ export class ContextConversation {
   private lastFed: ChatMessage | undefined;
   private remembered = 0;
   private sentTools: string[] = [];
+  /** The turn in flight (settled), which the next turn waits for. */
+  private running: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ContextConversationOptions) {
     this.intents = options.router ? new ConversationIntents(options.router, options.keepIntents ?? 1, options.routedWords ?? ROUTED_WORDS) : undefined;
@@ -139,10 +141,19 @@ export class ContextConversation {
   /**
    * The context for the turn answering `query`. `history` is the whole conversation so far, oldest
    * first, append-only between turns: the messages not seen at an earlier turn go into working memory.
+   * Turns called before the previous one finished wait for it: they run in call order.
    * @throws InputError when `history` does not extend the history of the turn before (shorter, or
    *   another message where the last one seen was), before anything is fed or assembled.
    */
-  async turn({ query, history, now }: { query: string; history: readonly ChatMessage[]; now?: string }): Promise<ConversationTurn> {
+  turn(request: { query: string; history: readonly ChatMessage[]; now?: string }): Promise<ConversationTurn> {
+    // Turns run one at a time, in call order: two at once would feed and route the same state
+    // interleaved. A failed turn does not stop the next one.
+    const next = this.running.then(() => this.runTurn(request));
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runTurn({ query, history, now }: { query: string; history: readonly ChatMessage[]; now?: string }): Promise<ConversationTurn> {
     await this.feed(history);
     const routed = await this.intents?.next(query, history);
     const assembly = await this.options.assembler.assemble({

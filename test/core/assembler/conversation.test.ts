@@ -172,6 +172,27 @@ describe('ContextConversation', () => {
     expect(working.messages).toHaveLength(4);
   });
 
+  it('runs turns called at once one after another, in call order, as if awaited in turn', async () => {
+    const history = [user('refund please'), agent('ok'), user('order status'), agent('ok'), user('router is down')];
+    const turns = [1, 3, 5].map((n) => ({ query: history[n - 1]!.content!, history: history.slice(0, n) }));
+    const run = async (concurrent: boolean) => {
+      // A summarizer that takes a while, so that an unserialized second turn would feed while the first compacts.
+      const working = new WorkingMemory({ counter, maxMessages: 2, summarizer: { summarize: async () => new Promise<string>((resolve) => setTimeout(() => resolve('summary'), 20)) } });
+      const assembler = new RecordingAssembler();
+      const conversation = new ContextConversation({ assembler, userId: 'alice', working, router: new ScriptedRouter(script), keepIntents: 3 });
+      if (concurrent) await Promise.all(turns.map((turn) => conversation.turn(turn)));
+      else for (const turn of turns) await conversation.turn(turn);
+      return assembler.requests.map((r) => [r.query, r.history!.map((m) => m.content), r.intents]);
+    };
+    expect(await run(true)).toEqual(await run(false));
+    // A failed turn does not block the ones after it.
+    const conversation = new ContextConversation({ assembler: new RecordingAssembler(), userId: 'alice', working: new WorkingMemory({ counter }) });
+    await conversation.turn({ query: 'a', history: [user('a'), user('b')] });
+    const [failed, next] = await Promise.allSettled([conversation.turn({ query: 'x', history: [] }), conversation.turn({ query: 'c', history: [user('a'), user('b'), user('c')] })]);
+    expect(failed.status).toBe('rejected');
+    expect(next.status).toBe('fulfilled');
+  });
+
   it('stores the messages compaction evicts as dated long-term memories of the thread, numbered across compactions', async () => {
     const longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => new Date('2024-06-01T00:00:00Z') });
     const working = new WorkingMemory({ counter, maxMessages: 4 });
