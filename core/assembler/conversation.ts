@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
 import { messageToText, type ChatMessage } from '../messages.js';
 import type { LongTermMemory } from '../memory/long-term.js';
-import type { WorkingMemory } from '../memory/working-memory.js';
+import type { Compaction, WorkingMemory } from '../memory/working-memory.js';
 import type { Assembly, IntentRouting, ProductionContextAssembler } from './assembler.js';
 
 /** Words of customer text a conversation's router reads by default. */
@@ -179,18 +179,28 @@ export class ContextConversation {
         'pass the whole conversation so far, oldest first, with new messages only appended; start a new ContextConversation for another conversation',
       );
     }
+    // Counted message by message: after a failure (a summarizer that throws, a store that is
+    // down) the next turn goes on from the first message working memory did not take.
     for (const message of history.slice(this.fed)) {
-      const compaction = await this.options.working.add(message);
+      let compaction: Compaction | undefined;
+      try {
+        compaction = await this.options.working.add(message);
+      } finally {
+        // A compaction that failed runs after the append, so the message was taken; a message
+        // working memory refused (a tool result answering no call) was not.
+        if (this.options.working.messages.includes(message)) {
+          this.fed++;
+          this.lastFed = message;
+        }
+      }
       if (compaction) {
-        await this.remember(compaction.evicted);
         this.remembered += compaction.evicted.length;
+        await this.remember(compaction.evicted, this.remembered - compaction.evicted.length);
       }
     }
-    this.fed = history.length;
-    this.lastFed = history.at(-1);
   }
 
-  private async remember(evicted: readonly ChatMessage[]): Promise<void> {
+  private async remember(evicted: readonly ChatMessage[], firstPosition: number): Promise<void> {
     const { longTerm, userId } = this.options;
     if (!longTerm) return;
     const thread = this.options.thread ?? userId;
@@ -202,7 +212,7 @@ export class ContextConversation {
           content: messageToText(message),
           type: 'episodic' as const,
           ...(message.timestamp ? { createdAt: message.timestamp } : {}),
-          metadata: { thread, position: this.remembered + i },
+          metadata: { thread, position: firstPosition + i },
         })),
     );
   }

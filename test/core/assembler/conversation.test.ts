@@ -193,6 +193,31 @@ describe('ContextConversation', () => {
     expect(next.status).toBe('fulfilled');
   });
 
+  it('goes on after a failed compaction from the first message working memory did not take, feeding none twice', async () => {
+    let calls = 0;
+    const summarized: string[] = [];
+    const summarizer = {
+      summarize: async (messages: readonly ChatMessage[]) => {
+        if (++calls === 1) throw new Error('summarizer down');
+        summarized.push(...messages.map((m) => m.content!));
+        return 'summary';
+      },
+    };
+    const working = new WorkingMemory({ counter, maxMessages: 4, summarizer });
+    const conversation = new ContextConversation({ assembler: new RecordingAssembler(), userId: 'alice', working });
+    const history = ['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((text) => user(text));
+    await expect(conversation.turn({ query: 'e', history: history.slice(0, 5) })).rejects.toThrow('summarizer down');
+    // "e" was taken before its compaction failed; the next turn compacts and goes on with "f" and "g".
+    await conversation.turn({ query: 'g', history });
+    // Every message went through working memory once: summarized (evicted) or still kept, in order.
+    expect([...summarized, ...working.messages.map((m) => m.content)]).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    // A message working memory refuses is not counted as fed: the same history fails the same way again.
+    const strict = new ContextConversation({ assembler: new RecordingAssembler(), userId: 'alice', working: new WorkingMemory({ counter }) });
+    const orphan: ChatMessage = { role: 'tool', tool_call_id: 'call-9', content: 'result' };
+    await expect(strict.turn({ query: 'x', history: [user('x'), orphan] })).rejects.toThrow(/answers no pending tool call/);
+    await expect(strict.turn({ query: 'x', history: [user('x'), orphan] })).rejects.toThrow(/answers no pending tool call/);
+  });
+
   it('stores the messages compaction evicts as dated long-term memories of the thread, numbered across compactions', async () => {
     const longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => new Date('2024-06-01T00:00:00Z') });
     const working = new WorkingMemory({ counter, maxMessages: 4 });
