@@ -52,6 +52,7 @@ export * from './memory/short-term.js';
 export * from './routing/classifier.js';
 export * from './routing/tfidf.js';
 export * from './routing/linear-classifier.js';
+export * from './routing/model-cache.js';
 export * from './routing/centroid-classifier.js';
 export * from './routing/llm-classifier.js';
 export * from './routing/router.js';

@@ -5,6 +5,7 @@ import {
   HashingEmbedder,
   identityOf,
   memoryStoreFor,
+  modelCacheDirectory,
   type MemoryStore,
   InMemoryCustomerData,
   IntentRouter,
@@ -27,6 +28,7 @@ import {
   type Summarizer,
   type TokenCounter,
   techcorpLoaders,
+  trainLinearClassifierCached,
   type TurnInput,
 } from '../core/index.js';
 import { z } from 'zod';
@@ -139,13 +141,16 @@ export const production = defineStrategy({
     // One store (one connection pool) for every episode; without one, each episode keeps its memory in process.
     const store = memoryStoreFor(memory, identityOf(new HashingEmbedder()));
     const knowledgeBases = new KnowledgeBaseCache(counter);
-    // Trained once per profile, in slices (trainAsync), so Ctrl-C is handled during a long training.
+    // Trained once per profile, in slices (trainAsync), so Ctrl-C is handled during a long training;
+    // a model trained by an earlier run on the same examples with the same code is loaded instead
+    // (CTXBENCH_MODEL_CACHE names the directory, off turns it off).
     const classifiers = new WeakMap<IntentProfile, Promise<LinearIntentClassifier>>();
+    const modelCache = modelCacheDirectory(process.env);
     const routerFor = async (profile: IntentProfile | undefined) => {
       if (!profile) return undefined;
       let classifier = classifiers.get(profile);
       if (!classifier) {
-        classifier = LinearIntentClassifier.trainAsync(profileExamples(profile));
+        classifier = trainLinearClassifierCached(profileExamples(profile), {}, modelCache).then((trained) => trained.classifier);
         classifiers.set(profile, classifier);
       }
       const fallback = options.lowConfidence === 'fallback' ? (profile.fallbackIntent ?? profile.intents[0]!.name) : undefined;
