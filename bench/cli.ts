@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { CtxbenchError, MEMORY_URL_ENV, PriceTable, sharedCounter, TECHCORP_SCENARIO } from '../core/index.js';
+import { CtxbenchError, MEMORY_URL_ENV, MODEL_CACHE_ENV, PriceTable, sharedCounter, TECHCORP_SCENARIO } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
 import { writeFileAtomic } from '../reports/json.js';
@@ -80,6 +80,9 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
   settings.prices.get(settings.scenario.model);
   checkFormats(settings.formats);
   checkOutputDirectory(settings.out);
+  // A cache directory asked for must be usable; the default one is skipped when it is not.
+  const modelCache = process.env[MODEL_CACHE_ENV]?.trim();
+  if (modelCache && modelCache !== 'off') checkOutputDirectory(modelCache, MODEL_CACHE_ENV);
   const llm = resolveLlmConfig(config);
   process.stderr.write(`${llmLine(llm)}\n`);
   const evaluator = answerEvaluator(flags, config.answer, settings.prices, (text) => (flags.dryRun ? process.stdout : process.stderr).write(text));

@@ -91,6 +91,23 @@ describe('everything is validated before replaying', () => {
     expect(run.stderr).toContain('dataset "abcd" is selected twice');
   });
 
+  it('refuses a CTXBENCH_MODEL_CACHE that cannot be a directory before replaying', async () => {
+    const dir = temp();
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const out = join(dir, 'out');
+    const saved = process.env.CTXBENCH_MODEL_CACHE;
+    process.env.CTXBENCH_MODEL_CACHE = file;
+    try {
+      const run = await ctxbench(['run', '-d', 'abcd', '-s', 'naive', '-o', out]);
+      refusedBeforeReplay(run, out);
+      expect(run.stderr).toContain(`CTXBENCH_MODEL_CACHE ${file} is a file, not a directory`);
+    } finally {
+      if (saved === undefined) delete process.env.CTXBENCH_MODEL_CACHE;
+      else process.env.CTXBENCH_MODEL_CACHE = saved;
+    }
+  });
+
   it('refuses an unknown report format before replaying', async () => {
     const out = temp();
     const run = await ctxbench(['run', '-d', 'abcd', '-s', 'naive', '-f', 'json', 'pdf', '-o', out]);
