@@ -13,8 +13,8 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-function start(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true' } });
+function start(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, CI: 'true', ...env } });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -38,7 +38,8 @@ describe('Ctrl-C', () => {
 
   it('quits at once on a second Ctrl-C during router training', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-sigint2-'));
-    const run = start(['run', '--dataset', 'banking77', '-s', 'production', '-f', 'json', '-o', out]);
+    // The trained-model cache off: a router an earlier run trained would load in milliseconds.
+    const run = start(['run', '--dataset', 'banking77', '-s', 'production', '-f', 'json', '-o', out], { CTXBENCH_MODEL_CACHE: 'off' });
     // banking77's router trains for 10 CPU-seconds or more before the first episode finishes.
     // Start-up (the process and two worker threads) takes about 3.5: once the process has used
     // 6, it is training, on a fast machine or a busy one. The second Ctrl-C comes as soon as the
