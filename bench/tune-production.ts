@@ -21,7 +21,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FIDELITY_METRICS, type Aggregate } from '../core/index.js';
-import { bootstrapMean } from '../core/stats.js';
 import { datasets } from '../datasets/index.js';
 import { bundledLocomoFiles, LOCOMO_DEV_FILES } from '../datasets/locomo.js';
 import { DEV_TASK_STRIDE } from '../datasets/tau-bench.js';
@@ -30,7 +29,7 @@ import { PRODUCTION_DEFAULTS, type TunedSettings } from '../strategies/productio
 import { writeChatLog } from './chat-log.js';
 import { machine } from './micro/print.js';
 import { runBenchmark, type Selection } from './runner/run.js';
-import { scoresFromRows } from './runner/verdict.js';
+import { pairedDifference, scoresFromRows } from './runner/verdict.js';
 
 type Settings = typeof PRODUCTION_DEFAULTS;
 
@@ -69,11 +68,8 @@ const TOLERANCE = 0.02;
 export function pairedLowerBound(point: Measured, naive: Measured, metric: string): number | undefined {
   const reference = naive.episodes.get(metric);
   if (!reference || reference.size === 0) return undefined;
-  const values = point.episodes.get(metric) ?? new Map<string, number>();
-  const paired = [...reference.keys()].filter((episode) => values.has(episode)).sort();
-  if (paired.length === 0) return -Infinity;
   const seed = 7 + FIDELITY_METRICS.indexOf(metric as (typeof FIDELITY_METRICS)[number]);
-  return bootstrapMean(paired.map((episode) => values.get(episode)! - reference.get(episode)!), seed).ci95[0];
+  return pairedDifference(reference, point.episodes.get(metric) ?? new Map<string, number>(), seed)?.estimate.ci95[0] ?? -Infinity;
 }
 
 /** Metrics held by the paired interval: the issue's 2-point bar is on conversation facts. */

@@ -53,6 +53,14 @@ export function toolExchangeUnits(messages: readonly ChatMessage[]): ChatMessage
   return units;
 }
 
+/** Two messages a provider sees alike: the same role, name, content, tool calls and tool_call_id (a message rebuilt from stored rows is a new object). */
+export function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
+  return (
+    a === b ||
+    (a.role === b.role && a.content === b.content && a.name === b.name && a.tool_call_id === b.tool_call_id && (a.tool_calls === b.tool_calls || JSON.stringify(a.tool_calls) === JSON.stringify(b.tool_calls)))
+  );
+}
+
 /** A message as one line of plain text: `role (name): content`, tool calls as `name(arguments)`. */
 export function messageToText(message: ChatMessage): string {
   const speaker = message.name ? `${message.role} (${message.name})` : message.role;

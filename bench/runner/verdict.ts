@@ -1,4 +1,4 @@
-import { FIDELITY_METRICS, type Aggregate, type FidelityComparison, type MissionCheck, type ProbeMetric, type Scenario, type TurnRow, type Verdict } from '../../core/index.js';
+import { FIDELITY_METRICS, type Aggregate, type Estimate, type FidelityComparison, type MissionCheck, type ProbeMetric, type Scenario, type TurnRow, type Verdict } from '../../core/index.js';
 import { bootstrapMean, mean, round } from '../../core/stats.js';
 import { aggregatorOf, groupRows } from './aggregate.js';
 
@@ -17,15 +17,24 @@ export const MISSION_RULES: MissionRules = { costTarget: 0.1, tolerance: 0.05, m
 /** Each episode's mean of a metric, for one dataset x strategy pair (episodes that scored it). */
 export type EpisodeScores = (dataset: string, strategy: string, metric: ProbeMetric) => Map<string, number>;
 
+/**
+ * `candidate - reference` over the episodes both scored, paired by episode (in sorted order), with
+ * its 95% bootstrap interval; undefined when they share no episode.
+ */
+export function pairedDifference(reference: ReadonlyMap<string, number>, candidate: ReadonlyMap<string, number>, seed: number): { paired: string[]; estimate: Estimate } | undefined {
+  const paired = [...reference.keys()].filter((episode) => candidate.has(episode)).sort();
+  if (paired.length === 0) return undefined;
+  return { paired, estimate: bootstrapMean(paired.map((episode) => candidate.get(episode)! - reference.get(episode)!), seed) };
+}
+
 /** Production against naive on each fidelity metric both scored, paired by episode. */
 function compareFidelity(scores: EpisodeScores, dataset: string, tolerance: number, seed: number): FidelityComparison[] {
   return FIDELITY_METRICS.flatMap((metric, i) => {
     const naive = scores(dataset, 'naive', metric);
     const production = scores(dataset, 'production', metric);
-    const paired = [...naive.keys()].filter((episode) => production.has(episode)).sort();
-    if (paired.length === 0) return [];
-    const differences = paired.map((episode) => production.get(episode)! - naive.get(episode)!);
-    const estimate = bootstrapMean(differences, seed + 101 * (i + 1));
+    const difference = pairedDifference(naive, production, seed + 101 * (i + 1));
+    if (!difference) return [];
+    const { paired, estimate } = difference;
     return [
       {
         metric,

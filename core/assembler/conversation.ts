@@ -1,7 +1,7 @@
 import { InputError } from '../errors.js';
-import { messageToText, type ChatMessage } from '../messages.js';
+import { messageToText, sameMessage, type ChatMessage } from '../messages.js';
 import type { LongTermMemory } from '../memory/long-term.js';
-import type { Compaction, WorkingMemory } from '../memory/working-memory.js';
+import type { WorkingMemory } from '../memory/working-memory.js';
 import type { Assembly, IntentRouting, ProductionContextAssembler } from './assembler.js';
 
 /** Words of customer text a conversation's router reads by default. */
@@ -70,11 +70,6 @@ export class ConversationIntents {
     const label = this.current?.[0];
     return { intents: [...this.loaded], established: [...this.established], ...(label === undefined ? {} : { label, confidence: this.confidence }) };
   }
-}
-
-/** Two messages with the same role, name, content and tool calls (a history rebuilt from stored rows has new objects). */
-function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
-  return a.role === b.role && a.name === b.name && a.content === b.content && JSON.stringify(a.tool_calls ?? null) === JSON.stringify(b.tool_calls ?? null) && a.tool_call_id === b.tool_call_id;
 }
 
 /** Options of a {@link ContextConversation}. */
@@ -173,7 +168,7 @@ export class ContextConversation {
   /** Appends the messages not seen yet to working memory; what compaction evicts goes to long-term memory. */
   private async feed(history: readonly ChatMessage[]): Promise<void> {
     const seen = this.fed > 0 ? history[this.fed - 1] : undefined;
-    if (this.fed > 0 && (seen === undefined || (seen !== this.lastFed && !sameMessage(seen, this.lastFed!)))) {
+    if (this.fed > 0 && (seen === undefined || !sameMessage(seen, this.lastFed!))) {
       throw new InputError(
         `the history of this turn (${history.length} messages) does not extend the ${this.fed} messages of the turns before: ${seen === undefined ? 'it is shorter' : `message ${this.fed - 1} differs`}`,
         'pass the whole conversation so far, oldest first, with new messages only appended; start a new ContextConversation for another conversation',
@@ -182,22 +177,23 @@ export class ContextConversation {
     // Counted message by message: after a failure (a summarizer that throws, a store that is
     // down) the next turn goes on from the first message working memory did not take.
     for (const message of history.slice(this.fed)) {
-      let compaction: Compaction | undefined;
-      try {
-        compaction = await this.options.working.add(message);
-      } finally {
-        // A compaction that failed runs after the append, so the message was taken; a message
+      const compaction = await this.options.working.add(message).catch((error: unknown) => {
+        // A compaction that failed ran after the append, so the message was taken; a message
         // working memory refused (a tool result answering no call) was not.
-        if (this.options.working.messages.includes(message)) {
-          this.fed++;
-          this.lastFed = message;
-        }
-      }
+        if (this.options.working.messages.includes(message)) this.fedThrough(message);
+        throw error;
+      });
+      this.fedThrough(message);
       if (compaction) {
         this.remembered += compaction.evicted.length;
         await this.remember(compaction.evicted, this.remembered - compaction.evicted.length);
       }
     }
+  }
+
+  private fedThrough(message: ChatMessage): void {
+    this.fed++;
+    this.lastFed = message;
   }
 
   private async remember(evicted: readonly ChatMessage[], firstPosition: number): Promise<void> {

@@ -1,9 +1,5 @@
-import type { ChatMessage, ToolDefinition } from '../messages.js';
+import { sameMessage, type ChatMessage, type ToolDefinition } from '../messages.js';
 import type { TokenCounter } from '../tokens/counter.js';
-
-const sameMessage = (a: ChatMessage, b: ChatMessage) =>
-  a === b ||
-  (a.role === b.role && a.content === b.content && a.name === b.name && a.tool_call_id === b.tool_call_id && (a.tool_calls === b.tool_calls || JSON.stringify(a.tool_calls) === JSON.stringify(b.tool_calls)));
 
 /**
  * Prompt tokens that `current` shares as a prefix with `previous`: whole identical messages,

@@ -79,8 +79,9 @@ export class TokenCounter {
 
   /**
    * Counts a text not in the cache. A long text is counted line by line where a line starts with
-   * `#`, `-` or `[` (exact: see startsPreToken), each line through the cache: a context rendered anew for each query (a new selection of memory lines, a section
-   * joined with others) then costs the lines it has not seen before, not a whole new encoding.
+   * `#`, `-` or `[` (exact: see startsPreToken), each line through the cache: a context rendered
+   * anew for each query (a new selection of memory lines, a section joined with others) then
+   * costs the lines it has not seen before, not a whole new encoding.
    */
   private readonly countLines = (text: string): number => {
     if (text.length < LINEWISE_MIN_CHARS) return this.tokenizer.count(text);
