@@ -2,7 +2,8 @@
 // components only (issue: routing and assembler). Run: npm run bench:assembler [-- --compare-sequential]
 // --compare-sequential also stores the 10,000 memories one store() call at a time and checks that
 // the bulk load ended in the same memories (ids, contents, merges).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import {
@@ -74,6 +75,26 @@ console.log('| --- | ---: | ---: | ---: | ---: |');
 for (const stage of Object.keys(fresh)) {
   const cells = [fresh, repeated].flatMap((run) => [formatMs(percentile(run[stage]!, 50)), formatMs(percentile(run[stage]!, 95))]);
   console.log(`| ${stage} | ${cells.join(' | ')} |`);
+}
+
+// Loading a saved store: the same 10,000 memories saved, then opened (the graph and vectors read
+// back, not rebuilt; the lexical index built in one batch per user), and searched like the original.
+const savedDir = mkdtempSync(join(os.tmpdir(), 'ctxbench-bench-store-'));
+try {
+  const saving = performance.now();
+  longTerm.save(savedDir);
+  const saveMs = performance.now() - saving;
+  const opening = performance.now();
+  const reopened = LongTermMemory.open(savedDir, memoryOptions);
+  const openMs = performance.now() - opening;
+  // The same memories (ids, contents) with the same scores, for the first 50 questions (key order aside).
+  const hitsOf = async (memory: LongTermMemory, query: string) => (await memory.search(query, { userId: 'customer-1', k: 10 })).map((hit) => [hit.memory.id, hit.memory.content, hit.score]);
+  let sameHits = true;
+  for (const probe of questions.slice(0, 50)) sameHits &&= JSON.stringify(await hitsOf(reopened, probe)) === JSON.stringify(await hitsOf(longTerm, probe));
+  console.log(`
+saved in ${formatMs(saveMs)}; opened with LongTermMemory.open() in ${formatMs(openMs)} (${await reopened.count('customer-1')} memories; the same search hits and scores as the original for 50 questions: ${sameHits ? 'yes' : 'NO'})`);
+} finally {
+  rmSync(savedDir, { recursive: true, force: true });
 }
 
 if (flags['compare-sequential']) {
