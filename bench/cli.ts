@@ -19,13 +19,20 @@ import { runBenchmark } from './runner/run.js';
 import { listPlugins } from './list.js';
 import { llmLine, resolveLlmConfig } from './llm-config.js';
 import { checkOutputDirectory, checkOutputFile } from './output-paths.js';
-import { checkFormats, writeReportSet } from './report-set.js';
+import { checkFormats, checkReportTarget, writeReportSet } from './report-set.js';
 import { parseSelection } from './selection-flag.js';
 import { addAnswerOptions, answerEvaluator, type AnswerFlags } from './answer/settings.js';
 
 const positiveInteger = (name: string) => (value: string) => {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError(`${name} must be a whole number of at least 1, got "${value}"`);
+  return parsed;
+};
+
+/** A plain decimal number (no unit, no percent sign): `share` for a 0..1 fraction, else any number of at least 0. */
+const decimal = (name: string, example: string) => (value: string) => {
+  const parsed = /^\s*\d+(?:\.\d+)?\s*$|^\s*\.\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(parsed)) throw new InvalidArgumentError(`${name} must be a plain number such as ${example}, got "${value}"`);
   return parsed;
 };
 
@@ -80,6 +87,7 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
   settings.prices.get(settings.scenario.model);
   checkFormats(settings.formats);
   checkOutputDirectory(settings.out);
+  checkReportTarget(settings.out, settings.formats, true);
   // A cache directory asked for must be usable; the default one is skipped when it is not.
   const modelCache = process.env[MODEL_CACHE_ENV]?.trim();
   if (modelCache && modelCache !== 'off') checkOutputDirectory(modelCache, MODEL_CACHE_ENV);
@@ -107,7 +115,8 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
       ...(log ? { onTurns: (rows) => log.append(rows) } : {}),
     });
     if (flags.dryRun) return;
-    const written = writeReportSet(result, settings.out, settings.formats, true, log);
+    const inputs = result.datasets.flatMap((dataset) => (dataset.inputs ?? []).map((input) => input.path));
+    const written = writeReportSet(result, settings.out, settings.formats, true, log, inputs);
     process.stdout.write(`${markdownSummary(result)}\nwrote ${written.join(', ')}${result.interrupted ? ' (interrupted: partial result)' : ''}\n`);
     if (result.interrupted) process.exitCode = 130;
   } finally {
@@ -117,9 +126,11 @@ async function runCommand(flags: RunFlags, command: Command): Promise<void> {
 }
 
 const metricFloor = (value: string, floors: Record<string, number> = {}) => {
-  const match = /^(\w+)=([\d.]+)$/.exec(value);
+  const match = /^(\w+)=(.*)$/.exec(value);
   if (!match) throw new InvalidArgumentError(`--min must look like metric=value (for example factRetention=0.95), got "${value}"`);
-  return { ...floors, [match[1]!]: Number(match[2]) };
+  const floor = /^(?:\d+(?:\.\d+)?|\.\d+)$/.test(match[2]!) ? Number(match[2]) : Number.NaN;
+  if (!(floor >= 0 && floor <= 1)) throw new InvalidArgumentError(`--min ${match[1]} must be a share from 0 to 1 (for example ${match[1]}=0.95), got "${match[2]}"`);
+  return { ...floors, [match[1]!]: floor };
 };
 
 interface CheckFlags {
@@ -182,7 +193,8 @@ export function buildCli(): Command {
     .action((resultPath: string, flags: { out: string; format: string[] }) => {
       checkFormats(flags.format);
       checkOutputDirectory(flags.out);
-      process.stdout.write(`wrote ${writeReportSet(readResult(resultPath), flags.out, flags.format, false).join(', ')}\n`);
+      checkReportTarget(flags.out, flags.format, false, [resultPath]);
+      process.stdout.write(`wrote ${writeReportSet(readResult(resultPath), flags.out, flags.format, false, undefined, [resultPath]).join(', ')}\n`);
     });
   program
     .command('merge')
@@ -193,8 +205,9 @@ export function buildCli(): Command {
     .action((paths: string[], flags: { out: string; format: string[] }) => {
       checkFormats(flags.format);
       checkOutputDirectory(flags.out);
+      checkReportTarget(flags.out, flags.format, true, paths);
       const merged = mergeResults(paths.map((path) => readResult(path)), paths);
-      process.stdout.write(`${markdownSummary(merged)}\nwrote ${writeReportSet(merged, flags.out, flags.format, true).join(', ')}\n`);
+      process.stdout.write(`${markdownSummary(merged)}\nwrote ${writeReportSet(merged, flags.out, flags.format, true, undefined, paths).join(', ')}\n`);
     });
   program
     .command('check')
@@ -203,10 +216,10 @@ export function buildCli(): Command {
     .option('--config <file>', 'configuration file whose check section holds the thresholds')
     .option('-b, --baseline <result>', 'an earlier result.json to compare against (same datasets and scenario)')
     .option('--junit <file>', 'also write the gates as JUnit XML')
-    .option('--max-cost-ratio <x>', 'most production may cost relative to naive, per dataset', Number)
+    .option('--max-cost-ratio <x>', 'most production may cost relative to naive, per dataset', decimal('--max-cost-ratio', '0.1'))
     .option('--min <metric=value>', 'a floor for a probe metric (repeatable)', metricFloor)
     .option('-s, --strategy <names...>', 'strategies the thresholds apply to (default: production)')
-    .option('--latency-tolerance <share>', 'allowed p95 latency rise over the baseline on a comparable machine (default 0.2)', Number)
+    .option('--latency-tolerance <share>', 'allowed p95 latency rise over the baseline on a comparable machine (default 0.2)', decimal('--latency-tolerance', '0.2 (for 20%)'))
     .action(checkCommand);
   program
     .command('show')

@@ -177,8 +177,10 @@ describe('everything is validated before replaying', () => {
 describe('outputs', () => {
   it('removes temporaries of a killed write and report files of an earlier run', async () => {
     const out = temp();
+    // An earlier run that wrote every format, then a write killed half-way.
+    expect((await ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'naive', '-c', '1', '-o', out])).status).toBe(0);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
     writeFileSync(join(out, 'result.json.tmp-99999'), '{"half": ');
-    writeFileSync(join(out, 'report.html'), '<p>an older run</p>');
     const run = await ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'naive', '-c', '1', '-f', 'json', 'md', '-o', out]);
     expect(run.status).toBe(0);
     expect(existsSync(join(out, 'result.json.tmp-99999'))).toBe(false);
