@@ -16,18 +16,24 @@ function identity(result: RunResult): Record<string, unknown> {
   };
 }
 
-/** The first place two values differ, as `path: a vs b`, or undefined when they are equal. */
-export function firstDifference(a: unknown, b: unknown, path = ''): string | undefined {
+/** The first place two values differ: its path and the two values as JSON, or undefined when they are equal. */
+export function differenceAt(a: unknown, b: unknown, path = ''): { path: string; left: string; right: string } | undefined {
   if (Object.is(a, b)) return undefined;
   if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])];
     for (const key of keys) {
-      const found = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
+      const found = differenceAt((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
       if (found) return found;
     }
     return undefined;
   }
-  return `${path || '(value)'}: ${JSON.stringify(a) ?? 'absent'} vs ${JSON.stringify(b) ?? 'absent'}`;
+  return { path: path || '(value)', left: JSON.stringify(a) ?? 'absent', right: JSON.stringify(b) ?? 'absent' };
+}
+
+/** The first place two values differ, as `path: a vs b`, or undefined when they are equal. */
+export function firstDifference(a: unknown, b: unknown): string | undefined {
+  const found = differenceAt(a, b);
+  return found && `${found.path}: ${found.left} vs ${found.right}`;
 }
 
 /** Refuses anything but every shard of one configuration, each once, naming the difference. */

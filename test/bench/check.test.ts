@@ -135,6 +135,62 @@ describe('checkResult against a baseline', () => {
   });
 });
 
+describe('checkResult never passes a gate it did not evaluate', () => {
+  it('refuses a misspelt strategy in the metric floors, suggesting the right one', () => {
+    expect(() => checkResult(clean, { thresholds: { minMetric: { factRetention: 0.9 }, strategies: ['prodution'] } })).toThrow(ConfigError);
+    expect(() => checkResult(clean, { thresholds: { minMetric: { factRetention: 0.9 }, strategies: ['prodution'] } })).toThrow(/unknown strategy "prodution"[\s\S]*production/);
+  });
+
+  it('fails a metric floor that no dataset evaluated, for a strategy that was not run', async () => {
+    const result = await replaySynthetic([{ name: 'naive' }, { name: 'token-buffer' }]);
+    const report = checkResult(result, { thresholds: { minMetric: { factRetention: 0.9 } } });
+    expect(gate(report, 'threshold', 'synthetic/production factRetention')).toMatchObject({ status: 'skip', message: 'production was not run on synthetic' });
+    expect(gate(report, 'threshold', 'production factRetention')).toMatchObject({ status: 'fail' });
+    expect(report.pass).toBe(false);
+  });
+
+  it('fails a cost ratio asked for when no dataset has both naive and production', async () => {
+    const result = await replaySynthetic([{ name: 'naive' }]);
+    const report = checkResult(result, { thresholds: { maxCostRatio: 0.1 } });
+    expect(gate(report, 'threshold', 'costRatio').message).toMatch(/evaluated on no dataset.*production was not run on synthetic/);
+    expect(report.pass).toBe(false);
+  });
+
+  it('fails when a pair of the baseline is missing from the result', async () => {
+    const result = await replaySynthetic([{ name: 'naive' }, { name: 'token-buffer' }]);
+    const report = checkResult(result, { thresholds: {}, baseline: clean });
+    expect(gate(report, 'regression', 'synthetic/production')).toMatchObject({ status: 'fail' });
+    expect(report.pass).toBe(false);
+  });
+
+  it('fails a result in which a dataset replayed no episode', () => {
+    const empty = { ...clean, datasets: [...clean.datasets, { name: 'other', episodes: 0, turns: 0, skipped: [] }] };
+    expect(gate(checkResult(empty, { thresholds: {} }), 'run', 'complete')).toMatchObject({ status: 'fail', message: expect.stringContaining('other replayed no episode') });
+  });
+});
+
+describe('checkResult refuses a baseline of another configuration', () => {
+  it('refuses a baseline whose datasets were loaded with other options, such as another limit', () => {
+    const options = clean.config.datasetOptions ?? {};
+    const baseline = { ...clean, config: { ...clean.config, datasetOptions: { ...options, synthetic: { ...options.synthetic, limit: 2 } } } };
+    expect(() => checkResult(clean, { thresholds: {}, baseline })).toThrow(/config\.datasetOptions\.synthetic\.limit is absent but the baseline has 2/);
+  });
+
+  it('refuses a baseline with another monthly volume or cache retention', () => {
+    const volume = { ...clean, config: { ...clean.config, scenario: { ...clean.config.scenario, conversationsPerMonth: 5 } } };
+    expect(() => checkResult(clean, { thresholds: {}, baseline: volume })).toThrow(/config\.scenario\.conversationsPerMonth is 100000 but the baseline has 5/);
+    const retention = { ...clean, config: { ...clean.config, scenario: { ...clean.config.scenario, cacheRetention: 'extended' as const } } };
+    expect(() => checkResult(clean, { thresholds: {}, baseline: retention })).toThrow(/config\.scenario\.cacheRetention/);
+  });
+
+  it('refuses a baseline replayed from other input files, compared by content, not path', () => {
+    const withInput = (result: RunResult, path: string, sha256: string) => ({ ...result, datasets: result.datasets.map((d) => ({ ...d, inputs: [{ option: 'file', path, sha256, bytes: 1, records: 1 }] })) });
+    const here = withInput(clean, 'data/a.json', 'aa');
+    expect(() => checkResult(here, { thresholds: {}, baseline: withInput(clean, '/elsewhere/a.json', 'aa') })).not.toThrow();
+    expect(() => checkResult(here, { thresholds: {}, baseline: withInput(clean, 'data/a.json', 'bb') })).toThrow(/inputFiles\.synthetic/);
+  });
+});
+
 describe('defineThresholds', () => {
   it('rejects a floor outside 0..1, naming the key, the value and the fix', () => {
     expect(() => defineThresholds({ minMetric: { factRetention: 1.5 } })).toThrow(/invalid thresholds: minMetric\.factRetention = 1\.5 must be between 0 and 1\n {2}fix: correct that value/);
