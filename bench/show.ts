@@ -1,4 +1,6 @@
-import { ConfigError, didYouMean, PriceTable, queryOf, recordedTimeOf, sharedCounter, type AssembledContext, type DatasetLoader, type Registry, type RunResult, type StrategyPlugin } from '../core/index.js';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { ConfigError, didYouMean, InputError, PriceTable, queryOf, recordedTimeOf, sharedCounter, type AssembledContext, type DatasetLoader, type Registry, type RunResult, type StrategyPlugin } from '../core/index.js';
 import { billCall, type CacheState } from './runner/billing.js';
 import { peerOf, warmRequests, type Peers } from './runner/episode.js';
 import { explainProbes } from './runner/probes.js';
@@ -36,6 +38,7 @@ export interface ShownTurn {
 export async function showTurn(result: RunResult, options: ShowOptions): Promise<ShownTurn> {
   if (!result.config.datasets.includes(options.dataset)) throw new ConfigError(`the result did not replay dataset "${options.dataset}"`, didYouMean(options.dataset, result.config.datasets));
   if (!result.config.strategies.includes(options.strategy)) throw new ConfigError(`the result did not replay strategy "${options.strategy}"`, didYouMean(options.strategy, result.config.strategies));
+  checkInputsUnchanged(result, options.dataset);
   const loader = options.registries.datasets.get(options.dataset);
   const dataset = await loader.load({ ...loader.defaults(), ...(result.config.datasetOptions?.[options.dataset] ?? {}) });
   const episode = dataset.episodes.find((e) => e.id === options.episode);
@@ -86,4 +89,19 @@ export function formatShownTurn(shown: ShownTurn, counter = sharedCounter()): st
   if (shown.probes.length === 0) lines.push('  (none at this turn)');
   for (const check of shown.probes) lines.push(`  ${check.found ? '[x]' : '[ ]'} ${check.probe}: ${check.item.length > 160 ? `${check.item.slice(0, 160)}…` : check.item}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Refuses to re-assemble from input files that changed since the run (by SHA-256, as recorded in
+ * the result): the turn shown would not be the turn that was billed and scored.
+ * @throws InputError naming the file and the fix
+ */
+function checkInputsUnchanged(result: RunResult, dataset: string): void {
+  for (const input of result.datasets.find((d) => d.name === dataset)?.inputs ?? []) {
+    if (!existsSync(input.path)) throw new InputError(`${input.path} (dataset "${dataset}" option ${input.option}) is gone since the run`, 'run show from the directory the run was started in, with the input files the run read');
+    const sha256 = createHash('sha256').update(readFileSync(input.path)).digest('hex');
+    if (sha256 !== input.sha256) {
+      throw new InputError(`${input.path} (dataset "${dataset}" option ${input.option}) changed since the run: its SHA-256 is ${sha256.slice(0, 12)}..., the result recorded ${input.sha256.slice(0, 12)}...`, 'restore the file the run read, or replay again and show the new result');
+    }
+  }
 }
