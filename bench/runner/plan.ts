@@ -1,4 +1,4 @@
-import { ConfigError, inputFileOptions, inputFilesOf, parseOptions, PriceTable, type DatasetLoader, type InputFileRecord, type StrategyPlugin } from '../../core/index.js';
+import { ConfigError, inputFileOptions, inputFilesOf, InputError, parseOptions, PriceTable, type DatasetLoader, type InputFileRecord, type LoadedDataset, type SkippedRecord, type StrategyPlugin } from '../../core/index.js';
 import { describeInputFile, recordedPath } from './inputs.js';
 import type { RunOptions, Selection } from './run.js';
 
@@ -15,6 +15,8 @@ export interface PlannedDataset {
   loader: DatasetLoader<any>;
   options: Record<string, unknown>;
   inputs: InputFileRecord[];
+  /** A loader that does not stream is loaded once, here, to know it has episodes; the replay reuses it. */
+  loaded?: LoadedDataset;
 }
 
 /** A strategy ready to create: its plug-in and validated options. */
@@ -53,6 +55,32 @@ function checkShard(shard: PlanInput['shard']): void {
 }
 
 /**
+ * Refuses a dataset with no episode to replay (a limit of 0, every record skipped, conversations
+ * with no turn): its scores would be empty and the run would still exit 0. A streamed dataset is
+ * read only up to its first episode.
+ * @throws InputError naming the dataset, why it is empty and the fix
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function refuseEmpty(loader: DatasetLoader<any>, options: Record<string, unknown>, loaded: LoadedDataset | undefined): Promise<void> {
+  let skipped: readonly SkippedRecord[];
+  if (loaded) {
+    if (loaded.episodes.length > 0) return;
+    skipped = loaded.skipped;
+  } else {
+    const opened = loader.stream!(options);
+    for await (const _episode of opened.episodes) return;
+    skipped = opened.skipped;
+  }
+  const name = loader.name;
+  if (options.limit === 0) throw new InputError(`dataset "${name}" has nothing to replay: its limit is 0`, 'leave limit out, or set it to 1 or more');
+  if (skipped.length > 0) {
+    const first = skipped[0]!;
+    throw new InputError(`dataset "${name}" has nothing to replay: all ${skipped.length} records were skipped (the first: ${first.file}, ${first.record}: ${first.reason})`, 'correct the records, or pass another input file');
+  }
+  throw new InputError(`dataset "${name}" has nothing to replay: its input holds no conversation with a turn to score`, 'pass an input file with at least one conversation the loader can replay');
+}
+
+/**
  * Checks everything a run can get wrong before any episode is replayed: plug-in names (each once),
  * their options, the model's price, concurrency, shard, and every input file (readable, not empty,
  * UTF-8), whose hashes and record counts the result records.
@@ -76,7 +104,9 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
   for (const { loader, options } of resolved) {
     const inputs: InputFileRecord[] = [];
     for (const { option, file } of inputFilesOf(loader.options, options)) inputs.push(await describeInputFile(option, file, options.lenient === true));
-    datasets.push({ loader, options, inputs });
+    const loaded = loader.stream ? undefined : ((await loader.load(options)) as LoadedDataset);
+    await refuseEmpty(loader, options, loaded);
+    datasets.push({ loader, options, inputs, ...(loaded ? { loaded } : {}) });
   }
   const recorded = ({ loader, options }: PlannedDataset) =>
     Object.fromEntries(

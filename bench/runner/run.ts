@@ -155,8 +155,8 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
     return aggregator;
   };
   async function* batches(): AsyncGenerator<Batch> {
-    for (const { loader, options: loadOptions, inputs } of plan.datasets) {
-      const passes = await datasetPasses(loader, loadOptions, options.shard);
+    for (const { loader, options: loadOptions, inputs, loaded } of plan.datasets) {
+      const passes = await datasetPasses(loader, loadOptions, options.shard, loaded);
       passes.summary.inputs = inputs;
       summaries.push(passes.summary);
       const peers = await passes.peers();

@@ -1,4 +1,4 @@
-import type { DatasetLoader, Episode, LoadOptions, RunResult } from '../../core/index.js';
+import type { DatasetLoader, Episode, LoadedDataset, LoadOptions, RunResult } from '../../core/index.js';
 import type { Peers } from './episode.js';
 
 /** What the result says of a dataset: episodes and turns replayed, records skipped. */
@@ -24,10 +24,10 @@ export interface DatasetPasses {
  * one episode at a time, so no pass holds the whole input; the first pass counts the summary.
  * Any other loader is loaded once and its episodes are kept for every pass.
  */
-export async function datasetPasses(loader: DatasetLoader<LoadOptions>, options: LoadOptions, shard?: { index: number; count: number }): Promise<DatasetPasses> {
+export async function datasetPasses(loader: DatasetLoader<LoadOptions>, options: LoadOptions, shard?: { index: number; count: number }, loaded?: LoadedDataset): Promise<DatasetPasses> {
   const inShard = (i: number) => !shard || i % shard.count === shard.index - 1;
   if (!loader.stream) {
-    const dataset = await loader.load(options);
+    const dataset = loaded ?? (await loader.load(options));
     const episodes = dataset.episodes.filter((_, i) => inShard(i));
     const summary = { name: dataset.name, episodes: episodes.length, turns: episodes.reduce((sum, e) => sum + e.turns.length, 0), skipped: dataset.skipped, notes: dataset.notes ?? [], complete: true };
     const peers: Peers = { first: dataset.episodes[0], second: dataset.episodes[1] };
