@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { ConfigError, LLM_MAX_TIMEOUT_MS, PROBE_METRICS } from '../core/index.js';
+import { ConfigError, LLM_MAX_TIMEOUT_MS, PROBE_METRICS, priceListError, priceListSchema } from '../core/index.js';
 import { firstIssue } from '../core/validation.js';
 import { answerConfigSchema } from './answer/settings.js';
 
@@ -29,24 +29,7 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('the monthly cost projection (default: TechCorp, 100,000 conversations a month)'),
-    prices: z
-      .array(
-        z
-          .object({
-            model: z.string().min(1),
-            provider: z.enum(['openai', 'anthropic', 'google']),
-            input: z.number().nonnegative(),
-            cachedInput: z.number().nonnegative(),
-            output: z.number().nonnegative(),
-            cacheWrite: z.number().nonnegative().optional(),
-            cacheWriteExtended: z.number().nonnegative().optional(),
-            contextWindow: z.number().int().positive().optional(),
-            minCacheTokens: z.number().int().positive().optional(),
-          })
-          .strict(),
-      )
-      .optional()
-      .describe('models to add to or override in the price table, USD per 1M tokens'),
+    prices: priceListSchema.optional().describe('models to add to or override in the price table, USD per 1M tokens'),
     out: z.string().min(1).optional().describe('output directory (default ctxbench-results)'),
     formats: z.array(z.string().min(1)).min(1).optional().describe('report formats to write'),
     concurrency: positiveInteger.optional(),
@@ -98,6 +81,8 @@ export const CONFIG_FILES = ['ctxbench.config.ts', 'ctxbench.config.mjs', 'ctxbe
 export function validateConfig(input: unknown, file: string): CtxbenchConfig {
   const parsed = configSchema.safeParse(input);
   if (parsed.success) return parsed.data;
+  // Price entries are held to the price file's rules, and explained the same way.
+  if (parsed.error.issues[0]!.path[0] === 'prices') throw priceListError(file, parsed.error.issues.filter((issue) => issue.path[0] === 'prices'), input);
   const issue = firstIssue(input, parsed.error);
   const fix = issue.unknownKey ? `remove it or use one of: ${Object.keys(configSchema.shape).filter((k) => k !== '$schema').join(', ')}` : 'correct that value (see ctxbench.schema.json)';
   throw new ConfigError(`${file}: ${issue.key} = ${JSON.stringify(issue.value) ?? 'undefined'} ${issue.problem}`, fix);

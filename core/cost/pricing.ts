@@ -39,6 +39,9 @@ export const DEFAULT_PRICES: readonly ModelPrice[] = [
   { model: 'gemini-2.5-pro', provider: 'google', input: 1.25, cachedInput: 0.125, output: 10, contextWindow: 1_048_576, minCacheTokens: 2048 },
 ];
 
+/** A dated snapshot suffix: -YYYY-MM-DD (OpenAI), -YYYYMMDD (Anthropic) or OpenAI's older -MMDD. */
+const SNAPSHOT_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$/;
+
 /** A price table: the bundled prices plus user additions and overrides. */
 export class PriceTable {
   private readonly prices = new Map<string, ModelPrice>();
@@ -47,13 +50,18 @@ export class PriceTable {
     for (const price of [...DEFAULT_PRICES, ...extra]) this.prices.set(price.model, price);
   }
 
-  /** The price of `model`; dated and suffixed names (gpt-4o-2024-08-06, claude-sonnet-4-5) match their family. */
+  /**
+   * The price of `model`, or of the model a dated snapshot name stands for (gpt-4o-2024-08-06,
+   * gpt-4-0613, claude-sonnet-4-5-20250929). Any other suffix names another model, never priced
+   * as its prefix: gpt-4o-minii is refused, not billed as gpt-4o.
+   */
   get(model: string): ModelPrice {
-    const exact = this.prices.get(model);
-    if (exact) return exact;
-    const family = [...this.prices.keys()].filter((name) => model.startsWith(`${name}-`)).sort((a, b) => b.length - a.length)[0];
-    if (family) return this.prices.get(family)!;
-    throw new ConfigError(`no price for model "${model}"`, `${didYouMean(model, this.models())}; or add it to the pricing table`);
+    const price = this.prices.get(model) ?? this.prices.get(model.replace(SNAPSHOT_SUFFIX, ''));
+    if (price) return price;
+    throw new ConfigError(
+      `no price for model "${model}"`,
+      `${didYouMean(model, this.models())}; a dated snapshot (gpt-4o-2024-08-06, claude-sonnet-4-5-20250929) takes its model's price, any other model needs its own price entry (the config file's "prices")`,
+    );
   }
 
   models(): string[] {

@@ -5,7 +5,9 @@ export const ENCODINGS = ['cl100k_base', 'o200k_base'] as const;
 export type EncodingName = (typeof ENCODINGS)[number];
 
 /**
- * Model-name prefixes and their encodings, longest prefix first wins.
+ * Model families and their encodings: a name is its family's or starts with it and "-" (as tiktoken
+ * matches) or "." (a point release: gpt-5.1), longest family first, so gpt-40 is refused rather
+ * than counted as gpt-4.
  * Claude models have no public tokenizer; o200k_base is used as the closest stand-in
  * (documented in the README: counts for Claude are estimates, not exact).
  */
@@ -36,7 +38,7 @@ export function encodingForModel(model: string): EncodingName {
   const normalized = model.trim().toLowerCase().replace(/^openai\//, '');
   const match = [...MODEL_PREFIXES]
     .sort((a, b) => b[0].length - a[0].length)
-    .find(([prefix]) => normalized === prefix || normalized.startsWith(`${prefix}-`) || normalized.startsWith(prefix));
+    .find(([prefix]) => normalized === prefix || normalized.startsWith(`${prefix}-`) || normalized.startsWith(`${prefix}.`));
   if (!match) {
     throw new ConfigError(
       `unknown model "${model}": no tokenizer encoding is known for it`,

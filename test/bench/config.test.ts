@@ -38,6 +38,35 @@ describe('configuration file', () => {
     expect(() => validateConfig({ answer: { timeoutMs: 3_000_000_000 } }, 'c.json')).toThrow(/answer\.timeoutMs = 3000000000/);
   });
 
+  it('holds price entries to the price file rules: an anthropic model needs its cache write price', () => {
+    const prices = [{ model: 'claude-opus-4', provider: 'anthropic', input: 15, cachedInput: 1.5, output: 75 }];
+    expect(() => validateConfig({ prices }, 'c.json')).toThrow(/c\.json: prices\[0\]\.cacheWrite = nothing is required for anthropic models[\s\S]*fix: correct that value; an entry looks like \{ "model": "gpt-4o"/);
+  });
+
+  it('refuses a cached input price above the input price', () => {
+    const prices = [{ model: 'gpt-4o', provider: 'openai', input: 2.5, cachedInput: 25, output: 10 }];
+    expect(() => validateConfig({ prices }, 'c.json')).toThrow(/c\.json: prices\[0\]\.cachedInput = 25 is more than input \(2\.5\)/);
+  });
+
+  it('refuses a model priced twice instead of keeping the last entry', () => {
+    const entry = { model: 'my-model', provider: 'openai', input: 1, cachedInput: 0.5, output: 2 };
+    const prices = [entry, { ...entry, model: 'gpt-4o' }, { ...entry, input: 3 }];
+    expect(() => validateConfig({ prices }, 'c.json')).toThrow(/c\.json: prices\[2\]\.model = "my-model" is priced twice \(also at prices\[0\]\)[\s\S]*fix: keep one entry for "my-model"/);
+  });
+
+  it('names a misspelt price key with a did-you-mean', () => {
+    const prices = [{ model: 'm', provider: 'openai', input: 1, cachedInput: 1, ouput: 1 }];
+    expect(() => validateConfig({ prices }, 'c.json')).toThrow(/c\.json: prices\[0\]\.ouput is not a price key: did you mean "output"\?/);
+  });
+
+  it('accepts valid price entries', () => {
+    const prices = [
+      { model: 'claude-opus-4', provider: 'anthropic' as const, input: 15, cacheWrite: 18.75, cachedInput: 1.5, output: 75 },
+      { model: 'llama3.1', provider: 'openai' as const, input: 0, cachedInput: 0, output: 0 },
+    ];
+    expect(validateConfig({ prices }, 'c.json').prices).toEqual(prices);
+  });
+
   it('names an unknown key and lists the known ones', () => {
     expect(() => validateConfig({ dataset: ['abcd'] }, 'c.json')).toThrow(/c\.json: dataset = \["abcd"\] is not a known key[\s\S]*datasets/);
   });

@@ -108,6 +108,16 @@ describe('model lookup', () => {
     expect(resolveEncoding('cl100k_base')).toBe('cl100k_base');
   });
 
+  it.each(['gpt-40', 'gpt-4omini', 'claude3'])('refuses %s, which only begins like a family name, instead of counting with that family', (model) => {
+    expect(() => encodingForModel(model)).toThrow(`unknown model "${model}"`);
+  });
+
+  it('counts a point release with its family (gpt-5.1 as gpt-5), but not a longer family\'s name', () => {
+    expect(encodingForModel('gpt-5.1')).toBe('o200k_base');
+    expect(encodingForModel('gpt-4.1-mini')).toBe('o200k_base');
+    expect(encodingForModel('gpt-4-0613')).toBe('cl100k_base');
+  });
+
   it('names the fix for an unknown model', () => {
     expect(() => encodingForModel('llama-3')).toThrow(/unknown model "llama-3"[\s\S]*fix:/);
   });

@@ -50,7 +50,7 @@ describe('user price file', () => {
     const table = await loadPriceFile(path);
     expect(table.get('gpt-5')).toEqual({ model: 'gpt-5', provider: 'openai', input: 1.25, cachedInput: 0.125, output: 10 });
     expect(table.get('gpt-4o').input).toBe(3);
-    expect(table.get('claude-opus-4-1').cacheWrite).toBe(18.75);
+    expect(table.get('claude-opus-4-20250514').cacheWrite).toBe(18.75);
     expect(table.get('gpt-4o-mini').input).toBe(0.15);
   });
 
@@ -62,6 +62,7 @@ describe('user price file', () => {
     [{ m: { provider: 'openai', input: 1, cachedInput: 1 } }, /m\.output = nothing must be a number/],
     [{ m: { provider: 'anthropic', input: 1, cachedInput: 0.1, output: 5 } }, /m\.cacheWrite = nothing is required for anthropic models/],
     [{ m: { provider: 'openai', input: 1, cachedInput: 1, ouput: 1 } }, /m\.ouput is not a price key: did you mean "output"\?/],
+    [{ m: { provider: 'openai', input: 2.5, cachedInput: 25, output: 10 } }, /m\.cachedInput = 25 is more than input \(2\.5\): a prompt token read from the cache never costs more/],
   ])('names the key, the value and the fix of an invalid entry %#', (content, message) => {
     expect(() => parsePriceFile(content, 'prices.json')).toThrow(ConfigError);
     expect(() => parsePriceFile(content, 'prices.json')).toThrow(message);
@@ -77,6 +78,13 @@ describe('user price file', () => {
   it('rejects a file that does not exist, naming the path', async () => {
     const path = join(dir, 'missing.json');
     await expect(loadPriceFile(path)).rejects.toThrow(/cannot read price file .*missing\.json/);
+  });
+
+  it('refuses a model priced twice, which JSON would silently reduce to the last entry', async () => {
+    const entry = (input: number) => `{ "provider": "openai", "input": ${input}, "cachedInput": 0.5, "output": 8 }`;
+    const path = await priceFile('twice.json', `{ "gpt-4.1": ${entry(2)}, "my-model": ${entry(1)}, "gpt-4.1": ${entry(3)} }`);
+    await expect(loadPriceFile(path)).rejects.toThrow(ConfigError);
+    await expect(loadPriceFile(path)).rejects.toThrow(/twice\.json: "gpt-4\.1" is priced twice: only the last entry would count[\s\S]*fix: keep one entry for "gpt-4\.1"/);
   });
 
   it('names the file in validation errors', async () => {
