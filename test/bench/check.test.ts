@@ -250,6 +250,17 @@ describe('readResult', () => {
     const { aggregates: _, ...rest } = clean;
     expect(() => readResult(file('partial.json', JSON.stringify(rest)))).toThrow(/partial\.json: aggregates is missing/);
   });
+
+  it('refuses a result edited by hand so that a gate would pass or skip', () => {
+    const production = clean.aggregates.findIndex((a) => a.strategy === 'production');
+    expect(() => readResult(file('no-mission.json', JSON.stringify({ ...clean, mission: [] })))).toThrow(/no-mission\.json: mission has no entry for synthetic/);
+    const cheaper = { ...clean, mission: clean.mission.map((m) => ({ ...m, costRatio: 0.05 })) };
+    expect(() => readResult(file('ratio.json', JSON.stringify(cheaper)))).toThrow(/ratio\.json: mission\[0\]\.costRatio = 0\.05 is not production's cost per conversation over naive's/);
+    const inflated = withFactRetention(clean, 6, 8);
+    expect(() => readResult(file('mean.json', JSON.stringify(inflated)))).toThrow(/mean\.json: aggregates\.\d+\.metrics\.factRetention\.mean .*must be a share from 0 to 1/);
+    const negative = { ...clean, aggregates: clean.aggregates.map((a, i) => (i === production ? { ...a, budgetViolations: -3 } : a)) };
+    expect(() => readResult(file('violations.json', JSON.stringify(negative)))).toThrow(/violations\.json: aggregates\.\d+\.budgetViolations .*must be 0 or more/);
+  });
 });
 
 describe('formatCheckTable', () => {
