@@ -149,11 +149,14 @@ export async function describeInputFile(option: string, file: string, lenient: b
   let size: number;
   try {
     const stat = statSync(file);
-    if (!stat.isFile()) throw new DataError(file, 'file', 'path', `must name a file (option ${option})`, 'a directory');
+    if (!stat.isFile()) throw new DataError(file, 'file', 'path', `must name a file (option ${option})`, 'a directory', `pass the path of a file as ${option}, not a folder`);
     size = stat.size;
   } catch (error) {
     if (error instanceof DataError) throw error;
-    throw new DataError(file, 'file', 'path', `must name a readable file (option ${option})`, (error as NodeJS.ErrnoException).code ?? String(error));
+    const code = (error as NodeJS.ErrnoException).code;
+    const problem = code === 'ENOENT' ? 'no such file (ENOENT)' : code === 'EACCES' ? 'not readable (EACCES)' : (code ?? String(error));
+    // Not a malformed record: lenient (which skips records) cannot help, so the fix does not offer it.
+    throw new DataError(file, 'file', 'path', `must name a readable file (option ${option})`, problem, `correct the path given as ${option} (relative paths are read from the working directory, ${process.cwd()})`);
   }
   const hash = createHash('sha256');
   const counter = counterFor(file);
