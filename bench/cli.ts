@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { CtxbenchError, MEMORY_URL_ENV, MODEL_CACHE_ENV, PriceTable, sharedCounter, TECHCORP_SCENARIO } from '../core/index.js';
+import { ConfigError, CtxbenchError, MEMORY_URL_ENV, MODEL_CACHE_ENV, PriceTable, sharedCounter, TECHCORP_SCENARIO } from '../core/index.js';
 import { datasets } from '../datasets/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
 import { writeFileAtomic } from '../reports/json.js';
@@ -64,7 +64,12 @@ const DEFAULT_DATASETS = () => datasets.names().filter((name) => name !== 'opena
 /** The run's settings: flags first, then the config file, then the defaults. */
 function runSettings(flags: RunFlags, config: CtxbenchConfig) {
   const limit = flags.limit ?? config.limit;
-  const withLimit = (entry: Selected) => (limit ? { ...entry, options: { ...entry.options, limit } } : entry);
+  const withLimit = (entry: Selected) => {
+    if (!limit) return entry;
+    const own = entry.options?.limit;
+    if (own !== undefined && own !== limit) throw new ConfigError(`dataset "${entry.name}" has its own limit ${JSON.stringify(own)} and --limit is ${limit}`, 'give the limit once: --limit for every dataset, or the dataset option for that one');
+    return { ...entry, options: { ...entry.options, limit } };
+  };
   const model = flags.model ?? config.model ?? TECHCORP_SCENARIO.model;
   return {
     datasets: (flags.dataset ? flags.dataset.map((entry) => parseSelection('-d', entry, datasets)) : selected(config.datasets ?? DEFAULT_DATASETS())).map(withLimit),

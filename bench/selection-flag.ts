@@ -41,6 +41,7 @@ export function parseSelection(flag: string, entry: string, registry: Registry<N
     const equals = pair.indexOf('=');
     if (equals < 1) throw new ConfigError(`${flag} ${entry}: "${pair}" is not key=value`, `write ${flag} ${name}:key=value[,key=value] (options: ${Object.keys(plugin.options.shape).join(', ') || 'none'})`);
     const key = pair.slice(0, equals).trim();
+    if (key in options) throw new ConfigError(`${flag} ${entry}: option "${key}" is given twice`, `give ${key} once (only one value can apply)`);
     options[key] = valueOf(plugin.options.shape[key], pair.slice(equals + 1));
   }
   return { name, options };

@@ -18,3 +18,17 @@ describe('an input path that names no readable file', () => {
     expect(folder.stderr).toContain('fix: pass the path of a file as file, not a folder');
   });
 });
+
+describe('a value given twice is refused, not silently the last one', () => {
+  it('refuses an option repeated in one -s entry', async () => {
+    const run = await ctxbenchInProcess(['run', '-d', 'abcd', '-s', 'token-buffer:maxTokens=100,maxTokens=5000', '-o', mkdtempSync(join(tmpdir(), 'ctxbench-twice-'))]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('-s token-buffer:maxTokens=100,maxTokens=5000: option "maxTokens" is given twice');
+  });
+
+  it('refuses --limit beside a dataset limit that says otherwise', async () => {
+    const run = await ctxbenchInProcess(['run', '-d', 'tau-bench-airline:limit=5', '--limit', '2', '-s', 'naive', '-o', mkdtempSync(join(tmpdir(), 'ctxbench-twice-'))]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('dataset "tau-bench-airline" has its own limit 5 and --limit is 2');
+  });
+});
