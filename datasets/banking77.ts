@@ -1,10 +1,14 @@
+import { createHash } from 'node:crypto';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
 import { defineDataset } from '../core/harness/dataset.js';
 import { inputFile, optionalInputFile } from '../core/harness/options.js';
 import type { Episode } from '../core/harness/episode.js';
-import { DataError } from '../core/errors.js';
+import { ConfigError, DataError } from '../core/errors.js';
+import type { LabelledExample } from '../core/routing/classifier.js';
 import { intentProfileFromExamples } from '../core/routing/intent-profile.js';
 import { collectEpisodes, loadOptionFields, InputRecord, readTextFile, type PendingRecord } from './records.js';
 
@@ -73,18 +77,70 @@ export const banking77 = defineDataset({
   options: banking77Options,
   async load(options) {
     const holdout = options.holdout;
+    if (options.trainFile !== undefined) await refuseReplayedTraining(options.file, options.trainFile);
     const rows = await readRows(options.file);
     const isReplayed = (index: number) => options.trainFile !== undefined || (index + 1) % holdout === 0;
     const replayed = collectEpisodes(rows.filter((row) => isReplayed(row.index)).map((row) => row.pending), options);
     const trainingRows = options.trainFile ? await readRows(options.trainFile) : rows.filter((row) => !isReplayed(row.index));
     const training = collectEpisodes(trainingRows.map((row) => row.pending), { lenient: options.lenient });
-    const examples = training.episodes.flatMap(({ turns: [turn] }) => turn!.probes.flatMap((probe) => (probe.kind === 'intent' ? [{ text: turn!.query!, label: probe.expected }] : [])));
+    const examples = labelledExamples(training.episodes);
     // A router needs at least two intents to choose between.
     const intentProfile = new Set(examples.map((e) => e.label)).size >= 2 ? intentProfileFromExamples(DATASET, `banking77 intents learned from ${examples.length} labelled queries`, examples) : undefined;
     const skipped = [...replayed.skipped, ...training.skipped].filter((record, i, all) => all.findIndex((r) => r.file === record.file && r.record === record.record) === i);
     return { name: DATASET, episodes: replayed.episodes.map((episode) => ({ ...episode, intentProfile })), skipped };
   },
 });
+
+/** Each query with its intent, as a labelled example. */
+function labelledExamples(episodes: readonly Episode[]): LabelledExample[] {
+  return episodes.flatMap(({ turns: [turn] }) => turn!.probes.flatMap((probe) => (probe.kind === 'intent' ? [{ text: turn!.query!, label: probe.expected }] : [])));
+}
+
+/**
+ * Every row of a `text,category` CSV as a labelled example, in file order, for training or
+ * evaluating a router outside a replay; a malformed row is a DataError, as in the loader.
+ */
+export async function readBanking77Examples(file: string): Promise<LabelledExample[]> {
+  const { episodes } = collectEpisodes((await readRows(file)).map((row) => row.pending), {});
+  return labelledExamples(episodes);
+}
+
+/**
+ * Refuses a training file that is the replayed file: the same path once links and relative parts
+ * are resolved, or the same bytes under another path. With trainFile every row of file is
+ * replayed, so each replayed query would also train the router (without trainFile, file is split
+ * into disjoint replayed and training rows by holdout, and nothing leaks).
+ */
+async function refuseReplayedTraining(file: string, trainFile: string): Promise<void> {
+  const fix = 'the router must never learn from the queries it is scored on: pass a training CSV of another split as trainFile, or leave trainFile out to replay every holdout-th row of file and train on the others';
+  const [replayedPath, trainingPath] = await Promise.all([canonicalPath(file), canonicalPath(trainFile)]);
+  if (replayedPath === trainingPath) {
+    const message = file === trainFile ? `${trainFile} is both replayed (file) and trains the router (trainFile)` : `trainFile ${trainFile} is the replayed file ${file} (both are ${replayedPath}), so every replayed query also trains the router`;
+    throw new ConfigError(`banking77: ${message}`, fix);
+  }
+  const [replayedSize, trainingSize] = await Promise.all([sizeOf(file), sizeOf(trainFile)]);
+  if (replayedSize === undefined || replayedSize !== trainingSize) return;
+  const [replayedHash, trainingHash] = await Promise.all([sha256Of(file), sha256Of(trainFile)]);
+  if (replayedHash !== undefined && replayedHash === trainingHash) {
+    throw new ConfigError(`banking77: trainFile ${trainFile} holds the same bytes as file ${file} (sha256 ${replayedHash.slice(0, 12)}), so every replayed query also trains the router`, fix);
+  }
+}
+
+/** The path with links and relative parts resolved; as given, resolved, when it cannot be read (reading it fails later, naming it). */
+async function canonicalPath(file: string): Promise<string> {
+  return realpath(file).catch(() => resolve(file));
+}
+
+/** The size of a regular file; undefined for anything else or what cannot be read (reading it fails later, naming it). */
+async function sizeOf(file: string): Promise<number | undefined> {
+  const info = await stat(file).catch(() => undefined);
+  return info?.isFile() ? info.size : undefined;
+}
+
+async function sha256Of(file: string): Promise<string | undefined> {
+  const bytes = await readFile(file).catch(() => undefined);
+  return bytes && createHash('sha256').update(bytes).digest('hex');
+}
 
 /** Every row of a `text,category` CSV, validated lazily (so lenient mode can skip bad rows). */
 async function readRows(file: string): Promise<Array<{ index: number; pending: PendingRecord }>> {

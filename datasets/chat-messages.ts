@@ -66,6 +66,62 @@ function parseToolCall(value: unknown, at: InputRecord, field: string): ToolCall
   };
 }
 
+/**
+ * Checks that the tool calls of a recorded conversation pair up as OpenAI's chat format pairs
+ * them: the arguments of each call are JSON, the calls of one message have distinct ids, and
+ * every call is answered by a later tool message carrying its id (a tool message answers the
+ * latest call with its id). `field` names the parsed messages' array, `conversation` the
+ * conversation, in errors.
+ *
+ * One unanswered call is legitimate: a conversation may end on a tool call whose result is not
+ * recorded yet. OpenAI's fine-tuning examples of tool calling end on such a call, while its Chat
+ * Completions API refuses a call not followed by its tool message anywhere else in a conversation.
+ * So calls of the conversation's last assistant message may stay unanswered when nothing but
+ * tool messages follows it; any other unanswered call is refused, since the replay would score a
+ * context that never received the result the recorded agent went on from.
+ */
+export function checkToolCalls(messages: readonly ChatMessage[], at: InputRecord, field: string, conversation: string): void {
+  const callField = (message: number, call: number) => `${field}[${message}].tool_calls[${call}]`;
+  const inConversation = `in conversation "${conversation}"`;
+  const unanswered = (id: string, { message, call }: { message: number; call: number }, why: string): never =>
+    at.fail(
+      `${callField(message, call)}.id`,
+      `must be answered by a later tool message with tool_call_id "${id}" ${inConversation}, but ${why} (only the calls of a conversation's last assistant message may wait for results not recorded yet)`,
+      id,
+      `add the tool message {"role": "tool", "tool_call_id": "${id}", "content": "<the result>"} right after that assistant message, or end the conversation at that call`,
+    );
+  const pending = new Map<string, { message: number; call: number }>();
+  messages.forEach((message, index) => {
+    if (message.role === 'tool') {
+      pending.delete(message.tool_call_id!);
+      return;
+    }
+    const ids = new Map<string, number>();
+    (message.tool_calls ?? []).forEach((call, callIndex) => {
+      const twin = ids.get(call.id);
+      if (twin !== undefined) {
+        at.fail(`${callField(index, callIndex)}.id`, `must be unique among the tool calls of its message, but tool_calls[${twin}] has the same id ${inConversation}`, call.id, 'give each tool call of a message its own id, and each tool message the id of the call it answers');
+      }
+      ids.set(call.id, callIndex);
+      try {
+        JSON.parse(call.function.arguments);
+      } catch (error) {
+        at.fail(
+          `${callField(index, callIndex)}.function.arguments`,
+          `must be valid JSON (the arguments of tool call "${call.id}" ${inConversation}: ${(error as Error).message})`,
+          call.function.arguments,
+          'write the arguments as a JSON object in a string, e.g. "{\\"order_id\\": \\"A-1001\\"}" ("{}" for a call without arguments)',
+        );
+      }
+      const earlier = pending.get(call.id);
+      if (earlier) unanswered(call.id, earlier, `${field}[${index}] calls the same id again first`);
+      pending.set(call.id, { message: index, call: callIndex });
+    });
+  });
+  const last = messages.findLastIndex((message) => message.role !== 'tool');
+  for (const [id, call] of pending) if (call.message !== last) unanswered(id, call, `no tool message answers it and ${field}[${last}] comes after it`);
+}
+
 /** Validates tool definitions in the OpenAI `tools` shape: `{ type: 'function', function: { name, description?, parameters? } }`. */
 export function parseToolDefinitions(value: unknown, at: InputRecord, field: string): ToolDefinition[] {
   const names = new Set<string>();

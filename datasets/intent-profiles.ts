@@ -1,21 +1,12 @@
 import type { LabelledExample } from '../core/routing/classifier.js';
 import { defineIntentProfile, type IntentDefinition, type IntentProfile } from '../core/routing/intent-profile.js';
-import type { Episode, IntentProbe } from '../core/harness/episode.js';
 import { abcd, type AbcdOptions } from './abcd.js';
 import { abcdGuidelineProfile, humanize } from './abcd-intents.js';
-import { banking77 } from './banking77.js';
+import { banking77, readBanking77Examples } from './banking77.js';
 
-/** A single-turn episode's query and its intent probe, as a labelled example. */
-function labelledExample(episode: Episode): LabelledExample {
-  const turn = episode.turns[0]!;
-  const probe = turn.probes.find((p): p is IntentProbe => p.kind === 'intent')!;
-  return { text: turn.query!, label: probe.expected };
-}
-
-/** Labelled examples from any CSV with the columns `text,category`, read by the banking77 loader. @default the bundled train.csv */
+/** Labelled examples from any CSV with the columns `text,category`, every row, read as the banking77 loader reads them. @default the bundled train.csv */
 export async function readLabelledExamples(file: string = banking77.defaults().file): Promise<LabelledExample[]> {
-  const { episodes } = await banking77.load({ file, trainFile: file });
-  return episodes.map(labelledExample);
+  return readBanking77Examples(file);
 }
 
 /** The banking77 profile: one intent per category of a `text,category` CSV, its rows as examples. @default the bundled train.csv */

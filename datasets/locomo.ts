@@ -55,7 +55,10 @@ type FileContents = { file: string; value: unknown } | { file: string; error: Da
  * read as D11:26 and D30:5, noted as `repaired`). An id that still names no turn is an upstream
  * annotation error, not a malformed record: it is left out of the probe and noted as `repaired`; a
  * question left with no evidence is noted as `unscored` (its evidence recall is not scored).
- * Structural errors throw a DataError, or under `lenient` skip the conversation or question and list it in `skipped`.
+ * A dia_id repeated in a conversation, and a key that would leave a session out silently (a
+ * misspelt session key, or a session's date without the session before later sessions), are
+ * malformed conversations too. Structural errors throw a DataError, or under `lenient` skip the
+ * conversation or question and list it in `skipped`.
  */
 export const locomo = defineDataset({
   name: 'locomo',
@@ -93,7 +96,9 @@ function conversationEpisode(file: string, value: unknown, lenient: boolean, not
   const at = new InputRecord(file, 'conversation');
   const conversation = at.object(value, 'conversation');
   const speakers = { a: at.nonEmptyString(conversation.speaker_a, 'speaker_a'), b: at.nonEmptyString(conversation.speaker_b, 'speaker_b') };
-  const messages = sessionNumbers(conversation).flatMap((session) => sessionMessages(at, conversation, session, speakers));
+  checkKeys(at, conversation);
+  const diaIds = new Map<string, string>();
+  const messages = sessionNumbers(conversation).flatMap((session) => sessionMessages(at, conversation, session, speakers, diaIds));
   const texts = new Map(messages.map((message) => [normalizeDiaId(message.metadata!.diaId as string), message.content!]));
   const qa = at.array(conversation.qa, 'qa');
   const turns: Turn[] = [];
@@ -128,7 +133,69 @@ function sessionNumbers(conversation: Record<string, unknown>): number[] {
     .sort((a, b) => a - b);
 }
 
-function sessionMessages(at: InputRecord, conversation: Record<string, unknown>, session: number, speakers: Speakers): ChatMessage[] {
+/** The keys of a LoCoMo conversation object (locomo10's, flattened: the sample's conversation, summaries, observations and events). */
+const KNOWN_KEY = /^(?:speaker_[ab]|qa|session_\d+(?:_date_time|_summary|_observation)?|events_session_\d+)$/;
+const KNOWN_KEYS_TEXT = 'speaker_a, speaker_b, qa, session_<N> and its session_<N>_date_time, session_<N>_summary, session_<N>_observation, events_session_<N>';
+/** The keys that belong to session N besides session_N itself. */
+const COMPANIONS = [/^session_(\d+)_(?:date_time|summary|observation)$/, /^events_session_(\d+)$/];
+
+/**
+ * Refuses keys that would leave a session out silently: a key that is no LoCoMo key but looks
+ * like one (it mentions a session, is a typo of a key of its number, or holds a list of turns),
+ * and a session's date, summary, observation or events without the session when later sessions
+ * are there (upstream conversation 26 dates 16 sessions after its last one; those are kept as they are).
+ */
+function checkKeys(at: InputRecord, conversation: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(conversation)) {
+    if (KNOWN_KEY.test(key)) continue;
+    const meant = intendedKey(key);
+    if (meant !== undefined) {
+      at.fail(key, `is not a key of a LoCoMo conversation: did you mean "${meant}"? (a misspelt key is not read, so its session would be left out)`, undefined, `rename "${key}" to "${meant}"`);
+    }
+    if (/ses+ion/i.test(key) || holdsTurns(value)) {
+      at.fail(key, `is not a key of a LoCoMo conversation (${KNOWN_KEYS_TEXT}), but looks like a session, which would be left out unread`, undefined, `rename "${key}" to the session key it stands for (session_<N>), or remove it`);
+    }
+  }
+  const sessions = sessionNumbers(conversation);
+  const last = sessions.at(-1) ?? 0;
+  for (const key of Object.keys(conversation)) {
+    const session = COMPANIONS.map((pattern) => pattern.exec(key)?.[1]).find((n) => n !== undefined);
+    if (session === undefined || sessions.includes(Number(session)) || Number(session) > last) continue;
+    at.fail(
+      key,
+      `belongs to session ${session}, but the conversation has no key session_${session} although session_${last} comes later: a session missing from the middle is most likely misspelt, and would be left out`,
+      undefined,
+      `restore the key session_${session} (check its spelling), or remove ${key}`,
+    );
+  }
+}
+
+/** The LoCoMo key of the same session number that `key` is a typo of (at most two edits, case aside), if any. */
+function intendedKey(key: string): string | undefined {
+  const number = /\d+/.exec(key)?.[0];
+  if (number === undefined) return undefined;
+  const n = Number(number);
+  const candidates = [`session_${n}`, `session_${n}_date_time`, `session_${n}_summary`, `session_${n}_observation`, `events_session_${n}`];
+  return candidates.find((candidate) => editDistance(key.toLowerCase(), candidate) <= 2);
+}
+
+/** Whether a value is a list of LoCoMo turns (objects with a dia_id). */
+function holdsTurns(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0 && value.every((turn) => turn !== null && typeof turn === 'object' && 'dia_id' in turn);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** A session's turns as messages; `seen` holds the normalized dia_id of every turn read so far and where it is, so that a repeated one fails. */
+function sessionMessages(at: InputRecord, conversation: Record<string, unknown>, session: number, speakers: Speakers, seen: Map<string, string>): ChatMessage[] {
   const key = `session_${session}`;
   const turns = at.array(conversation[key], key);
   if (turns.length === 0) return [];
@@ -141,6 +208,13 @@ function sessionMessages(at: InputRecord, conversation: Record<string, unknown>,
     const speaker = at.string(turn.speaker, `${field}.speaker`);
     if (speaker !== speakers.a && speaker !== speakers.b) at.fail(`${field}.speaker`, `must be speaker_a "${speakers.a}" or speaker_b "${speakers.b}"`, speaker);
     const diaId = at.nonEmptyString(turn.dia_id, `${field}.dia_id`);
+    const normalized = normalizeDiaId(diaId);
+    const first = seen.get(normalized);
+    if (first !== undefined) {
+      const read = normalized === diaId ? '' : ` (read as ${normalized})`;
+      at.fail(`${field}.dia_id`, `must be unique in the conversation, but ${first} has the same dia_id${read}: evidence naming it would point at the wrong turn`, diaId, `give the turn of ${field} its own dia_id (D${session}:<its number in the session>)`);
+    }
+    seen.set(normalized, field);
     const text = at.string(turn.text, `${field}.text`);
     const caption = turn.blip_caption === undefined ? undefined : at.string(turn.blip_caption, `${field}.blip_caption`);
     return {

@@ -1,10 +1,11 @@
-import { basename } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { defineDataset, type EpisodeStream } from '../core/harness/dataset.js';
 import { inputFile } from '../core/harness/options.js';
 import type { Episode } from '../core/harness/episode.js';
-import { parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
+import { checkToolCalls, parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
 import { EpisodeCollector, loadOptionFields, InputRecord, readTextLines } from './records.js';
 
 /** A JSONL file of conversations in the OpenAI fine-tuning chat format, one `{"messages": [...]}` per line. */
@@ -37,11 +38,13 @@ function toEpisode(at: InputRecord, line: string, lineNumber: number): Episode {
     at.fail('parallel_tool_calls', 'must be true or false', source.parallel_tool_calls);
   }
   const metadata = source.metadata === undefined ? {} : at.object(source.metadata, 'metadata');
-  const id = at.optionalId(metadata.id, 'metadata.id');
+  const id = at.optionalId(metadata.id, 'metadata.id') ?? `${basename(at.file)}:${lineNumber}`;
   const userId = at.optionalId(metadata.user_id, 'metadata.user_id');
-  const { instructions, conversation } = splitInstructions(parseChatMessages(source.messages, at, 'messages'));
+  const messages = parseChatMessages(source.messages, at, 'messages');
+  checkToolCalls(messages, at, 'messages', id);
+  const { instructions, conversation } = splitInstructions(messages);
   return {
-    id: id ?? `${basename(at.file)}:${lineNumber}`,
+    id,
     dataset: DATASET,
     userId: userId ?? `line-${lineNumber}`,
     systemPrompt: instructions,
@@ -53,19 +56,51 @@ function toEpisode(at: InputRecord, line: string, lineNumber: number): Episode {
   };
 }
 
-/** The conversations of the file, one line at a time. */
+/** Why a conversation without an assistant message is left out (and listed in `skipped`, lenient or not). */
+const NO_ASSISTANT_MESSAGE = 'messages hold no assistant message: nothing to replay or score, so the conversation is left out';
+
+/**
+ * The conversations of the file, one line at a time, through `collector`. A conversation without
+ * an assistant message has no turn: it is left out and listed in `skipped`, so the episodes
+ * counted are the ones scored (a run refuses a file whose every conversation is skipped).
+ */
+async function* conversations(options: OpenAiJsonlOptions, collector: EpisodeCollector): AsyncGenerator<Episode> {
+  let lineNumber = 0;
+  for await (const line of readTextLines(options.file)) {
+    const number = ++lineNumber;
+    if (line.trim() === '') continue;
+    if (collector.full) return;
+    const at = new InputRecord(options.file, `line ${number}`);
+    const episode = collector.accept({ at, toEpisode: () => toEpisode(at, line, number) });
+    if (episode) yield episode;
+  }
+}
+
+const newCollector = (options: OpenAiJsonlOptions) => new EpisodeCollector(options, { withoutTurns: NO_ASSISTANT_MESSAGE });
+
+/** Files this process has read whole without an error, by path, size, modification time and options. */
+const checkedFiles = new Set<string>();
+
+/**
+ * Reads the whole file once, keeping nothing, so that a malformed line anywhere fails before the
+ * first conversation is handed out, and so before any replay (a run opens the stream before it
+ * replays anything). Later streams of the same unchanged file skip this read; the pass that hands
+ * the conversations out checks every line anew all the same.
+ */
+async function checkWholeFile(options: OpenAiJsonlOptions): Promise<void> {
+  const info = await stat(options.file).catch(() => undefined);
+  const key = info && JSON.stringify([resolve(options.file), info.size, info.mtimeMs, options.lenient, options.limit]);
+  if (key !== undefined && checkedFiles.has(key)) return;
+  for await (const episode of conversations(options, newCollector(options))) void episode;
+  if (key !== undefined) checkedFiles.add(key);
+}
+
+/** The conversations of the file one at a time, after the whole file was checked (see checkWholeFile). */
 function streamConversations(options: OpenAiJsonlOptions): EpisodeStream {
-  const collector = new EpisodeCollector(options);
+  const collector = newCollector(options);
   async function* episodes(): AsyncGenerator<Episode> {
-    let lineNumber = 0;
-    for await (const line of readTextLines(options.file)) {
-      const number = ++lineNumber;
-      if (line.trim() === '') continue;
-      if (collector.full) return;
-      const at = new InputRecord(options.file, `line ${number}`);
-      const episode = collector.accept({ at, toEpisode: () => toEpisode(at, line, number) });
-      if (episode) yield episode;
-    }
+    await checkWholeFile(options);
+    yield* conversations(options, collector);
   }
   return { name: DATASET, episodes: episodes(), skipped: collector.skipped };
 }
@@ -76,10 +111,10 @@ export const openAiJsonl = defineDataset({
   description: 'your own conversation logs as JSONL in the OpenAI fine-tuning chat format ({"messages": [...]} per line, tool calls included)',
   options: openAiJsonlOptions,
   async load(options) {
-    const { name, episodes, skipped } = streamConversations(options);
+    const collector = newCollector(options);
     const loaded: Episode[] = [];
-    for await (const episode of episodes) loaded.push(episode);
-    return { name, episodes: loaded, skipped };
+    for await (const episode of conversations(options, collector)) loaded.push(episode);
+    return { name: DATASET, episodes: loaded, skipped: collector.skipped };
   },
   stream: streamConversations,
 });

@@ -11,9 +11,9 @@ export class InputRecord {
     readonly record: string,
   ) {}
 
-  /** Throws the DataError for `field` of this record. */
-  fail(field: string, expected: string, got?: unknown): never {
-    throw new DataError(this.file, this.record, field, expected, got);
+  /** Throws the DataError for `field` of this record; `fix` says how to correct it (skipping it under `lenient` is added). */
+  fail(field: string, expected: string, got?: unknown, fix?: string): never {
+    throw new DataError(this.file, this.record, field, expected, got, fix === undefined ? undefined : orSkip(fix));
   }
 
   /** Fails for a value of the wrong type, saying so plainly when the field is missing. */
@@ -58,6 +58,11 @@ export class InputRecord {
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
     return this.nonEmptyString(value, field);
   }
+}
+
+/** A record's own fix, followed by the way out every malformed record has: skipping it under `lenient` (as DataError's default fix says). */
+function orSkip(fix: string): string {
+  return `${fix}; or set the dataset option lenient to true to skip malformed records (config: { name, options: { lenient: true } }; command line: -d <dataset>:lenient=true)`;
 }
 
 /** Reads a whole text file without its byte-order mark; an unreadable file is a DataError naming it. */
@@ -143,7 +148,14 @@ export class EpisodeCollector {
   private readonly seen = new Map<string, string>();
   private kept = 0;
 
-  constructor(private readonly options: LoadOptions) {}
+  /**
+   * `withoutTurns`: when given, an episode with no turn (nothing to replay or score) is not kept
+   * but listed in `skipped` with this reason, lenient or not, so the episodes counted are the ones scored.
+   */
+  constructor(
+    private readonly options: LoadOptions,
+    private readonly rules: { withoutTurns?: string } = {},
+  ) {}
 
   /** Whether `limit` episodes are kept already. */
   get full(): boolean {
@@ -157,6 +169,10 @@ export class EpisodeCollector {
       const first = this.seen.get(episode.id);
       if (first !== undefined) at.fail('id', `must be unique, but ${first} has the same id`, episode.id);
       this.seen.set(episode.id, at.record);
+      if (episode.turns.length === 0 && this.rules.withoutTurns !== undefined) {
+        this.skipped.push({ file: at.file, record: at.record, reason: this.rules.withoutTurns });
+        return undefined;
+      }
       this.kept++;
       return episode;
     } catch (error) {

@@ -1,3 +1,5 @@
+import { readFileSync, realpathSync, symlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/index.js';
 import { banking77 } from '../../datasets/banking77.js';
@@ -6,6 +8,13 @@ import { expectDataError, fixtureDir } from './fixtures.js';
 const fixtures = fixtureDir('banking77');
 let written = 0;
 const csv = (content: string) => fixtures.write(`queries-${++written}.csv`, content);
+/** A training CSV of two intents that shares no row with the replayed fixtures. */
+const training = () => csv('text,category\nMy card got stolen yesterday,lost_or_stolen_card\nHas my new card been sent?,card_arrival\n');
+/** The bundled train.csv without its first `rows` rows: trains the router on all 77 intents while those rows are replayed. */
+const bundledWithout = (rows: number) => {
+  const [header, ...lines] = readFileSync(banking77.defaults().file, 'utf8').split('\n');
+  return csv([header, ...lines.slice(rows)].join('\n'));
+};
 
 describe('banking77 loader on the bundled data', () => {
   it('replays every fifth row and trains the router on the other four fifths', async () => {
@@ -23,9 +32,32 @@ describe('banking77 loader on the bundled data', () => {
   });
 
   it('replays every row of a file when another file trains the router', async () => {
-    const loaded = await banking77.load({ ...banking77.defaults(), trainFile: banking77.defaults().file, limit: 3 });
+    const loaded = await banking77.load({ ...banking77.defaults(), trainFile: bundledWithout(3), limit: 3 });
     expect(loaded.episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:2', 'banking77:3']);
     expect(loaded.episodes[0]!.intentProfile!.intents).toHaveLength(77);
+  });
+
+  it('refuses the replayed file as the training file: every replayed query would train the router', async () => {
+    const error = await banking77.load({ ...banking77.defaults(), trainFile: banking77.defaults().file, limit: 200 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toContain(`banking77: ${banking77.defaults().file} is both replayed (file) and trains the router (trainFile)`);
+    expect((error as ConfigError).hint).toMatch(/^the router must never learn from the queries it is scored on: pass a training CSV of another split as trainFile, or leave trainFile out/);
+  });
+
+  it('refuses the replayed file named by another path: relative, or through a symbolic link', async () => {
+    const file = csv('text,category\nI lost my card,lost_or_stolen_card\nWhere is my card?,card_arrival\n');
+    const link = join(fixtures.dir, `link-${++written}.csv`);
+    symlinkSync(file, link);
+    await expect(banking77.load({ file, trainFile: link })).rejects.toThrow(`banking77: trainFile ${link} is the replayed file ${file} (both are ${realpathSync(file)}), so every replayed query also trains the router`);
+    await expect(banking77.load({ file, trainFile: relative(process.cwd(), file) })).rejects.toThrow(ConfigError);
+  });
+
+  it('refuses a training file with the same bytes as the replayed one under another name', async () => {
+    const content = 'text,category\nI lost my card,lost_or_stolen_card\nWhere is my card?,card_arrival\n';
+    const [file, copy] = [csv(content), csv(content)];
+    const error = await banking77.load({ file, trainFile: copy }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(new RegExp(`trainFile ${copy} holds the same bytes as file ${file} \\(sha256 [0-9a-f]{12}\\), so every replayed query also trains the router`));
   });
 
   it('rejects a holdout below 2', async () => {
@@ -33,7 +65,7 @@ describe('banking77 loader on the bundled data', () => {
   });
 
   it('turns a row into a query with its intent as the probe', async () => {
-    const [episode] = (await banking77.load({ ...banking77.defaults(), trainFile: banking77.defaults().file, limit: 1 })).episodes;
+    const [episode] = (await banking77.load({ ...banking77.defaults(), trainFile: bundledWithout(1), limit: 1 })).episodes;
     expect(episode).toMatchObject({
       id: 'banking77:1',
       dataset: 'banking77',
@@ -49,19 +81,19 @@ describe('banking77 loader on the bundled data', () => {
 describe('banking77 loader on other CSV files', () => {
   it('reads quoted fields with commas, quotes and line breaks', async () => {
     const file = csv('text,category\n"Hi, my card ""broke""\nplease help",card_not_working\nWhere is my money?,transfer_not_received_by_recipient\n');
-    const loaded = await banking77.load({ file, trainFile: file });
+    const loaded = await banking77.load({ file, trainFile: training() });
     expect(loaded.episodes.map((e) => e.turns[0]!.query)).toEqual(['Hi, my card "broke"\nplease help', 'Where is my money?']);
   });
 
   it('accepts the two columns in either order', async () => {
     const file = csv('category,text\nlost_or_stolen_card,I lost my card\n');
-    const [episode] = (await banking77.load({ file, trainFile: file })).episodes;
+    const [episode] = (await banking77.load({ file, trainFile: training() })).episodes;
     expect(episode!.turns[0]).toEqual({ at: 0, query: 'I lost my card', probes: [{ kind: 'intent', expected: 'lost_or_stolen_card' }] });
   });
 
   it('keeps the first N rows under limit', async () => {
     const file = csv('text,category\na query,a\nb query,b\nc query,c\n');
-    expect((await banking77.load({ file, trainFile: file, limit: 2 })).episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:2']);
+    expect((await banking77.load({ file, trainFile: training(), limit: 2 })).episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:2']);
   });
 
   it('rejects a limit that is not a whole number', async () => {
@@ -117,7 +149,7 @@ describe('banking77 loader on malformed input', () => {
 describe('banking77 loader in lenient mode', () => {
   it('skips malformed rows and lists each with its reason', async () => {
     const file = csv('text,category\nI lost my card,lost_or_stolen_card\n,card_arrival\nToo,many,columns\nWhere is my card?,card_arrival\n');
-    const loaded = await banking77.load({ file, trainFile: file, lenient: true });
+    const loaded = await banking77.load({ file, trainFile: training(), lenient: true });
     expect(loaded.episodes.map((e) => e.id)).toEqual(['banking77:1', 'banking77:4']);
     expect(loaded.skipped).toEqual([
       { file, record: 'row 2 (line 3)', reason: 'text must be a non-empty string, got string ""' },

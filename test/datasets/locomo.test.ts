@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type Episode, type EvidenceProbe } from '../../core/index.js';
 import { bundledLocomoFiles, locomo } from '../../datasets/locomo.js';
@@ -191,6 +192,84 @@ describe('locomo on malformed files', () => {
       await expectDataError(locomo.load({ files: [file] }), { file, record, field });
     });
   }
+
+  it('rejects a dia_id used twice in a conversation, naming the dia_id and both turns', async () => {
+    const file = fixtures.write('duplicate-dia-id.json', conversation({ session_10: [{ speaker: 'Bo', dia_id: 'D2:1', text: 'I adopted a cat.' }] }));
+    const error = await expectDataError(locomo.load({ files: [file] }), { file, record: 'conversation', field: 'session_10[0].dia_id' });
+    expect(error.message).toContain('session_10[0].dia_id must be unique in the conversation, but session_2[0] has the same dia_id: evidence naming it would point at the wrong turn, got string "D2:1"');
+    expect(error.hint).toMatch(/^give the turn of session_10\[0\] its own dia_id \(D10:<its number in the session>\); or set the dataset option lenient to true/);
+  });
+
+  it('rejects a dia_id that repeats another once leading zeros are read', async () => {
+    const file = fixtures.write('duplicate-dia-id-zeros.json', conversation({ session_10: [{ speaker: 'Bo', dia_id: 'D2:02', text: 'I adopted a cat.' }] }));
+    const error = await expectDataError(locomo.load({ files: [file] }), { file, record: 'conversation', field: 'session_10[0].dia_id' });
+    expect(error.message).toContain('but session_2[1] has the same dia_id (read as D2:2)');
+  });
+
+  it('rejects a bundled conversation whose session 5 turns were relabelled D2:1', async () => {
+    const original = JSON.parse(readFileSync(bundledLocomoFiles('dev')[0]!, 'utf8')) as Record<string, Array<{ dia_id: string }>>;
+    const relabelled = { ...original, session_5: original.session_5!.map((turn) => ({ ...turn, dia_id: 'D2:1' })) };
+    const file = fixtures.write('26-relabelled.json', relabelled);
+    const error = await expectDataError(locomo.load({ files: [file] }), { file, record: 'conversation', field: 'session_5[0].dia_id' });
+    expect(error.message).toContain('but session_2[0] has the same dia_id');
+  });
+
+  it('rejects a misspelt session key, naming it and the key it stands for', async () => {
+    const { session_2: turns, ...rest } = conversation();
+    const file = fixtures.write('misspelt-session.json', { ...rest, sesion_2: turns });
+    const error = await expectDataError(locomo.load({ files: [file] }), { file, record: 'conversation', field: 'sesion_2' });
+    expect(error.message).toContain('sesion_2 is not a key of a LoCoMo conversation: did you mean "session_2"?');
+    expect(error.hint).toMatch(/^rename "sesion_2" to "session_2"; or set the dataset option lenient to true/);
+  });
+
+  const misspelt: Array<[string, string]> = [
+    ['Session_2', 'session_2'],
+    ['session2', 'session_2'],
+    ['sessoin_2', 'session_2'],
+    ['session_2_datetime', 'session_2_date_time'],
+  ];
+  for (const [key, meant] of misspelt) {
+    it(`rejects the key ${key} as a typo of ${meant}`, async () => {
+      const file = fixtures.write(`typo-${key}.json`, { ...conversation(), [key]: conversation().session_2 });
+      const error = await expectDataError(locomo.load({ files: [file] }), { file, record: 'conversation', field: key });
+      expect(error.message).toContain(`did you mean "${meant}"?`);
+    });
+  }
+
+  it('rejects an unknown key that holds turns or names a session', async () => {
+    const turns = conversation().session_2;
+    const dialogue = fixtures.write('unknown-turns.json', { ...conversation(), dialogue_3: turns });
+    await expectDataError(locomo.load({ files: [dialogue] }), { file: dialogue, record: 'conversation', field: 'dialogue_3' });
+    const named = fixtures.write('unknown-session-key.json', { ...conversation(), last_session: 'hello' });
+    const error = await expectDataError(locomo.load({ files: [named] }), { file: named, record: 'conversation', field: 'last_session' });
+    expect(error.message).toContain('looks like a session, which would be left out unread');
+  });
+
+  it('rejects a session date without its session when later sessions are there', async () => {
+    const { session_2: _dropped, ...rest } = conversation();
+    const file = fixtures.write('date-without-session.json', rest);
+    const error = await expectDataError(locomo.load({ files: [file] }), { file, record: 'conversation', field: 'session_2_date_time' });
+    expect(error.message).toContain('belongs to session 2, but the conversation has no key session_2 although session_10 comes later');
+    expect(error.hint).toMatch(/^restore the key session_2 \(check its spelling\), or remove session_2_date_time/);
+  });
+
+  it('keeps dates of sessions after the last one, as upstream conversation 26 has, and unknown keys that are no session', async () => {
+    const file = fixtures.write('trailing-dates.json', { ...conversation(), session_12_date_time: '1:00 pm on 2 March, 2024', sample_id: 'conv-x' });
+    expect((await locomo.load({ files: [file] })).episodes[0]!.metadata).toMatchObject({ sessions: 2 });
+  });
+
+  it('skips a conversation with a repeated dia_id or a misspelt session under lenient', async () => {
+    const duplicate = fixtures.write('lenient-duplicate.json', conversation({ session_10: [{ speaker: 'Bo', dia_id: 'D2:1', text: 'I adopted a cat.' }] }));
+    const { session_2: turns, ...rest } = conversation();
+    const typo = fixtures.write('lenient-typo.json', { ...rest, sesion_2: turns });
+    const good = fixtures.write('lenient-good-2.json', conversation());
+    const loaded = await locomo.load({ files: [duplicate, typo, good], lenient: true });
+    expect(loaded.episodes.map((e) => e.id)).toEqual(['locomo/lenient-good-2']);
+    expect(loaded.skipped).toEqual([
+      { file: duplicate, record: 'conversation', reason: expect.stringContaining('session_10[0].dia_id must be unique in the conversation') },
+      { file: typo, record: 'conversation', reason: expect.stringContaining('sesion_2 is not a key of a LoCoMo conversation') },
+    ]);
+  });
 
   it('rejects a file that is not JSON', async () => {
     const file = fixtures.write('not-json.json', '{ "speaker_a": ');

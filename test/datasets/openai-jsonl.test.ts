@@ -162,6 +162,108 @@ describe('openai-jsonl loader on malformed input', () => {
   });
 });
 
+describe('openai-jsonl loader on tool calls that do not pair up', () => {
+  const name = (file: string) => file.split('/').at(-1);
+
+  it('names tool-call arguments that are not JSON, with the conversation and the call', async () => {
+    const messages = orderLookup();
+    messages[2] = { role: 'assistant', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_order', arguments: "{order_id: 'A-1001'}" } }] };
+    const file = jsonl([{ messages, metadata: { id: 'ticket-7' } }]);
+    const error = await expectDataError(openAiJsonl.load({ file }), { file, record: 'line 1', field: 'messages[2].tool_calls[0].function.arguments' });
+    expect(error.message).toContain('must be valid JSON (the arguments of tool call "call_1" in conversation "ticket-7": ');
+    expect(error.message).toContain(`got string "{order_id: 'A-1001'}"`);
+    expect(error.hint).toMatch(/^write the arguments as a JSON object in a string, e\.g\. "\{\\"order_id\\": \\"A-1001\\"\}" \("\{\}" for a call without arguments\); or set the dataset option lenient to true/);
+  });
+
+  it('names empty arguments too: a call without arguments has "{}"', async () => {
+    const messages = orderLookup();
+    messages[2] = { role: 'assistant', tool_calls: [call('call_1', 'get_order', {})] };
+    (messages[2] as { tool_calls: Array<{ function: { arguments: string } }> }).tool_calls[0]!.function.arguments = '';
+    const file = jsonl([{ messages }]);
+    await expectDataError(openAiJsonl.load({ file }), { file, record: 'line 1', field: 'messages[2].tool_calls[0].function.arguments' });
+  });
+
+  it('names a tool call that no later tool message answers', async () => {
+    const messages = orderLookup();
+    messages.splice(3, 1);
+    const file = jsonl([{ messages }]);
+    const error = await expectDataError(openAiJsonl.load({ file }), { file, record: 'line 1', field: 'messages[2].tool_calls[0].id' });
+    expect(error.message).toContain(`must be answered by a later tool message with tool_call_id "call_1" in conversation "${name(file)}:1", but no tool message answers it and messages[3] comes after it`);
+    expect(error.hint).toMatch(/^add the tool message \{"role": "tool", "tool_call_id": "call_1", "content": "<the result>"\} right after that assistant message, or end the conversation at that call/);
+  });
+
+  it('names one of two parallel calls left unanswered', async () => {
+    const messages = orderLookup();
+    messages[2] = { role: 'assistant', tool_calls: [call('call_1', 'get_order', { order_id: 'A-1001' }), call('call_2', 'get_invoice', { order_id: 'A-1001' })] };
+    const file = jsonl([{ messages }]);
+    await expectDataError(openAiJsonl.load({ file }), { file, record: 'line 1', field: 'messages[2].tool_calls[1].id' });
+  });
+
+  it('names a call whose id is called again before any tool message answers it', async () => {
+    const messages = [...orderLookup().slice(0, 3), { role: 'assistant', tool_calls: [call('call_1', 'get_order', { order_id: 'A-1002' })] }, ...orderLookup().slice(3)];
+    const file = jsonl([{ messages }]);
+    const error = await expectDataError(openAiJsonl.load({ file }), { file, record: 'line 1', field: 'messages[2].tool_calls[0].id' });
+    expect(error.message).toContain('but messages[3] calls the same id again first');
+  });
+
+  it('accepts a conversation that ends on tool calls whose results are not recorded yet, as OpenAI fine-tuning examples do', async () => {
+    const ending = [...orderLookup().slice(0, 2), { role: 'assistant', tool_calls: [call('call_1', 'get_order', { order_id: 'A-1001' }), call('call_2', 'get_invoice', { order_id: 'A-1001' })] }, { role: 'tool', tool_call_id: 'call_1', content: '{}' }];
+    const file = jsonl([{ messages: ending }, { messages: orderLookup().slice(0, 3) }]);
+    const loaded = await openAiJsonl.load({ file });
+    expect(loaded.episodes.map((e) => e.turns.length)).toEqual([1, 1]);
+    expect(loaded.episodes[1]!.turns[0]!.probes).toEqual([{ kind: 'fact', facts: [{ value: 'A-1001', origin: 'customer', key: 'order_id' }] }]);
+  });
+
+  it('names two tool calls with the same id in one message', async () => {
+    const messages = orderLookup();
+    messages[2] = { role: 'assistant', tool_calls: [call('call_1', 'get_order', { order_id: 'A-1001' }), call('call_1', 'get_invoice', { order_id: 'A-1001' })] };
+    const file = jsonl([{ messages, metadata: { id: 'ticket-8' } }]);
+    const error = await expectDataError(openAiJsonl.load({ file }), { file, record: 'line 1', field: 'messages[2].tool_calls[1].id' });
+    expect(error.message).toContain('must be unique among the tool calls of its message, but tool_calls[0] has the same id in conversation "ticket-8", got string "call_1"');
+  });
+
+  it('skips each such conversation under lenient and lists it', async () => {
+    const badJson = orderLookup();
+    badJson[2] = { role: 'assistant', tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_order', arguments: '{' } }] };
+    const unanswered = orderLookup();
+    unanswered.splice(3, 1);
+    const twins = orderLookup();
+    twins[2] = { role: 'assistant', tool_calls: [call('call_1', 'get_order', { order_id: 'A-1001' }), call('call_1', 'get_order', { order_id: 'A-1001' })] };
+    const file = jsonl([{ messages: badJson }, { messages: unanswered }, { messages: twins }, { messages: orderLookup() }]);
+    const loaded = await openAiJsonl.load({ file, lenient: true });
+    expect(loaded.episodes.map((e) => e.metadata!.line)).toEqual([4]);
+    expect(loaded.skipped.map((r) => [r.record, r.reason.split(' ')[0]])).toEqual([
+      ['line 1', 'messages[2].tool_calls[0].function.arguments'],
+      ['line 2', 'messages[2].tool_calls[0].id'],
+      ['line 3', 'messages[2].tool_calls[1].id'],
+    ]);
+  });
+});
+
+describe('openai-jsonl loader on conversations without an assistant message', () => {
+  const userOnly = (text: string) => ({ messages: [{ role: 'system', content: 'You are the Acme support agent.' }, { role: 'user', content: text }] });
+
+  it('leaves them out and lists them as skipped, so the episodes counted are the ones scored', async () => {
+    const file = jsonl([{ messages: orderLookup() }, userOnly('hello?'), userOnly('anyone?'), userOnly('bye')]);
+    const loaded = await openAiJsonl.load({ file });
+    expect(loaded.episodes.map((e) => e.metadata!.line)).toEqual([1]);
+    const reason = 'messages hold no assistant message: nothing to replay or score, so the conversation is left out';
+    expect(loaded.skipped).toEqual([2, 3, 4].map((line) => ({ file, record: `line ${line}`, reason })));
+  });
+
+  it('does not count them toward limit', async () => {
+    const file = jsonl([userOnly('hello?'), { messages: orderLookup() }, { messages: orderLookup() }]);
+    expect((await openAiJsonl.load({ file, limit: 1 })).episodes.map((e) => e.metadata!.line)).toEqual([2]);
+  });
+
+  it('lists every conversation when none has one, so a run refuses the file as having nothing to replay', async () => {
+    const file = jsonl([userOnly('hello?'), '', userOnly('anyone?')]);
+    const loaded = await openAiJsonl.load({ file });
+    expect(loaded.episodes).toEqual([]);
+    expect(loaded.skipped.map((r) => r.record)).toEqual(['line 1', 'line 3']);
+  });
+});
+
 describe('openai-jsonl loader in lenient mode', () => {
   it('skips malformed lines and lists each with its reason', async () => {
     const file = jsonl([{ messages: orderLookup() }, 'not json', { messages: [{ role: 'bot', content: 'hi' }] }, { messages: orderLookup() }]);
@@ -202,6 +304,20 @@ describe('openai-jsonl loader as a stream', () => {
     const stream = openAiJsonl.stream!({ file, lenient: true });
     expect(await collect(stream.episodes)).toHaveLength(2);
     expect(stream.skipped).toEqual([{ file, record: 'line 2', reason: expect.stringContaining('line must be one JSON object') }]);
+  });
+
+  it('fails on a malformed line anywhere before it hands out the first conversation, so before any replay', async () => {
+    const file = jsonl([{ messages: orderLookup() }, { messages: orderLookup() }, '{"messages": [']);
+    const iterator = openAiJsonl.stream!({ file }).episodes[Symbol.asyncIterator]();
+    await expectDataError(iterator.next(), { file, record: 'line 3', field: 'line' });
+  });
+
+  it('counts conversations without an assistant message as skipped, as load() does', async () => {
+    const file = jsonl([{ messages: orderLookup() }, { messages: [{ role: 'user', content: 'hello?' }] }]);
+    const stream = openAiJsonl.stream!({ file });
+    expect(await collect(stream.episodes)).toHaveLength(1);
+    expect(stream.skipped).toEqual((await openAiJsonl.load({ file })).skipped);
+    expect(stream.skipped).toHaveLength(1);
   });
 
   it('names a path that is a directory', async () => {
