@@ -1,3 +1,4 @@
+import { InputError } from './errors.js';
 /** A tool call made by the assistant, in the OpenAI Chat Completions shape. */
 export interface ToolCall {
   id: string;
@@ -92,4 +93,40 @@ export function isDeepFrozen(value: unknown): boolean {
   if (!Object.isFrozen(value)) return false;
   for (const child of Object.values(value)) if (!isDeepFrozen(child)) return false;
   return true;
+}
+
+/**
+ * Refuses a history a chat API would refuse or misread: not a list, a message that is not an
+ * object, an unknown role, content that is neither text nor null, a tool result that answers no
+ * earlier call, or a call left unanswered before the next message that is not a tool result.
+ * @param where what to name in the message, e.g. `assemble() history`
+ * @throws InputError naming the message's index and the fix
+ */
+export function checkChatHistory(history: unknown, where: string): asserts history is ChatMessage[] {
+  if (!Array.isArray(history)) throw new InputError(`${where} must be a list of chat messages, got ${typeof history}`, 'pass the conversation so far as an array of { role, content } messages, oldest first');
+  const called = new Set<string>();
+  let pending: Set<string> | undefined;
+  history.forEach((value: unknown, index) => {
+    const message = value as Partial<ChatMessage> | null;
+    const at = `${where}[${index}]`;
+    if (typeof message !== 'object' || message === null) throw new InputError(`${at} must be a chat message object, got ${JSON.stringify(value)}`, 'pass { role, content } objects');
+    if (!CHAT_ROLES.includes(message.role as ChatRole)) throw new InputError(`${at}.role = ${JSON.stringify(message.role)} is not a chat role`, `use one of ${CHAT_ROLES.join(', ')}`);
+    if (message.content !== undefined && message.content !== null && typeof message.content !== 'string') {
+      throw new InputError(`${at}.content must be text or null, got ${typeof message.content}`, 'pass the message text as a string');
+    }
+    if (message.role === 'tool') {
+      const id = message.tool_call_id;
+      if (id === undefined || !called.has(id)) throw new InputError(`${at} is a tool result for ${JSON.stringify(id)}, which no earlier assistant message called`, 'keep each tool result after the assistant message whose tool_calls has its id, or drop both');
+      pending?.delete(id);
+      return;
+    }
+    if (pending && pending.size > 0) {
+      throw new InputError(`${at} follows an assistant tool call left unanswered (${[...pending].join(', ')})`, 'add the tool result (role tool, tool_call_id) right after the call, or drop the call');
+    }
+    pending = undefined;
+    if (message.role === 'assistant' && message.tool_calls?.length) {
+      pending = new Set(message.tool_calls.map((call) => call.id));
+      for (const id of pending) called.add(id);
+    }
+  });
 }

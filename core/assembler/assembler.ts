@@ -1,6 +1,7 @@
 import { ContextBudget, type BuiltContext, type OverflowAction, type SectionUsage } from '../budget/budget.js';
 import type { BudgetProfile } from '../budget/profile.js';
-import { messageToText, type ChatMessage, type ToolDefinition } from '../messages.js';
+import { ConfigError, InputError } from '../errors.js';
+import { checkChatHistory, messageToText, type ChatMessage, type ToolDefinition } from '../messages.js';
 import type { KnowledgeBase } from '../retrieval/knowledge.js';
 import type { CustomerDataSource } from '../routing/customer-data.js';
 import { loadersFor, runLoader, type ContextLoader, type LoaderOutcome } from '../routing/loaders.js';
@@ -145,6 +146,7 @@ export class ProductionContextAssembler {
   constructor(private readonly options: AssemblerOptions) {
     this.counter = options.counter ?? sharedCounter('gpt-4o');
     this.profile = options.profile ?? ASSEMBLER_PROFILE;
+    checkAssemblerOptions(options, this.profile);
     this.toolRouter = options.tools instanceof ToolRouter ? options.tools : undefined;
     this.fixedTools = options.tools instanceof ToolRouter ? [] : (options.tools ?? []);
     this.systemPrompt = options.routeSystemPrompt === false || !options.knowledge ? options.systemPrompt : withoutIntentDocuments(options.systemPrompt, options.knowledge);
@@ -162,7 +164,7 @@ export class ProductionContextAssembler {
     timings.profile = elapsed(stage);
 
     stage = performance.now();
-    const outcomes = await this.load(request, routing?.intents ?? [this.options.defaultIntent ?? 'general_question']);
+    const outcomes = await this.load(request, routing?.intents ?? [this.options.defaultIntent ?? DEFAULT_INTENT]);
     const systemPrompt = this.systemPrompt;
     // Loader text the system prompt already holds (a policy section) is not sent twice.
     const loaded = (perTurn: boolean) =>
@@ -193,6 +195,7 @@ export class ProductionContextAssembler {
     const tools = selection?.tools ?? [...this.fixedTools];
     const toolTokens = this.counter.countTools(tools);
     const budget = new ContextBudget({ profile: { ...this.profile, total: this.profile.total - toolTokens }, counter: this.counter });
+    checkRequest(request, this.profile);
     const { earlier, asked } = splitQuery(request.history ?? [], request.query);
     const sections: Record<string, string | undefined> = {
       system_prompt: systemPrompt,
@@ -299,6 +302,60 @@ export class ProductionContextAssembler {
 }
 
 /** The history before the query and the query as sent: a history that ends with the query keeps it once, last. */
+/** The sections without which an assembly would silently leave out what it was asked to send. */
+const REQUIRED_SECTIONS = ['system_prompt', 'current_query'] as const;
+/** The intent loaded without a router or a given one. */
+const DEFAULT_INTENT = 'general_question';
+/** Most milliseconds a timer can wait: Node runs a longer (or Infinity) timeout after 1 ms. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Refuses options that would silently change what is sent: a profile without a section for the
+ * system prompt or the query, a loader timeout Node would cut to 1 ms, a memory allowance that is
+ * not a whole number of tokens, a default intent no loader serves.
+ * @throws ConfigError naming the option, the value and the fix
+ */
+function checkAssemblerOptions(options: AssemblerOptions, profile: BudgetProfile): void {
+  for (const name of REQUIRED_SECTIONS) {
+    if (!profile.sections.some((section) => section.name === name)) {
+      throw new ConfigError(`assembler profile "${profile.name}" has no ${name} section, so ${name === 'current_query' ? "the customer's query" : 'the system prompt'} would never be sent`, `add a ${name} section to the profile (ASSEMBLER_PROFILE has one)`);
+    }
+  }
+  const { loaderTimeoutMs, memoryTokens, defaultIntent } = options;
+  if (loaderTimeoutMs !== undefined && !(Number.isInteger(loaderTimeoutMs) && loaderTimeoutMs >= 1 && loaderTimeoutMs <= MAX_TIMEOUT_MS)) {
+    throw new ConfigError(`assembler loaderTimeoutMs = ${loaderTimeoutMs} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`, 'leave it out for 2000 ms; Node runs a longer, infinite or invalid timeout after 1 ms, so every loader would time out');
+  }
+  if (memoryTokens !== undefined && !(Number.isInteger(memoryTokens) && memoryTokens >= 0)) {
+    throw new ConfigError(`assembler memoryTokens = ${memoryTokens} must be a whole number of tokens, 0 or more`, 'leave it out for the retrieved_context allocation; 0 turns memory retrieval off');
+  }
+  if (defaultIntent !== undefined) {
+    // Loaders for every intent ('*') serve a misspelt intent too, so the intent must be one a loader names.
+    const loaders = options.loaders ?? TECHCORP_LOADERS;
+    const named = [...new Set(loaders.flatMap((loader) => loader.intents))].filter((intent) => intent !== '*');
+    if (typeof defaultIntent !== 'string' || (named.length > 0 && !named.includes(defaultIntent) && defaultIntent !== DEFAULT_INTENT)) {
+      throw new ConfigError(`assembler defaultIntent = ${JSON.stringify(defaultIntent)} is served by no loader, so no data would be loaded`, `use one of ${[DEFAULT_INTENT, ...named].join(', ')}`);
+    }
+  }
+}
+
+/**
+ * Refuses a request whose parts the profile has no section for (they would be dropped without a
+ * word) and a history a chat API would refuse.
+ * @throws InputError naming the part and the fix
+ */
+function checkRequest(request: AssembleRequest, profile: BudgetProfile): void {
+  checkChatHistory(request.history ?? [], 'assemble() history');
+  const has = (name: string) => profile.sections.some((section) => section.name === name);
+  const parts: Array<[string, boolean]> = [
+    ['recent_messages', splitQuery(request.history ?? [], request.query).earlier.length > 0],
+    ['conversation_summary', Boolean(request.summary)],
+    ['tool_results', Boolean(request.toolResults)],
+  ];
+  for (const [name, given] of parts) {
+    if (given && !has(name)) throw new InputError(`the request has ${name === 'recent_messages' ? 'history' : name === 'conversation_summary' ? 'a summary' : 'tool results'}, but profile "${profile.name}" has no ${name} section to send it in`, `add a ${name} section to the profile, or leave that part out of the request`);
+  }
+}
+
 function splitQuery(history: readonly ChatMessage[], query: string): { earlier: readonly ChatMessage[]; asked: string } {
   const last = history.at(-1);
   if (last?.role === 'user' && (last.content ?? '').trim() === query.trim() && query.trim() !== '') return { earlier: history.slice(0, -1), asked: last.content ?? query };

@@ -1,4 +1,4 @@
-import { InputError } from '../errors.js';
+import { ConfigError, InputError } from '../errors.js';
 import { messageToText, sameMessage, type ChatMessage } from '../messages.js';
 import type { LongTermMemory } from '../memory/long-term.js';
 import type { WorkingMemory } from '../memory/working-memory.js';
@@ -51,7 +51,11 @@ export class ConversationIntents {
     private readonly router: IntentRouting,
     private readonly keep = 1,
     private readonly words = ROUTED_WORDS,
-  ) {}
+  ) {
+    // NaN would keep every intent ever routed loaded; 0 words would route an empty text.
+    if (!Number.isInteger(keep) || keep < 1) throw new ConfigError(`ConversationIntents keep = ${keep} must be a whole number of intents, at least 1`, 'use 1 (the default) to follow the conversation to its latest intent, more to keep earlier ones loaded');
+    if (!Number.isInteger(words) || words < 1) throw new ConfigError(`ConversationIntents words = ${words} must be a whole number of words, at least 1`, `leave it out for the default (${ROUTED_WORDS})`);
+  }
 
   /** Routes the turn's query (with the customer's earlier words in `history`) and returns the conversation's intents. */
   async next(query: string, history: readonly ChatMessage[]): Promise<ConversationRouting> {
@@ -130,6 +134,7 @@ export class ContextConversation {
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ContextConversationOptions) {
+    if (typeof options.userId !== 'string' || options.userId.trim() === '') throw new ConfigError(`ContextConversation userId = ${JSON.stringify(options.userId)} must name the customer`, 'pass the customer id the conversation is with');
     this.intents = options.router ? new ConversationIntents(options.router, options.keepIntents ?? 1, options.routedWords ?? ROUTED_WORDS) : undefined;
   }
 

@@ -33,6 +33,9 @@ export function assemblerProfile(budgets: Readonly<Record<string, number>>, tota
   const known = new Set(ASSEMBLER_PROFILE.sections.map((section) => section.name));
   const unknown = Object.keys(budgets).find((name) => !known.has(name));
   if (unknown !== undefined) throw new ConfigError(`assemblerProfile: no section "${unknown}" in ${ASSEMBLER_PROFILE.name}`, `use one of ${[...known].join(', ')}`);
+  // Only 0 leaves a section out: NaN or a negative budget would drop it without a word.
+  const bad = Object.entries(budgets).find(([, budget]) => !(Number.isInteger(budget) && budget >= 0));
+  if (bad) throw new ConfigError(`assemblerProfile: ${bad[0]} = ${bad[1]} must be a whole number of tokens, 0 or more`, '0 leaves the section out; leave the key out for its default budget');
   return defineProfile({
     name: ASSEMBLER_PROFILE.name,
     total,

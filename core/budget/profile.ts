@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { deepFreeze } from '../messages.js';
 import { firstIssue } from '../validation.js';
 
 /** How a section is cut: conversations keep their most recent content, documents their beginning. */
@@ -73,7 +74,8 @@ export function defineProfile(input: BudgetProfileInput): BudgetProfile {
     }
     seen.add(section.name);
   }
-  return profile;
+  // Frozen: a profile is shared (TECHCORP_PROFILE is every default budget's), so one caller's edit must not change another's budget.
+  return deepFreeze(profile);
 }
 
 /** The lab design's TechCorp profile: 8,000 tokens, leaving room for the reply. */
