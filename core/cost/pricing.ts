@@ -1,5 +1,7 @@
 import { CACHE_RULES, type CacheRetention, type CacheRule, type Provider } from './cache-rules.js';
 import { ConfigError, didYouMean } from '../errors.js';
+import { checkedPriceList } from './price-schema.js';
+import { checkTokenCounts } from './token-counts.js';
 
 /** Prices of one model in USD per 1M tokens, with the limits that bound what can be sent to it. */
 export interface ModelPrice {
@@ -22,8 +24,14 @@ export interface ModelPrice {
 /** When the bundled prices were last reviewed against the providers' published price pages. */
 export const PRICES_REVIEWED = '2026-11-30';
 
-/** The bundled price table (list prices, USD per 1M tokens; context windows in tokens). */
-export const DEFAULT_PRICES: readonly ModelPrice[] = [
+/**
+ * The bundled price table (list prices, USD per 1M tokens; context windows in tokens). Frozen,
+ * like every price a PriceTable hands out: a price is changed with a new table's entry, never in place.
+ */
+export const DEFAULT_PRICES: readonly Readonly<ModelPrice>[] = Object.freeze(bundledPrices().map((price) => Object.freeze(price)));
+
+function bundledPrices(): ModelPrice[] {
+  return [
   { model: 'gpt-4o', provider: 'openai', input: 2.5, cachedInput: 1.25, output: 10, contextWindow: 128_000 },
   { model: 'gpt-4o-mini', provider: 'openai', input: 0.15, cachedInput: 0.075, output: 0.6, contextWindow: 128_000 },
   { model: 'gpt-4.1', provider: 'openai', input: 2, cachedInput: 0.5, output: 8, contextWindow: 1_047_576 },
@@ -37,7 +45,8 @@ export const DEFAULT_PRICES: readonly ModelPrice[] = [
   { model: 'claude-haiku-4-5', provider: 'anthropic', input: 1, cacheWrite: 1.25, cacheWriteExtended: 2, cachedInput: 0.1, output: 5, contextWindow: 200_000, minCacheTokens: 4096 },
   { model: 'gemini-2.5-flash', provider: 'google', input: 0.3, cachedInput: 0.03, output: 2.5, contextWindow: 1_048_576, minCacheTokens: 1024 },
   { model: 'gemini-2.5-pro', provider: 'google', input: 1.25, cachedInput: 0.125, output: 10, contextWindow: 1_048_576, minCacheTokens: 2048 },
-];
+  ];
+}
 
 /** A dated snapshot suffix: -YYYY-MM-DD (OpenAI), -YYYYMMDD (Anthropic) or OpenAI's older -MMDD. */
 const SNAPSHOT_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$/;
@@ -46,8 +55,12 @@ const SNAPSHOT_SUFFIX = /-(?:\d{4}-\d{2}-\d{2}|\d{8}|\d{4})$/;
 export class PriceTable {
   private readonly prices = new Map<string, ModelPrice>();
 
+  /**
+   * `extra` adds or overrides models, each at most once, checked with the config file's rules
+   * (ConfigError naming the entry, key, value and fix); the table keeps frozen copies.
+   */
   constructor(extra: readonly ModelPrice[] = []) {
-    for (const price of [...DEFAULT_PRICES, ...extra]) this.prices.set(price.model, price);
+    for (const price of [...DEFAULT_PRICES, ...checkedPriceList(extra)]) this.prices.set(price.model, price);
   }
 
   /**
@@ -97,8 +110,16 @@ export interface CallTokens {
   cacheWrite?: number;
 }
 
-/** The USD cost of one call. */
+/**
+ * The USD cost of one call. Refuses (InputError) counts that are negative, fractional or not
+ * finite, and cached plus cache-written tokens above `input`.
+ */
 export function callCost(price: ModelPrice, tokens: CallTokens): number {
+  checkTokenCounts(
+    { input: tokens.input, cached: tokens.cached, cacheWrite: tokens.cacheWrite, output: tokens.output },
+    { input: 'input', cached: 'cached', cacheWrite: 'cacheWrite' },
+    'pass the counts the provider reported (callCost(price, { input, cached, output }))',
+  );
   const uncached = tokens.input - tokens.cached;
   const writePrice = price.cacheWrite ?? price.input;
   const written = tokens.cacheWrite ?? (price.provider === 'anthropic' ? uncached : 0);

@@ -1,5 +1,6 @@
-import { ConfigError, InputError, describeValue } from '../errors.js';
+import { ConfigError, InputError, describeValue, didYouMean } from '../errors.js';
 import { callCost, PriceTable } from './pricing.js';
+import { checkTokenCounts } from './token-counts.js';
 
 /** A daily-limit alert: `approaching` below 100% of the limit, `crossed` at or above it. */
 export interface CostAlert {
@@ -12,7 +13,7 @@ export interface CostAlert {
   spentUsd: number;
 }
 
-/** Options of a cost tracker. */
+/** Options of a cost tracker; an unknown key is refused (ConfigError with a did-you-mean). */
 export interface CostTrackerOptions {
   /** @default the bundled prices */
   prices?: PriceTable;
@@ -27,14 +28,14 @@ export interface CostTrackerOptions {
   clock?: () => Date;
 }
 
-/** Usage of one request as the provider reports it; `inputTokens` counts every prompt token. */
+/** Usage of one request as the provider reports it; `inputTokens` counts every prompt token. Unknown keys are refused. */
 export interface RequestUsage {
   model: string;
   /** Prompt tokens read from the cache. @default 0 */
   cachedTokens?: number;
   /** Prompt tokens written to the cache (Anthropic). @default 0 */
   cacheWriteTokens?: number;
-  /** @default the tracker's clock */
+  /** A Date, an ISO 8601 time or a YYYY-MM-DD day of the calendar (InputError otherwise). @default the tracker's clock */
   at?: Date | string;
 }
 
@@ -74,6 +75,8 @@ export class CostTracker {
   private readonly fired = new Set<string>();
 
   constructor(private readonly options: CostTrackerOptions = {}) {
+    const unknown = unknownKey(options, TRACKER_OPTION_KEYS);
+    if (unknown !== undefined) throw new ConfigError(`CostTracker option ${JSON.stringify(unknown)} is not known`, suggestKey(unknown, TRACKER_OPTION_KEYS));
     this.prices = options.prices ?? new PriceTable();
     this.clock = options.clock ?? (() => new Date());
     this.thresholds = validateAlerts(options);
@@ -87,12 +90,21 @@ export class CostTracker {
 
   /** Records one request, fires any alert it triggers and returns its cost in USD. */
   trackRequest(inputTokens: number, outputTokens: number, usage: RequestUsage): number {
+    if (typeof usage !== 'object' || usage === null || typeof usage.model !== 'string') {
+      throw new InputError(`usage = ${describeValue(usage)} must be an object naming the model`, "pass e.g. { model: 'gpt-4o', cachedTokens: 0 }");
+    }
+    const unknown = unknownKey(usage, USAGE_KEYS);
+    if (unknown !== undefined) throw new InputError(`trackRequest usage key ${JSON.stringify(unknown)} is not known`, suggestKey(unknown, USAGE_KEYS));
     const cachedTokens = usage.cachedTokens ?? 0;
     const cacheWriteTokens = usage.cacheWriteTokens ?? 0;
-    checkTokens({ inputTokens, outputTokens, cachedTokens, cacheWriteTokens });
+    checkTokenCounts(
+      { inputTokens, outputTokens, cachedTokens, cacheWriteTokens },
+      { input: 'inputTokens', cached: 'cachedTokens', cacheWrite: 'cacheWriteTokens' },
+      'pass the counts the provider reported',
+    );
     const price = this.prices.get(usage.model);
     const costUsd = callCost(price, { input: inputTokens, cached: cachedTokens, cacheWrite: cacheWriteTokens, output: outputTokens });
-    const day = this.dayOf(usage.at ?? this.clock());
+    const day = this.dayOf(usage.at === undefined ? this.clock() : usage.at);
     const models = this.days.get(day) ?? new Map<string, ModelUsage>();
     this.days.set(day, models);
     const request: ModelUsage = { requests: 1, inputTokens, cachedTokens, cacheWriteTokens, outputTokens, costUsd };
@@ -112,8 +124,12 @@ export class CostTracker {
     return sumCost(this.usage(this.monthOf(month)));
   }
 
-  /** Totals per model, by model name, over the days whose key starts with `period` (YYYY, YYYY-MM or YYYY-MM-DD). @default all */
+  /**
+   * Totals per model, by model name, over the days of `period`: a year YYYY, a month YYYY-MM or a
+   * day YYYY-MM-DD (InputError for anything else). @default all
+   */
   usage(period = ''): Record<string, ModelUsage> {
+    if (period !== '') checkPeriod(period);
     const byModel = new Map<string, ModelUsage>();
     for (const [day, models] of this.days) {
       if (!day.startsWith(period)) continue;
@@ -154,16 +170,73 @@ export class CostTracker {
     }
   }
 
+  /** The day key of a Date, an ISO 8601 time or a YYYY-MM-DD date, in the tracker's time zone. */
   private dayOf(date: Date | string): string {
-    if (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date)) return date;
-    const time = typeof date === 'string' ? new Date(date) : date;
-    if (Number.isNaN(time.getTime())) throw new InputError(`date ${describeValue(date)} is not a valid date`, 'pass a Date, an ISO 8601 time or YYYY-MM-DD');
+    let time: unknown = date;
+    if (typeof date === 'string') {
+      if (DAY.test(date)) return checkDay(date, date);
+      if (!ISO_TIME.test(date)) throw badDate(date);
+      checkDay(date.slice(0, 10), date);
+      time = new Date(date);
+    }
+    if (!(time instanceof Date) || Number.isNaN(time.getTime())) throw badDate(date);
     return this.dayFormat.format(time);
   }
 
   private monthOf(month: Date | string): string {
-    return typeof month === 'string' && /^\d{4}-\d{2}$/.test(month) ? month : this.dayOf(month).slice(0, 7);
+    if (typeof month === 'string' && MONTH.test(month)) return checkPeriod(month);
+    return this.dayOf(month).slice(0, 7);
   }
+}
+
+const TRACKER_OPTION_KEYS: readonly (keyof CostTrackerOptions)[] = ['prices', 'dailyLimitUsd', 'alertAt', 'onAlert', 'timeZone', 'clock'];
+const USAGE_KEYS: readonly (keyof RequestUsage)[] = ['model', 'cachedTokens', 'cacheWriteTokens', 'at'];
+
+/** The first own key of `object` that is not in `known`. */
+function unknownKey(object: object, known: readonly string[]): string | undefined {
+  return Object.keys(object).find((key) => !known.includes(key));
+}
+
+/** didYouMean, which also takes a key cut short for the one it starts (cached for cachedTokens, dailyLimit for dailyLimitUsd). */
+function suggestKey(name: string, known: readonly string[]): string {
+  const longer = known.find((key) => name.length >= 3 && key.toLowerCase().startsWith(name.toLowerCase()));
+  return longer === undefined ? didYouMean(name, known) : `did you mean "${longer}"? available: ${known.join(', ')}`;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const MONTH = /^\d{4}-\d{2}$/;
+const YEAR = /^\d{4}$/;
+/** An ISO 8601 time as Date parses it: a date, a time to the minute at least, an optional zone. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})?$/;
+
+function badDate(date: unknown): InputError {
+  return new InputError(`date ${describeValue(date)} is not a valid date`, "pass a Date, an ISO 8601 time (2024-03-05T14:30:00Z) or YYYY-MM-DD (2024-03-05)");
+}
+
+/** `day` (YYYY-MM-DD, from `given`) if it is a day of the calendar, else an InputError: Date would roll 2024-02-30 over to March. */
+function checkDay(day: string, given: string): string {
+  const [year, month, dayOfMonth] = day.split('-').map(Number) as [number, number, number];
+  const time = new Date(Date.UTC(year, month - 1, dayOfMonth));
+  if (month < 1 || month > 12 || dayOfMonth < 1 || time.getUTCMonth() !== month - 1) throw badDate(given);
+  return day;
+}
+
+/** `period` if it is a year YYYY, a month YYYY-MM or a day YYYY-MM-DD of the calendar. */
+function checkPeriod(period: unknown): string {
+  const fix = 'pass a year (2024), a month (2024-03) or a day (2024-03-05), zero-padded, or nothing for all';
+  if (typeof period !== 'string') throw new InputError(`period = ${describeValue(period)} is not a period`, fix);
+  if (YEAR.test(period)) return period;
+  if (MONTH.test(period)) {
+    const month = Number(period.slice(5));
+    if (month >= 1 && month <= 12) return period;
+  } else if (DAY.test(period)) {
+    try {
+      return checkDay(period, period);
+    } catch {
+      // refused below, as a period
+    }
+  }
+  throw new InputError(`period = ${describeValue(period)} is not a year, month or day of the calendar`, fix);
 }
 
 function validateAlerts(options: CostTrackerOptions): number[] {
@@ -178,18 +251,6 @@ function validateAlerts(options: CostTrackerOptions): number[] {
     }
   }
   return [...new Set(thresholds)].sort((a, b) => a - b);
-}
-
-function checkTokens(counts: Record<'inputTokens' | 'outputTokens' | 'cachedTokens' | 'cacheWriteTokens', number>): void {
-  for (const [name, count] of Object.entries(counts)) {
-    if (!Number.isInteger(count) || count < 0) throw new InputError(`${name} = ${describeValue(count)} must be a whole number of tokens, zero or more`, 'pass the counts the provider reported');
-  }
-  if (counts.cachedTokens + counts.cacheWriteTokens > counts.inputTokens) {
-    throw new InputError(
-      `cachedTokens + cacheWriteTokens = ${counts.cachedTokens + counts.cacheWriteTokens} exceed inputTokens = ${counts.inputTokens}`,
-      'inputTokens counts every prompt token, cached and cache-written ones included (add Anthropic\'s cache_read and cache_creation tokens to its input_tokens)',
-    );
-  }
 }
 
 function addUsage(a: ModelUsage, b: ModelUsage): ModelUsage {
