@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
-import { firstIssue } from '../validation.js';
 import { assertSameEmbedder, identityOf } from './embedding.js';
 import type { FusionOptions } from './hybrid.js';
 import { hnswThresholdSchema, InProcessMemoryStore } from './in-process-store.js';
 import { inputSchema } from './long-term-format.js';
 import type { MemoryDraft, MemoryStore } from './memory-store.js';
+import { parseOrThrow, shown } from './options.js';
 import { QueryCache } from './query-cache.js';
 import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
-import type { Embedder, Memory, MemoryType } from './types.js';
+import { MEMORY_TYPES, type Embedder, type Memory, type MemoryType } from './types.js';
 
 /** What {@link LongTermMemory.store} takes. */
 export interface MemoryInput {
@@ -17,10 +17,11 @@ export interface MemoryInput {
   type: MemoryType;
   /** 0..1 @default 0.5 */
   importance?: number;
-  /** When it happened (ISO 8601 or a Date). @default now() */
+  /** When it happened: an ISO 8601 date or date-time (`2024-05-01`, `2024-05-01T09:30:00Z`) or a Date. @default now() */
   createdAt?: string | Date;
   /**
-   * Free-form; `thread` (string) and `position` (number) mark a memory as one turn of a
+   * Free-form data (copied when stored: later changes to the caller's object do not reach the
+   * memory); `thread` (string) and `position` (number) mark a memory as one turn of a
    * conversation, so retrieval can bring its neighbouring turns along.
    */
   metadata?: Record<string, unknown>;
@@ -35,7 +36,7 @@ export interface StoreResult {
 /** Filters and size of a {@link LongTermMemory.search}. */
 export interface MemorySearchOptions {
   userId: string;
-  /** @default 10 */
+  /** Most hits returned: a whole number; 0 returns no hits. @default 10 */
   k?: number;
   /** Only these types. @default every type */
   types?: readonly MemoryType[];
@@ -75,9 +76,47 @@ export interface LongTermMemoryOptions {
   store?: MemoryStore;
 }
 
-const optionsSchema = z.object({
+const OPTION_KEYS = ['embedder', 'now', 'halfLifeDays', 'weights', 'dedupThreshold', 'hnswThreshold', 'fusion', 'directory', 'store'];
+const FUSION_KEYS = ['method', 'k', 'weights'];
+const fusionSchema = z.strictObject({
+  method: z.enum(['rrf', 'convex'], { error: 'must be "rrf" or "convex"' }).optional(),
+  k: z.number('must be a positive number').positive('must be above 0').optional(),
+  weights: z
+    .array(z.number('must be a finite number').min(0, 'must be 0 or more'), 'must be an array of weights [lexical, dense]')
+    .max(2, 'has one weight per ranking: [lexical, dense]')
+    .refine((weights) => weights.length === 0 || weights.some((weight) => weight > 0), 'must not all be 0 (relevance would always be 0)')
+    .optional(),
+});
+// Keys checked by the scorer (now, halfLifeDays, weights), the store, or only passed on (embedder, directory) are known here too.
+const optionsSchema = z.strictObject({
+  embedder: z.custom<Embedder>((value) => value !== null && typeof value === 'object', 'must be an Embedder'),
+  now: z.custom<() => Date>((value) => typeof value === 'function', 'must be a function returning a Date').optional(),
+  halfLifeDays: z.unknown().optional(),
+  weights: z.unknown().optional(),
   dedupThreshold: z.number().gt(0, 'must be a cosine similarity above 0').max(1.01, 'must be at most 1 (or just above, to turn dedup off)').default(0.9),
   hnswThreshold: hnswThresholdSchema,
+  fusion: fusionSchema.optional(),
+  directory: z.string('must be a directory path').optional(),
+  store: z.unknown().optional(),
+});
+
+/** ISO 8601: a date, or a date-time with an optional zone (Date.parse alone reads "5" as 2001-05-01). */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const isoDate = z.union([
+  z.date().refine((date) => !Number.isNaN(date.getTime()), 'must be a valid Date'),
+  z.string().refine((text) => ISO_8601.test(text) && !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 date or date-time, e.g. 2024-05-01 or 2024-05-01T09:30:00Z'),
+], { error: 'must be an ISO 8601 date or date-time, or a Date' });
+const userIdSchema = z.string('must be a user id (a string)').refine((id) => id.trim() !== '', 'must not be empty or blank');
+const INPUT_KEYS = ['userId', 'content', 'type', 'importance', 'createdAt', 'metadata'];
+const storeSchema = inputSchema.extend({ userId: userIdSchema, createdAt: isoDate.optional() }).strict();
+const SEARCH_KEYS = ['userId', 'k', 'types', 'timeRange', 'minImportance', 'now'];
+const searchSchema = z.strictObject({
+  userId: userIdSchema,
+  k: z.number('must be a whole number, 0 or more').int('must be a whole number, 0 or more').min(0, 'must be a whole number, 0 or more').optional(),
+  types: z.array(z.enum(MEMORY_TYPES as [MemoryType, ...MemoryType[]], { error: `must be a memory type: ${MEMORY_TYPES.join(', ')}` }), 'must be an array of memory types').optional(),
+  timeRange: z.strictObject({ from: isoDate.optional(), to: isoDate.optional() }, 'must be { from?, to? }').optional(),
+  minImportance: z.number('must be a number between 0 and 1').min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
+  now: z.date('must be a Date').refine((date) => !Number.isNaN(date.getTime()), 'must be a valid Date').optional(),
 });
 
 /** The default fusion: max-normalized BM25 and cosine scores, lexical weighted 2:1 (on LoCoMo at 1,764 tokens: 0.83 evidence recall, RRF 0.80). */
@@ -96,7 +135,7 @@ export class LongTermMemory {
   readonly embedder: Embedder;
   readonly directory: string | undefined;
   private readonly backend: MemoryStore;
-  private readonly settings: z.infer<typeof optionsSchema>;
+  private readonly settings: { dedupThreshold: number; hnswThreshold: number };
   private readonly fusion: FusionOptions;
   /** Query embeddings, shared by repeated searches for the same text (a query vector is never mutated). */
   private readonly queryVectors = new QueryCache<Promise<Float32Array>>();
@@ -107,7 +146,7 @@ export class LongTermMemory {
     this.settings = settingsOf(options);
     this.embedder = embedder;
     this.scorer = new MemoryScorer({ now, halfLifeDays, weights });
-    this.fusion = fusion ?? DEFAULT_MEMORY_FUSION;
+    this.fusion = fusion ? { ...fusion, ...(fusion.weights ? { weights: [...fusion.weights] } : {}) } : DEFAULT_MEMORY_FUSION;
     this.directory = directory;
     if (store) assertSameEmbedder(identityOf(embedder), store.embedder, `${store.name} memory store`);
     this.backend = store ?? new InProcessMemoryStore({ embedder: identityOf(embedder), hnswThreshold: this.settings.hnswThreshold });
@@ -159,8 +198,18 @@ export class LongTermMemory {
     return this.backend.add(parsed.map((draft, i) => ({ draft, vector: vectors[i]! })), { dedupThreshold: this.settings.dedupThreshold, now: this.now().toISOString() });
   }
 
-  /** The user's best `k` memories for `query`, best first (ties by id). Filters apply inside the search. */
-  search(query: string, options: MemorySearchOptions): Promise<MemoryHit[]> {
+  /**
+   * The user's best `k` memories for `query`, best first (ties by id); `k: 0` finds none. Filters apply inside the search.
+   * @throws InputError naming the option for an unknown key, a k that is not a whole number 0 or more, an unknown type, a timeRange bound that is not an ISO 8601 date, a minImportance outside 0..1 or an invalid now.
+   */
+  async search(query: string, options: MemorySearchOptions): Promise<MemoryHit[]> {
+    if (typeof query !== 'string') throw new InputError(`invalid memory search: query = ${shown(query)} must be a string`, 'pass the search text');
+    parseOrThrow(searchSchema, options, {
+      what: 'invalid memory search option',
+      hint: `pass { userId, k? (whole number, 0 or more), types? (${MEMORY_TYPES.join(', ')}), timeRange? { from?, to? } (ISO 8601 dates), minImportance? (0..1), now? (a valid Date) }`,
+      error: InputError,
+      known: { '': SEARCH_KEYS, timeRange: ['from', 'to'] },
+    });
     return this.backend.search({ text: query, vector: () => this.queryVector(query) }, options, { scorer: this.scorer, fusion: this.fusion });
   }
 
@@ -168,7 +217,8 @@ export class LongTermMemory {
   async update(id: string, patch: Partial<Pick<Memory, 'content' | 'type' | 'importance' | 'createdAt' | 'metadata'>>): Promise<Memory> {
     const memory = await this.backend.get(id);
     if (!memory) return missing(id);
-    const next = parseInput({ ...memory, ...patch });
+    const { id: _id, updatedAt: _updatedAt, ...fields } = memory;
+    const next = parseInput({ ...fields, ...patch });
     const vector = patch.content === undefined ? undefined : (await this.embedder.embed([next.content]))[0];
     return (await this.backend.update(id, next, vector, this.now().toISOString())) ?? missing(id);
   }
@@ -213,12 +263,14 @@ export class LongTermMemory {
 }
 
 /** @throws ConfigError naming the option, its value and the fix. */
-function settingsOf({ dedupThreshold, hnswThreshold }: Omit<LongTermMemoryOptions, 'directory'>): z.infer<typeof optionsSchema> {
-  const settings = { dedupThreshold, hnswThreshold };
-  const parsed = optionsSchema.safeParse(settings);
-  if (parsed.success) return parsed.data;
-  const issue = firstIssue(settings, parsed.error);
-  throw new ConfigError(`invalid long-term memory option: ${issue.key} = ${JSON.stringify(issue.value)} ${issue.problem}`, 'leave it out for the default or pass a value in range');
+function settingsOf(options: Omit<LongTermMemoryOptions, 'directory'>): { dedupThreshold: number; hnswThreshold: number } {
+  const { dedupThreshold, hnswThreshold } = parseOrThrow(optionsSchema, options, {
+    what: 'invalid long-term memory option',
+    hint: 'leave it out for the default or pass a value in range (fusion: method "rrf" or "convex", k above 0, weights [lexical, dense] each 0 or more and not all 0)',
+    error: ConfigError,
+    known: { '': OPTION_KEYS, fusion: FUSION_KEYS },
+  });
+  return { dedupThreshold, hnswThreshold };
 }
 
 function missing(id: string): never {
@@ -226,11 +278,18 @@ function missing(id: string): never {
 }
 
 function parseInput(input: unknown): MemoryDraft {
-  const parsed = inputSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = firstIssue(input, parsed.error);
-    throw new InputError(`invalid memory: ${issue.key} = ${JSON.stringify(issue.value)} ${issue.problem}`, 'pass userId, content, type, and optionally importance (0..1), createdAt and metadata');
+  const { createdAt, metadata, ...rest } = parseOrThrow(storeSchema, input, {
+    what: 'invalid memory',
+    hint: `pass userId, content, type (${MEMORY_TYPES.join(', ')}), and optionally importance (0..1), createdAt (ISO 8601 date or date-time, or a Date) and metadata`,
+    error: InputError,
+    known: { '': INPUT_KEYS },
+  });
+  let copied: Record<string, unknown>;
+  try {
+    // A copy: the caller's later edits of nested metadata must not change the stored memory.
+    copied = structuredClone(metadata);
+  } catch (cause) {
+    throw new InputError(`invalid memory: metadata cannot be copied (${cause instanceof Error ? cause.message : String(cause)})`, 'pass plain data in metadata: strings, numbers, booleans, null, arrays and plain objects');
   }
-  const { createdAt, ...rest } = parsed.data;
-  return { ...rest, ...(createdAt === undefined ? {} : { createdAt: new Date(createdAt).toISOString() }) };
+  return { ...rest, metadata: copied, ...(createdAt === undefined ? {} : { createdAt: new Date(createdAt).toISOString() }) };
 }

@@ -1,10 +1,12 @@
+import { z } from 'zod';
 import { smartTruncate } from '../budget/truncate.js';
 import { ConfigError, InputError } from '../errors.js';
 import type { TokenCounter } from '../tokens/counter.js';
 import { lexicalQuery, lexicalText } from './hybrid.js';
 import type { LongTermMemory } from './long-term.js';
+import { parseOrThrow, shown } from './options.js';
 import type { ShortTermMemory } from './short-term.js';
-import type { Memory, MemoryType } from './types.js';
+import { MEMORY_TYPES, type Memory, type MemoryType } from './types.js';
 import type { WorkingMemory } from './working-memory.js';
 
 /** Where a retrieved item came from. */
@@ -27,6 +29,7 @@ export interface RetrievalResult {
 
 /** What {@link MemoryRetrievalPipeline.retrieve} takes besides the query. */
 export interface RetrieveOptions {
+  /** Whose memories: never empty; must be the pipeline's `workingUserId` when it has working memory. */
   userId: string;
   /** The routed intent; narrows long-term search to the types `intentTypes` maps it to. */
   intent?: string;
@@ -104,7 +107,14 @@ function longTermCandidate(memory: Memory, score: number): RerankCandidate {
 /** Options of a {@link MemoryRetrievalPipeline}. */
 export interface MemoryRetrievalOptions {
   longTerm: LongTermMemory;
+  /**
+   * The current conversation of one user, `workingUserId`: working memory belongs to one
+   * conversation, so a pipeline with it retrieves for that user only (a retrieve for another
+   * user is refused rather than shown someone else's conversation).
+   */
   working?: WorkingMemory;
+  /** The user `working` belongs to; required with `working`, refused without it. */
+  workingUserId?: string;
   shortTerm?: ShortTermMemory;
   counter: TokenCounter;
   /** @default new ContextReranker() */
@@ -120,6 +130,30 @@ export interface MemoryRetrievalOptions {
   /** Memory types searched for an intent; an intent not listed searches every type. @default {} */
   intentTypes?: Readonly<Record<string, readonly MemoryType[]>>;
 }
+
+const OPTION_KEYS = ['longTerm', 'working', 'workingUserId', 'shortTerm', 'counter', 'reranker', 'candidates', 'sessions', 'neighbours', 'workingShare', 'intentTypes'] as const;
+const wholeCount = z.number().int('must be a whole number, 0 or more').min(0, 'must be a whole number, 0 or more');
+const userIdSchema = z.string('must be a user id (a string)').refine((id) => id.trim() !== '', 'must not be empty or blank');
+const present = (what: string) => z.custom<object>((value) => value !== null && typeof value === 'object', `must be ${what}`);
+const optionsSchema = z.strictObject({
+  longTerm: present('a LongTermMemory'),
+  working: present('a WorkingMemory').optional(),
+  workingUserId: userIdSchema.optional(),
+  shortTerm: present('a ShortTermMemory').optional(),
+  counter: present('a TokenCounter'),
+  reranker: present('a Reranker').optional(),
+  candidates: wholeCount.default(60),
+  sessions: wholeCount.default(3),
+  neighbours: wholeCount.default(1),
+  workingShare: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
+  intentTypes: z.record(z.string(), z.array(z.enum(MEMORY_TYPES as [MemoryType, ...MemoryType[]], { error: `must list memory types (${MEMORY_TYPES.join(', ')})` }))).default({}),
+});
+const retrieveSchema = z.strictObject({
+  userId: userIdSchema,
+  intent: z.string('must be an intent name (a string)').optional(),
+  maxTokens: z.number('must be a number of tokens').min(0, 'must be 0 or more'),
+  now: z.date('must be a Date').refine((date) => !Number.isNaN(date.getTime()), 'must be a valid Date').optional(),
+});
 
 interface Section {
   title: string;
@@ -138,31 +172,58 @@ const dayOf = (iso: string) => iso.slice(0, 10);
  */
 export class MemoryRetrievalPipeline {
   private readonly longTerm: LongTermMemory;
-  private readonly working: WorkingMemory | undefined;
+  private readonly working: { memory: WorkingMemory; userId: string } | undefined;
   private readonly shortTerm: ShortTermMemory | undefined;
   private readonly counter: TokenCounter;
   private readonly reranker: Reranker;
   private readonly settings: Required<Pick<MemoryRetrievalOptions, 'candidates' | 'sessions' | 'neighbours' | 'workingShare' | 'intentTypes'>>;
 
-  /** @throws ConfigError for a share outside 0..1 or a count that is not a whole number 0 or more. */
+  /**
+   * @throws ConfigError for an unknown option, a share outside 0..1, a count that is not a whole
+   * number 0 or more, or `working` without `workingUserId` (or the reverse).
+   */
   constructor(options: MemoryRetrievalOptions) {
+    const parsed = parseOrThrow(optionsSchema, options, {
+      what: 'invalid memory retrieval option',
+      hint: 'leave it out for its default or pass a value in range (shares 0..1, counts whole numbers 0 or more)',
+      error: ConfigError,
+      known: { '': OPTION_KEYS },
+    });
     this.longTerm = options.longTerm;
-    this.working = options.working;
     this.shortTerm = options.shortTerm;
     this.counter = options.counter;
     this.reranker = options.reranker ?? new ContextReranker();
-    const { candidates = 60, sessions = 3, neighbours = 1, workingShare = 0.5, intentTypes = {} } = options;
+    const { candidates, sessions, neighbours, workingShare, intentTypes } = parsed;
     this.settings = { candidates, sessions, neighbours, workingShare, intentTypes };
-    if (!(workingShare >= 0 && workingShare <= 1)) throw new ConfigError(`workingShare = ${workingShare} must be between 0 and 1`, 'pass a share such as 0.5');
-    for (const [key, value] of Object.entries({ candidates, sessions, neighbours })) {
-      if (!Number.isInteger(value) || value < 0) throw new ConfigError(`${key} = ${value} must be a whole number, 0 or more`, `leave ${key} out for its default`);
+    const { working, workingUserId } = options;
+    if (working && workingUserId === undefined) {
+      throw new ConfigError('invalid memory retrieval option: working is set but workingUserId is missing', 'pass workingUserId, the user whose conversation the working memory holds: the pipeline shows it to that user only');
     }
+    if (!working && workingUserId !== undefined) {
+      throw new ConfigError(`invalid memory retrieval option: workingUserId = ${shown(workingUserId)} is set but working is missing`, 'pass the working memory of that user, or leave workingUserId out');
+    }
+    this.working = working && workingUserId !== undefined ? { memory: working, userId: workingUserId } : undefined;
   }
 
-  /** The context for `query` within `maxTokens`, with the items kept and their scores. */
+  /**
+   * The context for `query` within `maxTokens`, with the items kept and their scores.
+   * @throws InputError for a missing or blank userId, a userId other than the working memory's, or a bad maxTokens or now.
+   */
   async retrieve(query: string, options: RetrieveOptions): Promise<RetrievalResult> {
+    if (typeof query !== 'string') throw new InputError(`invalid retrieve: query = ${shown(query)} must be a string`, 'pass the user query as text');
+    parseOrThrow(retrieveSchema, options, {
+      what: 'invalid retrieve option',
+      hint: 'pass { userId, maxTokens } (the user whose memories to retrieve, the token budget 0 or more), and optionally intent and now (a valid Date)',
+      error: InputError,
+      known: { '': ['userId', 'intent', 'maxTokens', 'now'] },
+    });
+    if (this.working && options.userId !== this.working.userId) {
+      throw new InputError(
+        `invalid retrieve option: userId = ${shown(options.userId)} is not the user of this pipeline's working memory (${shown(this.working.userId)})`,
+        "working memory holds one user's conversation: retrieve for that user, or use a pipeline without working memory (or with that user's) for another user",
+      );
+    }
     const maxTokens = Math.floor(options.maxTokens);
-    if (!(maxTokens >= 0)) throw new InputError(`maxTokens = ${options.maxTokens} must be 0 or more`, 'pass the token budget of the memory context');
     const now = options.now ?? this.longTerm.now();
     const working = this.workingText(Math.floor(maxTokens * this.settings.workingShare));
     const candidates = [...this.sessionCandidates(query, options.userId, now), ...(await this.memoryCandidates(query, options, now))];
@@ -172,7 +233,7 @@ export class MemoryRetrievalPipeline {
   }
 
   private workingText(maxTokens: number): string {
-    const text = this.working?.getContext().text ?? '';
+    const text = this.working?.memory.getContext().text ?? '';
     return text === '' ? '' : smartTruncate(text, Math.max(0, maxTokens - this.counter.count(WORKING_TITLE) - 2), this.counter, 'end').text;
   }
 

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ConfigError, InputError } from '../errors.js';
 import { LexicalIndex } from '../retrieval/lexical.js';
 import { firstIssue } from '../validation.js';
+import { parseOrThrow, shown } from './options.js';
 import { CorruptStoreError, readStoreJson, writeStoreJson } from './json-files.js';
 
 export { CorruptStoreError } from './json-files.js';
@@ -36,7 +37,7 @@ export interface SessionEnd {
 export interface ShortTermMemoryOptions {
   /** Where records persist, one JSON file per user; in memory only when absent. */
   directory?: string;
-  /** Days a record lives after its session ended. @default 30 */
+  /** Days a record lives after its session ended, at most {@link MAX_TTL_DAYS}. @default 30 */
   ttlDays?: number;
   /** The clock every age and expiry is measured against. @default () => new Date() */
   now?: () => Date;
@@ -48,8 +49,12 @@ export interface ShortTermMemoryOptions {
 
 const DAY_MS = 86_400_000;
 
-const optionsSchema = z.object({
-  ttlDays: z.number().positive('must be more than zero days').default(30),
+/** The longest ttlDays: about 2,700 years, far inside the dates JavaScript can represent. */
+export const MAX_TTL_DAYS = 1_000_000;
+
+const OPTION_KEYS = ['directory', 'ttlDays', 'now', 'halfLifeDays', 'relevanceWeight'];
+const optionsSchema = z.strictObject({
+  ttlDays: z.number('must be a number of days').positive('must be more than zero days').max(MAX_TTL_DAYS, `must be at most ${MAX_TTL_DAYS.toLocaleString('en-US')} days`).default(30),
   halfLifeDays: z.number().positive('must be more than zero days').default(7),
   relevanceWeight: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5),
 });
@@ -65,6 +70,11 @@ const recordSchema = z.object({
   expiresAt: isoDate,
 });
 const fileSchema = z.object({ version: z.literal(1), userId: z.string().min(1), records: z.array(recordSchema) });
+
+const recentSchema = z.strictObject({
+  query: z.string('must be text').optional(),
+  k: z.number('must be a whole number, 0 or more').int('must be a whole number, 0 or more').min(0, 'must be a whole number, 0 or more').optional(),
+});
 
 const endSchema = z.object({
   userId: z.string().min(1, 'must not be empty'),
@@ -89,12 +99,12 @@ export class ShortTermMemory {
   /** @throws ConfigError for an invalid option; CorruptStoreError for a malformed file in `directory`. */
   constructor(options: ShortTermMemoryOptions = {}) {
     const { directory, now, ...settings } = options;
-    const parsed = optionsSchema.safeParse(settings);
-    if (!parsed.success) {
-      const issue = firstIssue(settings, parsed.error);
-      throw new ConfigError(`invalid short-term memory option: ${issue.key} = ${JSON.stringify(issue.value)} ${issue.problem}`, 'leave it out for the default or pass a value in range');
-    }
-    this.settings = parsed.data;
+    this.settings = parseOrThrow(optionsSchema, settings, {
+      what: 'invalid short-term memory option',
+      hint: `leave it out for the default or pass a value in range (ttlDays 0 < days <= ${MAX_TTL_DAYS}, relevanceWeight 0..1)`,
+      error: ConfigError,
+      known: { '': OPTION_KEYS },
+    });
     this.now = now ?? (() => new Date());
     this.directory = directory;
     if (directory !== undefined) this.load(directory);
@@ -109,6 +119,10 @@ export class ShortTermMemory {
     }
     const { userId, sessionId, summary, facts, endedAt } = parsed.data;
     const created = endedAt === undefined ? this.now() : new Date(endedAt);
+    const expires = new Date(created.getTime() + this.settings.ttlDays * DAY_MS);
+    if (Number.isNaN(expires.getTime())) {
+      throw new InputError(`invalid session end: endedAt = ${shown(endedAt ?? created)} plus ttlDays ${this.settings.ttlDays} is past the last date JavaScript can represent`, 'pass a real end date, or a shorter ttlDays');
+    }
     const record: SessionRecord = {
       id: `${userId}:${sessionId}`,
       userId,
@@ -116,7 +130,7 @@ export class ShortTermMemory {
       summary,
       facts: [...facts],
       createdAt: created.toISOString(),
-      expiresAt: new Date(created.getTime() + this.settings.ttlDays * DAY_MS).toISOString(),
+      expiresAt: expires.toISOString(),
     };
     const others = (this.byUser.get(userId) ?? []).filter((r) => r.id !== record.id);
     this.byUser.set(userId, [...others, record].sort(byCreation));
@@ -128,9 +142,17 @@ export class ShortTermMemory {
    * The user's unexpired records, best first, at most `k`. Score = (1 - relevanceWeight) x recency
    * + relevanceWeight x relevance, where recency = 0.5^(age in days / halfLifeDays) and relevance is
    * the BM25 score of summary and facts for `query`, divided by the best score among the user's
-   * records (0 without a query). Ties go to the newer record, then to the later id.
+   * records (0 without a query). Ties go to the newer record, then to the later id. `k: 0` returns none.
+   * @throws InputError for a k that is not a whole number 0 or more, a query that is not text, or an unknown option.
    */
-  recent(userId: string, { query, k = 3 }: { query?: string; k?: number } = {}): SessionRecord[] {
+  recent(userId: string, options: { query?: string; k?: number } = {}): SessionRecord[] {
+    if (typeof userId !== 'string') throw new InputError(`invalid recent(): userId = ${shown(userId)} must be a string`, 'pass the user whose sessions to return');
+    const { query, k = 3 } = parseOrThrow(recentSchema, options, {
+      what: 'invalid recent() option',
+      hint: 'pass { query?, k? }: k a whole number of records, 0 or more (default 3)',
+      error: InputError,
+      known: { '': ['query', 'k'] },
+    });
     const now = this.now().getTime();
     const live = (this.byUser.get(userId) ?? []).filter((record) => isLive(record, now));
     const relevance = relevanceOf(live, query ?? '');
@@ -141,7 +163,7 @@ export class ShortTermMemory {
         return { record, score: (1 - relevanceWeight) * 0.5 ** (ageDays / halfLifeDays) + relevanceWeight * (relevance.get(record.id) ?? 0) };
       })
       .sort((a, b) => b.score - a.score || byCreation(b.record, a.record))
-      .slice(0, Math.max(0, k))
+      .slice(0, k)
       .map(({ record }) => copyOf(record));
   }
 

@@ -4,6 +4,7 @@ import { ConfigError, InputError } from '../errors.js';
 import { CHAT_ROLES, messageToText, toolExchangeUnits, type ChatMessage } from '../messages.js';
 import { sharedCounter, type TokenCounter } from '../tokens/counter.js';
 import { firstIssue } from '../validation.js';
+import { parseOrThrow, shown } from './options.js';
 import { ExtractiveSummarizer, type Summarizer } from './summarizer.js';
 
 /** Options of a {@link WorkingMemory}. */
@@ -54,7 +55,8 @@ export interface WorkingMemoryState {
 }
 
 const count = (problem: string) => z.number().int(problem).positive(problem);
-const optionsSchema = z.object({
+const OPTION_KEYS = ['maxMessages', 'maxTokens', 'summarizer', 'summaryMaxTokens', 'keepRatio', 'summaryUpdate', 'counter'];
+const optionsSchema = z.strictObject({
   maxMessages: count('must be a whole number of messages above zero').default(20),
   maxTokens: count('must be a whole number of tokens above zero').default(4000),
   summaryMaxTokens: z.number().int('must be a whole number of tokens').nonnegative('must be zero or more tokens').default(500),
@@ -97,12 +99,7 @@ export class WorkingMemory {
   /** @throws ConfigError naming the option, its value and the fix. */
   constructor(options: WorkingMemoryOptions = {}) {
     const { summarizer, counter, ...limits } = options;
-    const parsed = optionsSchema.safeParse(limits);
-    if (!parsed.success) {
-      const issue = firstIssue(limits, parsed.error);
-      throw new ConfigError(`invalid working memory option: ${issue.key} = ${JSON.stringify(issue.value)} ${issue.problem}`, 'leave it out for the default or pass a value in range');
-    }
-    this.limits = parsed.data;
+    this.limits = parseOrThrow(optionsSchema, limits, { what: 'invalid working memory option', hint: 'leave it out for the default or pass a value in range', error: ConfigError, known: { '': OPTION_KEYS } });
     this.counter = counter ?? sharedCounter();
     this.summarizer = summarizer ?? new ExtractiveSummarizer({ counter: this.counter });
   }
@@ -142,10 +139,18 @@ export class WorkingMemory {
   }
 
   /**
-   * Appends a message and compacts when a bound is crossed.
-   * @throws InputError when a tool result answers no pending call of the latest assistant message.
+   * Appends a message and compacts when a bound is crossed. A refused message changes nothing.
+   * @throws InputError for a malformed message (naming the key), or a tool result that answers no pending call of the latest assistant message.
    */
   async add(message: ChatMessage): Promise<Compaction | undefined> {
+    const parsed = messageSchema.safeParse(message);
+    if (!parsed.success) {
+      const issue = firstIssue(message, parsed.error);
+      throw new InputError(
+        `invalid working memory message: ${issue.key} = ${shown(issue.value)} ${issue.problem}`,
+        'pass a chat message { role, content } with role one of ' + CHAT_ROLES.join(', ') + ' and content a string (or null)',
+      );
+    }
     this.append(message);
     return this.needsCompaction() ? this.compact() : undefined;
   }
@@ -189,8 +194,10 @@ export class WorkingMemory {
         );
       }
     }
+    // Counted first: a counter that throws leaves the memory as it was.
+    const tokens = this.counter.countMessage(message);
     this.buffer = Object.freeze([...this.buffer, message]);
-    this.bufferTokens += this.counter.countMessage(message);
+    this.bufferTokens += tokens;
   }
 
   private async compactNow(): Promise<Compaction | undefined> {

@@ -230,7 +230,7 @@ describe('bulk loads', () => {
         const gone = new Set(picks.map((pick) => stored[pick % stored.length]!.memory.id));
         for (const id of gone) await full.delete(id);
         const kept = memoryWith({ dedupThreshold: 1.01 });
-        for (const userId of await full.users()) for (const memory of await full.list(userId)) await kept.store(memory);
+        for (const userId of await full.users()) for (const { id: _id, updatedAt: _updatedAt, ...memory } of await full.list(userId)) await kept.store(memory);
         for (const userId of await kept.users()) {
           const relevance = async (memory: LongTermMemory) => (await memory.search(query, { userId, k: 50 })).map((hit) => [hit.memory.content, hit.relevance.toFixed(9)]).sort();
           expect(await relevance(full)).toEqual(await relevance(kept));

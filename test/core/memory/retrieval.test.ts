@@ -82,7 +82,7 @@ describe('budget and isolation', () => {
           await longTerm.storeMany(inputs.map((input, position) => memoryOf(input.userId, input.content, { metadata: { thread: input.userId, position } })));
           const working = new WorkingMemory({ counter });
           for (const content of conversation) await working.add({ role: 'user', content });
-          const result = await new MemoryRetrievalPipeline({ longTerm, counter, working }).retrieve(query, { userId: 'alice', maxTokens });
+          const result = await new MemoryRetrievalPipeline({ longTerm, counter, working, workingUserId: 'alice' }).retrieve(query, { userId: 'alice', maxTokens });
           expect(result.tokens).toBe(counter.count(result.text));
           expect(result.tokens).toBeLessThanOrEqual(maxTokens);
           const memories = result.items.filter((item) => item.source === 'long-term');
@@ -107,7 +107,7 @@ describe('what the context holds', () => {
     const shortTerm = new ShortTermMemory({ now: () => NOW });
     shortTerm.endSession({ userId: 'test_user', sessionId: 's1', summary: 'Router support call.', facts: ['router model AX-3000'], endedAt: '2024-01-30T00:00:00Z' });
     shortTerm.endSession({ userId: 'other_user', sessionId: 's9', summary: 'Router replaced for other_user.', facts: [], endedAt: '2024-01-30T00:00:00Z' });
-    const pipeline = new MemoryRetrievalPipeline({ longTerm, counter, working, shortTerm });
+    const pipeline = new MemoryRetrievalPipeline({ longTerm, counter, working, workingUserId: 'test_user', shortTerm });
     const { items, text } = await pipeline.retrieve('router keeps dropping', { userId: 'test_user', maxTokens: 500 });
     expect(items[0]).toEqual({ source: 'working', id: 'working', content: 'user: Hello, I need help with my router.', score: 1 });
     expect(items.map((item) => item.source)).toContain('short-term');

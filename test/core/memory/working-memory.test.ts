@@ -105,7 +105,7 @@ describe('tool exchanges in compaction', () => {
     const results = ids.map((id) => result(id, `${id} ${'data '.repeat(e.words)}`));
     return [call(...ids), ...(e.reversed ? results.reverse() : results)];
   };
-  const scenarioMemory = (s: { maxMessages: number; maxTokens: number; keepRatio: number }) => memory({ ...s, summaryMaxTokens: 40 });
+  const scenarioMemory = ({ maxMessages, maxTokens, keepRatio }: { maxMessages: number; maxTokens: number; keepRatio: number }) => memory({ maxMessages, maxTokens, keepRatio, summaryMaxTokens: 40 });
 
   function orphans(messages: readonly ChatMessage[]): { resultsWithoutCall: string[]; callsWithoutResult: string[] } {
     const callIds = new Set(messages.flatMap((m) => (m.tool_calls ?? []).map((c) => c.id)));
