@@ -1,3 +1,4 @@
+import { InputError } from '../errors.js';
 import type { TokenCounter } from '../tokens/counter.js';
 import { countEntities } from '../text/entities.js';
 import { graphemeBoundaryAtOrAfter, graphemeBoundaryAtOrBefore, splitSentences } from '../text/segment.js';
@@ -21,8 +22,8 @@ export interface Truncation {
  * When no whole sentence fits, falls back to a token-exact cut on a grapheme boundary.
  */
 export function smartTruncate(text: string, targetTokens: number, counter: TokenCounter, keep: KeepEnd = 'start'): Truncation {
+  const target = checkedTarget('smartTruncate', targetTokens, keep);
   const tokens = counter.count(text);
-  const target = Math.max(0, Math.floor(targetTokens));
   if (tokens <= target) return { text, tokens, cutTokens: 0 };
   if (target === 0) return { text: '', tokens: 0, cutTokens: tokens };
 
@@ -62,8 +63,8 @@ export function smartTruncate(text: string, targetTokens: number, counter: Token
 
 /** Keeps the first (or last) `targetTokens` tokens of `text`, never splitting a grapheme. */
 export function tokenExactCut(text: string, targetTokens: number, counter: TokenCounter, keep: KeepEnd = 'start'): Truncation {
+  const target = checkedTarget('tokenExactCut', targetTokens, keep);
   const tokens = counter.count(text);
-  const target = Math.max(0, Math.floor(targetTokens));
   if (tokens <= target) return { text, tokens, cutTokens: 0 };
   const ids = counter.encode(text);
   let kept: string;
@@ -102,4 +103,17 @@ function commonSuffixLength(a: string, b: string): number {
   let i = 0;
   while (i < limit && a.charCodeAt(a.length - 1 - i) === b.charCodeAt(b.length - 1 - i)) i++;
   return i;
+}
+
+/**
+ * The whole number of tokens to cut to. NaN used to cut everything (Math.max(0, NaN) is NaN, and
+ * every comparison with it false) and an unknown `keep` ('middle') kept the end.
+ * @throws InputError naming the argument, the value and the fix
+ */
+function checkedTarget(where: string, targetTokens: number, keep: KeepEnd): number {
+  if (typeof targetTokens !== 'number' || Number.isNaN(targetTokens) || targetTokens < 0) {
+    throw new InputError(`${where}: targetTokens = ${String(targetTokens)} must be a number of tokens, 0 or more`, 'pass the token budget the text must fit (Infinity keeps it whole)');
+  }
+  if (keep !== 'start' && keep !== 'end') throw new InputError(`${where}: keep = ${JSON.stringify(keep)} must be 'start' or 'end'`, "'start' keeps the beginning of a document, 'end' the recent end of a conversation");
+  return Math.floor(targetTokens);
 }

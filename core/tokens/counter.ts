@@ -1,5 +1,5 @@
 import { isDeepFrozen, type ChatMessage, type ToolCall, type ToolDefinition } from '../messages.js';
-import { InputError } from '../errors.js';
+import { ConfigError, InputError } from '../errors.js';
 import { CountCache, type CountCacheStats } from './count-cache.js';
 import { startsPreToken } from './pieces.js';
 import { resolveEncoding, type EncodingName } from './encodings.js';
@@ -65,6 +65,11 @@ export class TokenCounter {
   constructor(options: TokenCounterOptions = {}) {
     this.encoding = resolveEncoding(options.model ?? 'gpt-4o');
     this.tokenizer = getTokenizer(this.encoding, options.backend);
+    // NaN or a negative size used to turn the cache off without a word.
+    for (const key of ['cacheEntries', 'cacheChars'] as const) {
+      const value = options[key];
+      if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ConfigError(`TokenCounter ${key} = ${String(value)} must be a whole number, 0 or more`, `leave it out for the default; 0 turns the count cache off`);
+    }
     this.cache = new CountCache(options.cacheEntries, options.cacheChars);
   }
 
