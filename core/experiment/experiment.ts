@@ -200,5 +200,8 @@ function validateVariants<TInput, TContext>(options: CommonOptions<TInput, TCont
   if (resamples !== undefined && !(Number.isInteger(resamples) && resamples >= 100)) {
     throw new ConfigError(`resamples = ${describeValue(resamples)} must be a whole number of at least 100`, 'leave it out for 2000');
   }
+  // A NaN seed was reported as NaN while the intervals used another; 1.5 behaved as 1.
+  const seed = options.seed;
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0)) throw new ConfigError(`seed = ${String(seed)} must be a whole number, 0 or more`, 'leave it out for 1');
   return options.variants;
 }

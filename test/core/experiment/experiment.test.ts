@@ -71,6 +71,8 @@ describe('configuration', () => {
     [{ variants: [fixed('a', 1000), fixed('a', 2000)] }, /variant "a" is listed twice/],
     [{ name: '' }, /name = string "" must be a non-empty string/],
     [{ resamples: 10 }, /resamples = number 10 must be a whole number of at least 100/],
+    [{ seed: Number.NaN }, /seed = NaN must be a whole number, 0 or more/],
+    [{ seed: 1.5 }, /seed = 1.5 must be a whole number, 0 or more/],
     [{ model: 'gpt-4x' }, /no price for model "gpt-4x"/],
   ])('rejects invalid options with the key, the value and the fix %#', (options, message) => {
     expect(() => abTest(options)).toThrow(ConfigError);
