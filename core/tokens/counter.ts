@@ -1,4 +1,4 @@
-import { isDeepFrozen, type ChatMessage, type ToolCall, type ToolDefinition } from '../messages.js';
+import { CHAT_ROLES, isDeepFrozen, type ChatMessage, type ToolCall, type ToolDefinition } from '../messages.js';
 import { ConfigError, InputError } from '../errors.js';
 import { CountCache, type CountCacheStats } from './count-cache.js';
 import { startsPreToken } from './pieces.js';
@@ -135,6 +135,13 @@ export class TokenCounter {
   }
 
   private countMessageFields(message: ChatMessage): number {
+    // Checked on a miss only (a memo hit was checked when first counted): content 0 counted as
+    // empty, and a role no API knows was counted as if it were one.
+    if (typeof message !== 'object' || message === null) throw new InputError(`countMessage() expects a chat message object, got ${describe(message)}`, 'pass { role, content } objects');
+    if (!CHAT_ROLES.includes(message.role)) throw new InputError(`message role ${JSON.stringify(message.role)} is not a chat role`, `use one of ${CHAT_ROLES.join(', ')}`);
+    if (message.content !== undefined && message.content !== null && typeof message.content !== 'string') {
+      throw new InputError(`message content must be text or null, got ${describe(message.content)}`, 'pass the message text as a string');
+    }
     let tokens = TOKENS_PER_MESSAGE + this.count(message.role);
     if (message.content) tokens += this.count(message.content);
     if (message.name) tokens += this.count(message.name) + TOKENS_PER_NAME;
@@ -147,6 +154,7 @@ export class TokenCounter {
 
   /** Prompt tokens a Chat Completions request with these messages is billed for. */
   countMessages(messages: readonly ChatMessage[]): number {
+    if (!Array.isArray(messages)) throw new InputError(`countMessages() expects a list of chat messages, got ${describe(messages)}`, 'pass an array of { role, content } messages');
     let tokens = TOKENS_REPLY_PRIMING;
     for (const message of messages) tokens += this.countMessage(message);
     return tokens;

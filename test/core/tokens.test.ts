@@ -277,3 +277,20 @@ describe('tool definitions', () => {
     expect(counter.countTool(tool)).toBeGreaterThan(before);
   });
 });
+
+describe('the token counter refuses cache sizes that would turn its cache off without a word', () => {
+  it('refuses NaN or negative cache sizes', () => {
+    expect(() => new TokenCounter({ cacheEntries: Number.NaN })).toThrow(ConfigError);
+    expect(() => new TokenCounter({ cacheChars: -1 })).toThrow(/cacheChars = -1 must be a whole number, 0 or more/);
+    expect(new TokenCounter({ cacheEntries: 0 }).count('hello world')).toBe(2);
+  });
+});
+
+describe('the token counter refuses a message it would count wrong', () => {
+  it('refuses content that is not text, an unknown role, and a list that is not one', () => {
+    expect(() => sharedCounter('gpt-4o').countMessage({ role: 'user', content: 0 as unknown as string })).toThrow(/message content must be text or null/);
+    expect(() => sharedCounter('gpt-4o').countMessage({ role: 'robot' as 'user', content: 'beep' })).toThrow(/message role "robot" is not a chat role/);
+    expect(() => sharedCounter('gpt-4o').countMessages('hello' as unknown as [])).toThrow(/countMessages\(\) expects a list of chat messages/);
+    expect(sharedCounter('gpt-4o').countMessage({ role: 'assistant', content: null })).toBeGreaterThan(0);
+  });
+});
