@@ -42,6 +42,9 @@ export class EvaluationCalls {
   private readonly counts = { sent: 0, fromCache: 0 };
   private readonly failures: EvaluationFailure[] = [];
   private fatal: LlmError | undefined;
+  /** Calls being sent, and those waiting for a slot: a call reserves against --max-spend only once it has one. */
+  private sending = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     private readonly options: EvaluationCallsOptions,
@@ -95,20 +98,48 @@ export class EvaluationCalls {
     return { run: { ...this.counts, spentUsd: priced ? round(this.guard.spentUsd, 6) : null }, stoppedBySpendLimit: this.guard.stopped, failures };
   }
 
+  /**
+   * A call reserves its estimate against --max-spend when it is about to be sent, not when it is
+   * queued: reserving every turn's estimate up front let queued calls go out after the calls
+   * before them had billed more than estimated (152 calls sent against a $1 limit, $114,000
+   * billed). So the spend of the calls that returned is known before each new one goes out, and
+   * the overshoot is at most what the calls in flight bill beyond their estimates.
+   */
   private async call(request: ChatRequest, estimate: CallTokens): Promise<ChatReply> {
     const price = priceOf(this.options.prices, request.model);
-    const cached = this.options.cache.get(requestKey(request.model, chatBody(request))) !== undefined;
-    const reserved = cached ? 0 : (dollars(price, estimate) ?? 0);
-    if (!cached && !this.guard.reserve(reserved)) throw new SpendLimitReached();
-    let reply: ChatReply;
+    if (this.options.cache.get(requestKey(request.model, chatBody(request))) !== undefined) return this.client.complete(request, this.signal);
+    await this.slot();
     try {
-      reply = await this.client.complete(request, this.signal);
-    } catch (error) {
-      this.guard.settle(reserved, 0);
-      throw error;
+      const reserved = dollars(price, estimate) ?? 0;
+      if (!this.guard.reserve(reserved)) throw new SpendLimitReached();
+      let reply: ChatReply;
+      try {
+        reply = await this.client.complete(request, this.signal);
+      } catch (error) {
+        this.guard.settle(reserved, 0);
+        throw error;
+      }
+      this.guard.settle(reserved, reply.cached ? 0 : (dollars(price, billed(reply, estimate.input)) ?? 0));
+      return reply;
+    } finally {
+      this.release();
     }
-    this.guard.settle(reserved, reply.cached ? 0 : (dollars(price, billed(reply, estimate.input)) ?? 0));
-    return reply;
+  }
+
+  /** Waits for one of the `concurrency` sending slots. */
+  private async slot(): Promise<void> {
+    if (this.sending < this.options.concurrency) {
+      this.sending++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  /** Hands the slot to the next waiting call, or frees it. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.sending--;
   }
 
   private counted(reply: ChatReply): ChatReply {

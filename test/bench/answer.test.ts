@@ -176,6 +176,21 @@ describe('answer evaluation', () => {
     expect(checkResult(result, { thresholds: {} }).gates.find((g) => g.name === 'answer evaluation complete')!.status).toBe('fail');
   });
 
+  it('holds --max-spend against calls queued behind others: each reserves only when it is sent, after the bills of those before', async () => {
+    const script = scriptedModel();
+    const server = await endpoint((body) => {
+      const reply = script(body);
+      if (body.model === 'answerer') (reply.body as { usage: { prompt_tokens: number } }).usage.prompt_tokens = 100_000;
+      return reply;
+    });
+    const { estimate } = (await evaluate(undefined, { dryRun: true, strategies: ['naive'] })).evaluation!;
+    // One at a time: the first answer bills far more than estimated, so the queued ones no longer fit.
+    const result = await evaluate(server.baseURL, { strategies: ['naive'], maxSpendUsd: estimate.costUsd!, concurrency: 1 });
+    expect(result.evaluation!.stoppedBySpendLimit).toBe(true);
+    expect(server.requests.filter((r) => r.body.model === 'answerer')).toHaveLength(1);
+    expect(result.evaluation!.run.spentUsd).toBeGreaterThan(estimate.costUsd!);
+  });
+
   it('sends no empty context (the ref-empty reference): there is nothing to answer from', async () => {
     const result = await evaluate(undefined, { dryRun: true, strategies: ['naive', 'ref-empty'] });
     expect(result.evaluation!.estimate).toMatchObject({ turns: 3, answerRequests: 3 });
