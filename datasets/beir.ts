@@ -118,6 +118,8 @@ function readCorpus(file: string, text: string, sink: LineSink): KnowledgeDocume
       title: record.title === undefined ? '' : at.string(record.title, 'title'),
       text: at.string(record.text, 'text'),
     };
+    // A document without text can never be found in a context: its recall would read as a miss even when sent whole.
+    if (document.text.trim() === '') at.fail('text', 'must hold the document\'s text (an empty document can never be found in a context, so it would count as missed even when sent)', record.text);
     if (record.metadata !== undefined) document.metadata = at.object(record.metadata, 'metadata');
     return document;
   });

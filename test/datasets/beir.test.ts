@@ -96,6 +96,8 @@ describe('beir on malformed files', () => {
     ['a line that is not an object', { queries: jsonLines('["q1", "text"]') }, 'queries', 'line 1', 'line'],
     ['a document without an _id', { corpus: jsonLines({ text: 'a' }) }, 'corpus', 'line 1', '_id'],
     ['a document without text', { corpus: jsonLines({ _id: 'doc1', title: 'Returns' }) }, 'corpus', 'line 1', 'text'],
+    ['a document whose text is empty (it could never be found in a context)', { corpus: jsonLines({ _id: 'doc1', title: 'Returns', text: '' }) }, 'corpus', 'line 1', 'text'],
+    ['a document whose text is only spaces', { corpus: jsonLines({ _id: 'doc1', text: 'a' }, { _id: 2, text: '   ' }) }, 'corpus', 'line 2', 'text'],
     ['a repeated document _id', { corpus: jsonLines({ _id: 'doc1', text: 'a' }, { _id: 'doc1', text: 'b' }) }, 'corpus', 'line 2', '_id'],
     ['a query without text', { queries: jsonLines({ _id: 'q1' }) }, 'queries', 'line 1', 'text'],
     ['a judgement of an unknown query', { qrels: tsv('q9\tdoc1\t1') }, 'qrels', 'line 2', 'query-id'],
