@@ -4,6 +4,7 @@ import {
   LlmError,
   requestKey,
   round,
+  sharedCounter,
   type ChatClientOptions,
   type ChatReply,
   type ChatRequest,
@@ -149,8 +150,19 @@ export class EvaluationCalls {
   }
 }
 
-/** What a reply was billed; counted prompt tokens stand in when the endpoint reports no usage. */
+/**
+ * What a reply was billed; when the endpoint reports no usage, counted tokens stand in: the prompt
+ * as counted before sending, the reply's text and tool calls counted with o200k_base (a reply
+ * without usage used to be billed 0 output tokens).
+ */
 export function billed(reply: ChatReply, countedInput: number): CallTokens {
   const input = reply.usage.promptTokens > 0 ? reply.usage.promptTokens : countedInput;
-  return { input, cached: Math.min(reply.usage.cachedTokens, input), output: reply.usage.completionTokens };
+  const output = reply.usage.completionTokens > 0 ? reply.usage.completionTokens : countedOutput(reply);
+  return { input, cached: Math.min(reply.usage.cachedTokens, input), output };
+}
+
+function countedOutput(reply: ChatReply): number {
+  const counter = sharedCounter('o200k_base');
+  const calls = reply.message.tool_calls ?? [];
+  return counter.count(reply.message.content ?? '') + calls.reduce((sum, call) => sum + counter.count(call.function.name) + counter.count(call.function.arguments), 0);
 }

@@ -120,8 +120,8 @@ export class CachedChatClient {
           const remaining = Math.max(1, this.timeoutMs - (Date.now() - started));
           const response = await this.client.chat.completions.create(body as never, { signal: deadline.signal, timeout: remaining, maxRetries: 0 });
           const reply = replyOf(response);
-          if (reply) return reply;
-          outcome = { retry: true, reason: 'the response has no choices[0].message' };
+          if (typeof reply !== 'string') return reply;
+          outcome = { retry: true, reason: reply };
         } catch (error) {
           if (signal?.aborted) throw signal.reason;
           outcome = deadline.expired ? { retry: false, error: this.timedOut(body.model) } : this.classify(error, body.model);
@@ -201,16 +201,19 @@ function apiMessage(message: ChatMessage): Record<string, unknown> {
   };
 }
 
-/** The reply in ctxbench's shape, or undefined when the body is malformed. */
-function replyOf(response: unknown): CachedChatReply | undefined {
+/** The reply in ctxbench's shape, or what is wrong with the body (the part named: a bad usage is not a missing message). */
+function replyOf(response: unknown): CachedChatReply | string {
   const body = response as { choices?: Array<{ message?: { content?: unknown; tool_calls?: unknown } }>; usage?: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } } };
   const message = body?.choices?.[0]?.message;
-  if (!message) return undefined;
+  if (!message) return 'the response has no choices[0].message';
   const parsed = chatReplySchema.safeParse({
     message: { content: message.content ?? null, ...(Array.isArray(message.tool_calls) && message.tool_calls.length > 0 ? { tool_calls: message.tool_calls } : {}) },
     usage: { promptTokens: body.usage?.prompt_tokens ?? 0, completionTokens: body.usage?.completion_tokens ?? 0, cachedTokens: body.usage?.prompt_tokens_details?.cached_tokens ?? 0 },
   });
-  return parsed.success ? parsed.data : undefined;
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const field = issue.path[0] === 'usage' ? `usage.${({ promptTokens: 'prompt_tokens', completionTokens: 'completion_tokens', cachedTokens: 'prompt_tokens_details.cached_tokens' } as Record<string, string>)[String(issue.path[1])] ?? String(issue.path[1])}` : `choices[0].${issue.path.join('.')}`;
+  return `the response's ${field} is invalid (${issue.message})`;
 }
 
 /** The messages along an error's cause chain. */

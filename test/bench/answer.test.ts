@@ -191,6 +191,35 @@ describe('answer evaluation', () => {
     expect(result.evaluation!.run.spentUsd).toBeGreaterThan(estimate.costUsd!);
   });
 
+  it('counts the reply\'s tokens when the endpoint reports no usage, instead of billing 0 output tokens', async () => {
+    const script = scriptedModel();
+    const server = await endpoint((body) => {
+      const reply = script(body);
+      delete (reply.body as { usage?: unknown }).usage;
+      return reply;
+    });
+    const result = await evaluate(server.baseURL, { strategies: ['naive'] });
+    const { answer, judge } = result.evaluation!.usage[0]!;
+    expect(answer.calls).toBe(3);
+    // "Mel painted a sunset." (6 tokens), "Berlin." (2), the cancel_reservation call: counted, not 0.
+    expect(answer.outputTokens).toBeGreaterThan(8);
+    expect(answer.inputTokens).toBeGreaterThan(0);
+    expect(judge!.outputTokens).toBeGreaterThan(0);
+  });
+
+  it('names the usage field that is wrong, not a missing message, when a reply reports negative usage', async () => {
+    const script = scriptedModel();
+    const server = await endpoint((body) => {
+      const reply = script(body);
+      (reply.body as { usage: { prompt_tokens: number } }).usage.prompt_tokens = -5;
+      return reply;
+    });
+    const result = await evaluate(server.baseURL, { strategies: ['naive'] });
+    const messages = result.evaluation!.failures.map((f) => f.message).join('\n');
+    expect(messages).toContain("the response's usage.prompt_tokens is invalid");
+    expect(messages).not.toContain('has no choices[0].message');
+  });
+
   it('sends no empty context (the ref-empty reference): there is nothing to answer from', async () => {
     const result = await evaluate(undefined, { dryRun: true, strategies: ['naive', 'ref-empty'] });
     expect(result.evaluation!.estimate).toMatchObject({ turns: 3, answerRequests: 3 });
