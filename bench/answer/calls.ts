@@ -113,6 +113,8 @@ export class EvaluationCalls {
     try {
       const reserved = dollars(price, estimate) ?? 0;
       if (!this.guard.reserve(reserved)) throw new SpendLimitReached();
+      // Counted when it goes out: a call the endpoint answered with an error (or a body it could not use) was still sent, and may be billed.
+      this.counts.sent++;
       let reply: ChatReply;
       try {
         reply = await this.client.complete(request, this.signal);
@@ -120,6 +122,8 @@ export class EvaluationCalls {
         this.guard.settle(reserved, 0);
         throw error;
       }
+      // The client answers from its cache a request an identical one cached while this one waited: not sent after all.
+      if (reply.cached) this.counts.sent--;
       this.guard.settle(reserved, reply.cached ? 0 : (dollars(price, billed(reply, estimate.input)) ?? 0));
       return reply;
     } finally {
@@ -143,9 +147,9 @@ export class EvaluationCalls {
     else this.sending--;
   }
 
+  /** Counts a reply served from the cache (or shared with an identical request); sent calls are counted as they go out. */
   private counted(reply: ChatReply): ChatReply {
     if (reply.cached) this.counts.fromCache++;
-    else this.counts.sent++;
     return reply;
   }
 }

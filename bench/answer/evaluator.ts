@@ -180,7 +180,7 @@ export class AnswerEvaluator {
     try {
       const verdict = await calls.send(judge.request, { input: judge.inputTokens, cached: 0, output: JUDGE_MAX_TOKENS });
       book.add(turn.row, 'judge', billed(verdict, judge.inputTokens));
-      this.scoreVerdict(turn, verdict, calls);
+      if (!this.scoreVerdict(turn, verdict, calls)) book.failed(turn.row);
     } catch (error) {
       failed('judge', error);
     }
@@ -207,16 +207,18 @@ export class AnswerEvaluator {
     }
   }
 
-  private scoreVerdict(turn: EvaluatedTurn, reply: ChatReply, calls: EvaluationCalls): void {
+  /** Scores the judge's label; false (the turn's failure recorded, and counted as failed in the usage table) when it has none. */
+  private scoreVerdict(turn: EvaluatedTurn, reply: ChatReply, calls: EvaluationCalls): boolean {
     const verdict = parseJudgeVerdict(reply.message.content);
     if (verdict) {
       turn.row.scores.answerJudge = verdict === 'CORRECT' ? 1 : 0;
       turn.row.answer = { ...turn.row.answer!, verdict };
-      return;
+      return true;
     }
     const shown = JSON.stringify(reply.message.content ?? null).slice(0, 120);
     calls.record(turn.row, 'judge', 'E_JUDGE_VERDICT', `the judge's reply has no single CORRECT or WRONG label: ${shown}`);
     turn.row.answer = { ...turn.row.answer!, error: 'E_JUDGE_VERDICT' };
+    return false;
   }
 }
 

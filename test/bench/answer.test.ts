@@ -131,6 +131,8 @@ describe('answer evaluation', () => {
       ['answer/mel', 'judge', 'E_JUDGE_VERDICT'],
     ]);
     expect(result.aggregates[0]!.metrics.answerJudge).toBeUndefined();
+    // The usage table's failed column agrees with the failures listed.
+    expect(result.evaluation!.usage[0]!.failed).toBe(2);
   });
 
   it('records a turn whose call keeps failing and scores the others', async () => {
@@ -143,6 +145,8 @@ describe('answer evaluation', () => {
     expect(city!.answer).toEqual({ content: null, error: 'E_LLM_FAILED' });
     expect(result.evaluation!.failures).toMatchObject([{ episode: 'answer/mel', turn: 1, stage: 'answer', code: 'E_LLM_FAILED' }]);
     expect(result.evaluation!.usage[0]).toMatchObject({ turns: 2, failed: 1 });
+    // The failing call went out (and may be billed): it counts as sent, beside the calls that succeeded (a retry is the same call).
+    expect(result.evaluation!.run.sent).toBe(new Set(server.requests.map((r) => JSON.stringify(r.body))).size);
     const gate = checkResult(result, { thresholds: {} }).gates.find((g) => g.name === 'answer evaluation complete')!;
     expect(gate).toMatchObject({ status: 'pass', value: 1, message: expect.stringContaining('1 calls failed') });
   });
