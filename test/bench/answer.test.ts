@@ -49,6 +49,18 @@ function evaluate(baseURL: string | undefined, setup: Setup = {}): Promise<RunRe
 
 const naiveRows = (result: RunResult) => result.turns!.filter((t) => t.strategy === 'naive');
 
+/** An endpoint that bills every answer 100,000 prompt tokens, far above its counted size, and the dry-run estimate of naive's evaluation. */
+async function overbilledAnswers() {
+  const script = scriptedModel();
+  const server = await endpoint((body) => {
+    const reply = script(body);
+    if (body.model === 'answerer') (reply.body as { usage: { prompt_tokens: number } }).usage.prompt_tokens = 100_000;
+    return reply;
+  });
+  const { estimate } = (await evaluate(undefined, { dryRun: true, strategies: ['naive'] })).evaluation!;
+  return { server, estimate };
+}
+
 describe('answer evaluation', () => {
   it('scores token F1 and the judge against gold answers, and next-action match against the recorded tool call', async () => {
     const server = await endpoint(scriptedModel());
@@ -163,14 +175,8 @@ describe('answer evaluation', () => {
   });
 
   it('stops sending once the calls billed so far leave no room under --max-spend', async () => {
-    const script = scriptedModel();
     // The answers are billed 100,000 prompt tokens each, far above their counted size: the judge calls no longer fit.
-    const server = await endpoint((body) => {
-      const reply = script(body);
-      if (body.model === 'answerer') (reply.body as { usage: { prompt_tokens: number } }).usage.prompt_tokens = 100_000;
-      return reply;
-    });
-    const { estimate } = (await evaluate(undefined, { dryRun: true, strategies: ['naive'] })).evaluation!;
+    const { server, estimate } = await overbilledAnswers();
     const result = await evaluate(server.baseURL, { strategies: ['naive'], maxSpendUsd: estimate.costUsd! });
     expect(result.evaluation!.stoppedBySpendLimit).toBe(true);
     expect(server.requests.filter((r) => r.body.model === 'judge')).toHaveLength(0);
@@ -181,13 +187,7 @@ describe('answer evaluation', () => {
   });
 
   it('holds --max-spend against calls queued behind others: each reserves only when it is sent, after the bills of those before', async () => {
-    const script = scriptedModel();
-    const server = await endpoint((body) => {
-      const reply = script(body);
-      if (body.model === 'answerer') (reply.body as { usage: { prompt_tokens: number } }).usage.prompt_tokens = 100_000;
-      return reply;
-    });
-    const { estimate } = (await evaluate(undefined, { dryRun: true, strategies: ['naive'] })).evaluation!;
+    const { server, estimate } = await overbilledAnswers();
     // One at a time: the first answer bills far more than estimated, so the queued ones no longer fit.
     const result = await evaluate(server.baseURL, { strategies: ['naive'], maxSpendUsd: estimate.costUsd!, concurrency: 1 });
     expect(result.evaluation!.stoppedBySpendLimit).toBe(true);
