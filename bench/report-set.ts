@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, didYouMean, type RunResult } from '../core/index.js';
 import { REPORT_WRITERS } from '../reports/index.js';
@@ -58,8 +58,18 @@ function writeDurably(path: string, content: Content): string {
 /** Beside the reports: the name and SHA-256 of every report file ctxbench wrote there. */
 export const REPORT_MANIFEST = '.ctxbench-reports.json';
 
+/** Hashes already taken, by path, size and modification time: `run` checks the output directory before replaying and again before writing, and result.json can be 50 MB. */
+const hashes = new Map<string, string>();
+
 function sha256Of(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  const { size, mtimeMs } = statSync(path);
+  const key = `${resolve(path)}\u0000${size}\u0000${mtimeMs}`;
+  let sha = hashes.get(key);
+  if (sha === undefined) {
+    sha = createHash('sha256').update(readFileSync(path)).digest('hex');
+    hashes.set(key, sha);
+  }
+  return sha;
 }
 
 /** Whether `path` begins like a result.json that ctxbench wrote (read: its first 512 bytes). */

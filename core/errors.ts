@@ -31,7 +31,10 @@ export function didYouMean(name: string, known: readonly string[]): string {
     .map((candidate) => ({ candidate, distance: editDistance(name.toLowerCase(), candidate.toLowerCase()) }))
     .filter(({ candidate, distance }) => distance <= Math.max(2, Math.floor(candidate.length / 3)))
     .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate));
-  const suggestion = ranked.length > 0 ? `did you mean "${ranked[0]!.candidate}"? ` : '';
+  // A name cut short (cached for cachedTokens) is too many edits away, but names the key it starts.
+  const longer = name.length >= 3 ? known.find((candidate) => candidate.toLowerCase().startsWith(name.toLowerCase())) : undefined;
+  const best = ranked[0]?.candidate ?? longer;
+  const suggestion = best !== undefined ? `did you mean "${best}"? ` : '';
   return `${suggestion}available: ${known.join(', ')}`;
 }
 

@@ -1,5 +1,5 @@
 import { ContextBudget, type BuiltContext, type OverflowAction, type SectionUsage } from '../budget/budget.js';
-import type { BudgetProfile } from '../budget/profile.js';
+import { defineProfile, type BudgetProfile } from '../budget/profile.js';
 import { ConfigError, InputError } from '../errors.js';
 import { checkChatHistory, messageToText, type ChatMessage, type ToolDefinition } from '../messages.js';
 import type { KnowledgeBase } from '../retrieval/knowledge.js';
@@ -123,6 +123,9 @@ export interface AssemblerOptions {
   tools?: ToolRouter | readonly ToolDefinition[];
 }
 
+/** Budget profiles kept by total (one per distinct tool token count); the oldest is dropped beyond this. */
+const PROFILE_TOTALS = 64;
+
 /** Profiles kept rendered; the oldest is dropped beyond this. */
 const PROFILE_CACHE_USERS = 10_000;
 
@@ -136,6 +139,8 @@ const elapsed = (since: number) => Math.round((performance.now() - since) * 1000
  */
 export class ProductionContextAssembler {
   private readonly profiles = new Map<string, Promise<string>>();
+  /** Budget profiles by total, see {@link profileWithin}. */
+  private readonly totals = new Map<number, BudgetProfile>();
   private readonly counter: TokenCounter;
   private readonly profile: BudgetProfile;
   /** The system prompt as sent: without the intent documents it holds, when routed. */
@@ -152,9 +157,22 @@ export class ProductionContextAssembler {
     this.systemPrompt = options.routeSystemPrompt === false || !options.knowledge ? options.systemPrompt : withoutIntentDocuments(options.systemPrompt, options.knowledge);
   }
 
+  /** The profile with `total` tokens (the tools take the rest), defined once per total: the tools change on few turns. */
+  private profileWithin(total: number): BudgetProfile {
+    let profile = this.totals.get(total);
+    if (!profile) {
+      profile = defineProfile({ ...this.profile, total });
+      if (this.totals.size >= PROFILE_TOTALS) this.totals.delete(this.totals.keys().next().value!);
+      this.totals.set(total, profile);
+    }
+    return profile;
+  }
+
   async assemble(request: AssembleRequest): Promise<Assembly> {
     const started = performance.now();
     const timings = { route: 0, profile: 0, memory: 0, loaders: 0, budget: 0, total: 0 };
+    // Before any routing or loading: a request the assembler would send wrong is refused first.
+    const { earlier, asked } = checkRequest(request, this.profile);
     let stage = performance.now();
     const routing = await this.route(request);
     timings.route = elapsed(stage);
@@ -194,9 +212,7 @@ export class ProductionContextAssembler {
       : undefined;
     const tools = selection?.tools ?? [...this.fixedTools];
     const toolTokens = this.counter.countTools(tools);
-    const budget = new ContextBudget({ profile: { ...this.profile, total: this.profile.total - toolTokens }, counter: this.counter });
-    checkRequest(request, this.profile);
-    const { earlier, asked } = splitQuery(request.history ?? [], request.query);
+    const budget = new ContextBudget({ profile: this.profileWithin(this.profile.total - toolTokens), counter: this.counter });
     const sections: Record<string, string | undefined> = {
       system_prompt: systemPrompt,
       user_profile: userProfile,
@@ -343,17 +359,19 @@ function checkAssemblerOptions(options: AssemblerOptions, profile: BudgetProfile
  * word) and a history a chat API would refuse.
  * @throws InputError naming the part and the fix
  */
-function checkRequest(request: AssembleRequest, profile: BudgetProfile): void {
+function checkRequest(request: AssembleRequest, profile: BudgetProfile): ReturnType<typeof splitQuery> {
   checkChatHistory(request.history ?? [], 'assemble() history');
+  const split = splitQuery(request.history ?? [], request.query);
   const has = (name: string) => profile.sections.some((section) => section.name === name);
   const parts: Array<[string, boolean]> = [
-    ['recent_messages', splitQuery(request.history ?? [], request.query).earlier.length > 0],
+    ['recent_messages', split.earlier.length > 0],
     ['conversation_summary', Boolean(request.summary)],
     ['tool_results', Boolean(request.toolResults)],
   ];
   for (const [name, given] of parts) {
     if (given && !has(name)) throw new InputError(`the request has ${name === 'recent_messages' ? 'history' : name === 'conversation_summary' ? 'a summary' : 'tool results'}, but profile "${profile.name}" has no ${name} section to send it in`, `add a ${name} section to the profile, or leave that part out of the request`);
   }
+  return split;
 }
 
 function splitQuery(history: readonly ChatMessage[], query: string): { earlier: readonly ChatMessage[]; asked: string } {

@@ -58,6 +58,8 @@ const profileSchema = z
 
 /** Validates a profile at the edge; errors name the key, the value and the fix. */
 export function defineProfile(input: BudgetProfileInput): BudgetProfile {
+  // A profile this function returned is valid and frozen: a budget built per turn from it is not re-validated.
+  if (defined.has(input as BudgetProfile)) return input as BudgetProfile;
   const parsed = profileSchema.safeParse(input);
   if (!parsed.success) {
     const issue = firstIssue(input, parsed.error);
@@ -75,8 +77,12 @@ export function defineProfile(input: BudgetProfileInput): BudgetProfile {
     seen.add(section.name);
   }
   // Frozen: a profile is shared (TECHCORP_PROFILE is every default budget's), so one caller's edit must not change another's budget.
+  defined.add(profile);
   return deepFreeze(profile);
 }
+
+/** The profiles {@link defineProfile} returned. */
+const defined = new WeakSet<BudgetProfile>();
 
 /** The lab design's TechCorp profile: 8,000 tokens, leaving room for the reply. */
 export const TECHCORP_PROFILE: BudgetProfile = defineProfile({

@@ -76,7 +76,7 @@ export class CostTracker {
 
   constructor(private readonly options: CostTrackerOptions = {}) {
     const unknown = unknownKey(options, TRACKER_OPTION_KEYS);
-    if (unknown !== undefined) throw new ConfigError(`CostTracker option ${JSON.stringify(unknown)} is not known`, suggestKey(unknown, TRACKER_OPTION_KEYS));
+    if (unknown !== undefined) throw new ConfigError(`CostTracker option ${JSON.stringify(unknown)} is not known`, didYouMean(unknown, TRACKER_OPTION_KEYS));
     this.prices = options.prices ?? new PriceTable();
     this.clock = options.clock ?? (() => new Date());
     this.thresholds = validateAlerts(options);
@@ -94,7 +94,7 @@ export class CostTracker {
       throw new InputError(`usage = ${describeValue(usage)} must be an object naming the model`, "pass e.g. { model: 'gpt-4o', cachedTokens: 0 }");
     }
     const unknown = unknownKey(usage, USAGE_KEYS);
-    if (unknown !== undefined) throw new InputError(`trackRequest usage key ${JSON.stringify(unknown)} is not known`, suggestKey(unknown, USAGE_KEYS));
+    if (unknown !== undefined) throw new InputError(`trackRequest usage key ${JSON.stringify(unknown)} is not known`, didYouMean(unknown, USAGE_KEYS));
     const cachedTokens = usage.cachedTokens ?? 0;
     const cacheWriteTokens = usage.cacheWriteTokens ?? 0;
     checkTokenCounts(
@@ -195,12 +195,6 @@ const USAGE_KEYS: readonly (keyof RequestUsage)[] = ['model', 'cachedTokens', 'c
 /** The first own key of `object` that is not in `known`. */
 function unknownKey(object: object, known: readonly string[]): string | undefined {
   return Object.keys(object).find((key) => !known.includes(key));
-}
-
-/** didYouMean, which also takes a key cut short for the one it starts (cached for cachedTokens, dailyLimit for dailyLimitUsd). */
-function suggestKey(name: string, known: readonly string[]): string {
-  const longer = known.find((key) => name.length >= 3 && key.toLowerCase().startsWith(name.toLowerCase()));
-  return longer === undefined ? didYouMean(name, known) : `did you mean "${longer}"? available: ${known.join(', ')}`;
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

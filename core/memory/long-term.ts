@@ -5,7 +5,7 @@ import type { FusionOptions } from './hybrid.js';
 import { hnswThresholdSchema, InProcessMemoryStore } from './in-process-store.js';
 import { inputSchema } from './long-term-format.js';
 import type { MemoryDraft, MemoryStore } from './memory-store.js';
-import { parseOrThrow, shown } from './options.js';
+import { parseOrThrow, shown, userIdSchema } from './options.js';
 import { QueryCache } from './query-cache.js';
 import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
 import { MEMORY_TYPES, type Embedder, type Memory, type MemoryType } from './types.js';
@@ -106,7 +106,6 @@ const isoDate = z.union([
   z.date().refine((date) => !Number.isNaN(date.getTime()), 'must be a valid Date'),
   z.string().refine((text) => ISO_8601.test(text) && !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 date or date-time, e.g. 2024-05-01 or 2024-05-01T09:30:00Z'),
 ], { error: 'must be an ISO 8601 date or date-time, or a Date' });
-const userIdSchema = z.string('must be a user id (a string)').refine((id) => id.trim() !== '', 'must not be empty or blank');
 const INPUT_KEYS = ['userId', 'content', 'type', 'importance', 'createdAt', 'metadata'];
 const storeSchema = inputSchema.extend({ userId: userIdSchema, createdAt: isoDate.optional() }).strict();
 const SEARCH_KEYS = ['userId', 'k', 'types', 'timeRange', 'minImportance', 'now'];

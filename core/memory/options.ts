@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { type ConfigError, describeValue, didYouMean, type InputError } from '../errors.js';
 import { firstIssue } from '../validation.js';
 
@@ -38,3 +38,6 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, context: P
   }
   throw new context.error(`${context.what}: ${issue.key} = ${shown(issue.value)} ${issue.problem}`, context.hint);
 }
+
+/** A user id as the memory classes take it: a string that is not blank. */
+export const userIdSchema = z.string('must be a user id (a string)').refine((id) => id.trim() !== '', 'must not be empty or blank');

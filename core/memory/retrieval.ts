@@ -4,7 +4,7 @@ import { ConfigError, InputError } from '../errors.js';
 import type { TokenCounter } from '../tokens/counter.js';
 import { lexicalQuery, lexicalText } from './hybrid.js';
 import type { LongTermMemory } from './long-term.js';
-import { parseOrThrow, shown } from './options.js';
+import { parseOrThrow, shown, userIdSchema } from './options.js';
 import type { ShortTermMemory } from './short-term.js';
 import { MEMORY_TYPES, type Memory, type MemoryType } from './types.js';
 import type { WorkingMemory } from './working-memory.js';
@@ -133,7 +133,6 @@ export interface MemoryRetrievalOptions {
 
 const OPTION_KEYS = ['longTerm', 'working', 'workingUserId', 'shortTerm', 'counter', 'reranker', 'candidates', 'sessions', 'neighbours', 'workingShare', 'intentTypes'] as const;
 const wholeCount = z.number().int('must be a whole number, 0 or more').min(0, 'must be a whole number, 0 or more');
-const userIdSchema = z.string('must be a user id (a string)').refine((id) => id.trim() !== '', 'must not be empty or blank');
 const present = (what: string) => z.custom<object>((value) => value !== null && typeof value === 'object', `must be ${what}`);
 const optionsSchema = z.strictObject({
   longTerm: present('a LongTermMemory'),

@@ -60,6 +60,13 @@ describe('the assembler refuses a request it would send wrong', () => {
     await expect(ask([{ role: 'user', content: 'check o1' }, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: 'c1', content: '{}' }, { role: 'user', content: 'and now?' }])).resolves.toBeDefined();
   });
 
+  it('refuses a bad request before routing or loading anything', async () => {
+    let routed = 0;
+    const counting = { route: async () => ((routed += 1), { intents: ['billing_question'], confidence: 0.9, ranked: [] }) } as unknown as IntentRouting;
+    await expect(assembler({ router: counting }).assemble({ userId: 'alice', query: 'hi', history: [{ role: 'robot' as 'user', content: 'beep' }] })).rejects.toThrow(InputError);
+    expect(routed).toBe(0);
+  });
+
   it('refuses history or a summary the profile has no section for, instead of dropping them', async () => {
     const bare = assembler({ profile: assemblerProfile({ recent_messages: 0, conversation_summary: 0 }) });
     await expect(bare.assemble({ userId: 'alice', query: 'and now?', history: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: 'hi' }, { role: 'user', content: 'and now?' }] })).rejects.toThrow(/the request has history, but profile .* has no recent_messages section/);
@@ -77,6 +84,11 @@ describe('conversation state refuses counts that make no sense', () => {
 });
 
 describe('profiles are frozen', () => {
+  it('defines a profile once: defining a defined profile returns it as it is', () => {
+    expect(defineProfile(TECHCORP_PROFILE)).toBe(TECHCORP_PROFILE);
+    expect(defineProfile({ ...TECHCORP_PROFILE, total: 9000 })).not.toBe(TECHCORP_PROFILE);
+  });
+
   it('does not let one caller change the shared default profiles', () => {
     expect(Object.isFrozen(TECHCORP_PROFILE)).toBe(true);
     expect(Object.isFrozen(ASSEMBLER_PROFILE.sections[0])).toBe(true);
