@@ -8,6 +8,12 @@ export interface CompressionContext {
   counter: TokenCounter;
   /** 'end' for conversations (recent matters most), 'start' for documents. */
   keep: KeepEnd;
+  /**
+   * Whole sentences only: when no sentence fits, return '' rather than a token-exact cut of one.
+   * A running summary wants this (a cut such as "24" is noise every later call pays for); a
+   * section that must show something of its content does not. @default false
+   */
+  wholeSentences?: boolean;
 }
 
 /**
@@ -33,7 +39,7 @@ const STOPWORDS = new Set(
 export class ExtractiveCompressor implements Compressor {
   readonly name = 'extractive';
 
-  compress(text: string, targetTokens: number, { counter, keep }: CompressionContext): string {
+  compress(text: string, targetTokens: number, { counter, keep, wholeSentences = false }: CompressionContext): string {
     if (counter.count(text) <= targetTokens) return text;
     if (targetTokens <= 0) return '';
     const sentences = splitSentences(text);
@@ -63,7 +69,7 @@ export class ExtractiveCompressor implements Compressor {
       if (counter.count(kept) <= targetTokens) return kept;
       chosen.pop();
     }
-    return tokenExactCut(text, targetTokens, counter, keep).text;
+    return wholeSentences ? '' : tokenExactCut(text, targetTokens, counter, keep).text;
   }
 }
 

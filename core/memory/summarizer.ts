@@ -97,15 +97,21 @@ export class ExtractiveSummarizer implements Summarizer {
     const cap = Math.max(0, Math.floor(maxTokens));
     if (cap === 0) return '';
     const { statements, done, facts } = this.partition(previousSummary, messages);
-    const context = { counter: this.counter, keep: 'end' as const };
     const statementRoom = Math.floor(cap * this.statementShare);
     const { latest, older } = byField(facts);
-    // Each pass fills what the passes before it left, up to its own limit.
-    const passes: Array<[text: string, limit: number]> = [[statements, statementRoom], [done, statementRoom], [latest, cap], [older, cap]];
+    // Each pass fills what the passes before it left, up to its own limit. A cued sentence its
+    // share cannot hold whole keeps its end, where the cue's object usually is ("... my user ID
+    // is X"); a fact line is kept whole or not at all: its cut is a value without its field ("24").
+    const passes: Array<[text: string, limit: number, wholeSentences: boolean]> = [
+      [statements, statementRoom, false],
+      [done, statementRoom, false],
+      [latest, cap, true],
+      [older, cap, true],
+    ];
     const kept: string[] = [];
     let spent = 0;
-    for (const [text, limit] of passes) {
-      const part = limit > spent ? this.compressor.compress(text, limit - spent, context).trim() : '';
+    for (const [text, limit, wholeSentences] of passes) {
+      const part = limit > spent ? this.compressor.compress(text, limit - spent, { counter: this.counter, keep: 'end', wholeSentences }).trim() : '';
       if (part === '') continue;
       kept.push(part);
       // One token is held back for each newline that joins two parts.
@@ -150,10 +156,17 @@ function byField(facts: readonly string[]): { latest: string; older: string } {
   return { latest: latest.reverse().join(''), older: older.reverse().join('') };
 }
 
-/** Sentences of a passage, each ending in its own separator so they can be joined in any selection. */
+/**
+ * Sentences of a passage, each on its own line so they can be joined in any selection and split
+ * apart again when the summary is rewritten: joined by the space they came with, a kept sentence
+ * would run on into the next kept one ("...May 22nd. assistant: ..."), the sentence splitter would
+ * not separate them again, and the rewrite would keep or drop both, matched by either's cues.
+ */
 function sentencesOf(text: string): string[] {
   if (text.trim() === '') return [];
-  return splitSentences(text.endsWith('\n') ? text : `${text}\n`).filter((sentence) => sentence.trim() !== '');
+  return splitSentences(text)
+    .filter((sentence) => sentence.trim() !== '')
+    .map((sentence) => `${sentence.trimEnd()}\n`);
 }
 
 /** Drops repeated sentences, keeping the latest occurrence, in order. */

@@ -110,6 +110,13 @@ describe('extractive compressor', () => {
     const long = 'word '.repeat(300);
     expect(counter.count(compressor.compress(long, 25, { counter, keep: 'end' }))).toBeLessThanOrEqual(25);
   });
+
+  it('keeps whole sentences only when asked: nothing rather than a cut when none fits', () => {
+    const text = 'The refund of $45.00 for order #88231 was issued on 2024-03-02. Thanks.';
+    expect(compressor.compress(text, 4, { counter, keep: 'end', wholeSentences: true })).toBe('Thanks.');
+    expect(compressor.compress('The refund of $45.00 for order #88231 was issued on 2024-03-02.', 4, { counter, keep: 'end', wholeSentences: true })).toBe('');
+    expect(compressor.compress('The refund of $45.00 for order #88231 was issued on 2024-03-02.', 4, { counter, keep: 'end' })).not.toBe('');
+  });
 });
 
 describe('key entities', () => {

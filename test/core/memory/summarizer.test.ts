@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, ExtractiveCompressor, messageToText, TokenCounter, type ChatMessage } from '../../../core/index.js';
 import { CUSTOMER_CUES, ExtractiveSummarizer, LlmSummarizer } from '../../../core/memory/summarizer.js';
+import { splitSentences } from '../../../core/text/segment.js';
 import { chatCompletion, startFakeOpenAi, type FakeResponse } from '../../support/openai-server.js';
 
 const counter = new TokenCounter({ model: 'gpt-4o' });
@@ -41,6 +42,37 @@ describe('ExtractiveSummarizer', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('keeps whole fact sentences, each on its own line, so a rewrite can weigh them one by one', async () => {
+    // No cue words: these sentences are facts, kept whole or not at all.
+    const sentence = fc.constantFrom(
+      'The flight from JFK to MCO leaves on May 22nd.',
+      'Can you help me with that?',
+      'Aisle seats are available.',
+      'Order #12345 shipped on 2024-05-01.',
+      'The reservation ID is ZFA04Y and the total is $245.50.',
+      'plain words here',
+    );
+    const message = fc.record({ role: fc.constantFrom('user' as const, 'assistant' as const), content: fc.array(sentence, { minLength: 1, maxLength: 4 }).map((parts) => parts.join(' ')) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(message, { maxLength: 8 }), fc.array(sentence, { maxLength: 4 }), fc.integer({ min: 1, max: 120 }), async (messages, previous, maxTokens) => {
+        const previousSummary = previous.join(' ');
+        const whole = new Set([previousSummary, ...messages.map(messageToText)].flatMap((passage) => splitSentences(passage).map((s) => s.trim())));
+        const summary = await summarizer.summarize(messages, { previousSummary, maxTokens });
+        // No cut-off fragment ("24" of "2024-05-24"), and no two sentences run together on a line.
+        for (const line of summary.split('\n').filter((l) => l.trim() !== '')) expect(whole).toContain(line.trim());
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('drops a fact line it cannot keep whole rather than keeping a cut of it', async () => {
+    const result: ChatMessage = { role: 'tool', name: 'search_direct_flight', tool_call_id: 'c1', content: JSON.stringify([{ flight_number: 'HAT069', date: '2024-05-24' }]) };
+    const line = (field: string) => counter.count(`search_direct_flight[0].${field}\n`);
+    // Room for neither line whole: the old summary kept a cut such as "05-24".
+    const summary = await summarizer.summarize([result], { previousSummary: '', maxTokens: Math.min(line('flight_number: HAT069'), line('date: 2024-05-24')) - 2 });
+    expect(summary).toBe('');
   });
 
   it('keeps a stated preference that entity-first compression alone would drop', async () => {
