@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { EncodingName } from './encodings.js';
 import { ConfigError } from '../errors.js';
+import { heapBpe, longestRun, LONG_RUN_CHARS } from './long-pieces.js';
 
 /** An exact BPE tokenizer for one encoding. Special-token strings in the input are plain text. */
 export interface Tokenizer {
@@ -11,7 +12,11 @@ export interface Tokenizer {
   count(text: string): number;
 }
 
-/** gpt-tokenizer is the default (faster; like js-tiktoken it grows about 4x per doubling of a run without spaces, from an 80x smaller constant: README, Benchmarks); js-tiktoken is the cross-check. */
+/**
+ * gpt-tokenizer is the default (faster; texts with a run of 1,000+ characters go to ctxbench's
+ * O(n log n) merge, since both libraries grow about 4x per doubling of such a run: README,
+ * Benchmarks); js-tiktoken is the cross-check, the library as published.
+ */
 export const TOKENIZER_BACKENDS = ['gpt-tokenizer', 'js-tiktoken'] as const;
 export type TokenizerBackend = (typeof TOKENIZER_BACKENDS)[number];
 
@@ -37,7 +42,10 @@ function loadGptTokenizer(encoding: EncodingName): Tokenizer {
   // leading byte-order mark, so every token containing U+FEFF (EF BB BF) is lost: U+FEFF comes out
   // as [5416, 123] in o200k_base where tiktoken, the reference, and js-tiktoken give [5574]. Text
   // with U+FEFF goes to js-tiktoken (loaded only then), so both backends give tiktoken's ids.
-  const exact = (text: string) => (text.includes('\uFEFF') ? getTokenizer(encoding, 'js-tiktoken') : undefined);
+  // A text with a long run (a pasted blob, a line of 100,000 "=") may hold a pre-token the
+  // library merges in O(n^2): such texts go to the heap merge (exact, O(n log n); long-pieces.ts).
+  const exact = (text: string) =>
+    text.length >= LONG_RUN_CHARS && longestRun(text) >= LONG_RUN_CHARS ? heapBpe(encoding) : text.includes('\uFEFF') ? getTokenizer(encoding, 'js-tiktoken') : undefined;
   return {
     encoding,
     backend: 'gpt-tokenizer',
@@ -47,7 +55,7 @@ function loadGptTokenizer(encoding: EncodingName): Tokenizer {
       decoder.decode();
       return text;
     },
-    count: (text) => exact(text)?.count(text) ?? api.countTokens(text, PLAIN_TEXT),
+    count: (text) => exact(text)?.encode(text).length ?? api.countTokens(text, PLAIN_TEXT),
   };
 }
 
