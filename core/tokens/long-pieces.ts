@@ -15,8 +15,9 @@ export const LONG_RUN_CHARS = 1_000;
 /**
  * Length of the longest run of characters that could be one pre-token: whitespace (regex `\s`),
  * letters, or punctuation, where any other non-ASCII character (a letter, a mark, a dash, an
- * emoji) may extend a run of letters or of punctuation alike. Digits end a run: tiktoken splits
- * them into pre-tokens of at most three. A base64 blob has no long run (its digits and case
+ * emoji) may extend a run of letters or of punctuation alike, and "\r" and "\n" a run of
+ * whitespace or of punctuation. Digits end a run: tiktoken splits them into pre-tokens of at most
+ * three. A base64 blob has no long run (its digits and case
  * changes cut it); "=====..." or "xxxx..." does.
  */
 export function longestRun(text: string): number {
@@ -31,6 +32,11 @@ export function longestRun(text: string): number {
       spaces = punctuation = 0;
     } else if (code >= 0x30 && code <= 0x39) {
       spaces = letters = punctuation = 0;
+    } else if (code === 0x0a || code === 0x0d) {
+      // o200k_base's punctuation pre-token runs on through newlines and "/" (` ?[^\s\p{L}\p{N}]+[\r\n/]*`).
+      spaces += 1;
+      punctuation += 1;
+      letters = 0;
     } else if (isSpace(code)) {
       spaces += 1;
       letters = punctuation = 0;

@@ -75,11 +75,14 @@ describe('routing long runs to the heap merge', () => {
     expect(longestRun('1234567')).toBe(0);
     // One punctuation pre-token of ASCII and non-ASCII symbols: a single run.
     expect(longestRun('!—!—!—')).toBe(6);
+    // "=" then "/\n" repeated is one o200k_base pre-token (a reviewer's 80,000-character case took 4 s in the library).
+    expect(longestRun(`=${'/\n'.repeat(600)}`)).toBeGreaterThanOrEqual(1_200);
   });
 
   it.each(['o200k_base', 'cl100k_base'] as const)('bounds every pre-token by the longest run, so a text without a long run has no long pre-token (%s)', (encoding) => {
     const { pat_str } = require(`js-tiktoken/ranks/${encoding}`) as { pat_str: string };
-    const unit = fc.constantFrom('a', 'Z', 'é', '東', '🙂', '—', '!', '/', '7', ' ', '\n', '\r', '\t', '\u00a0', "'", "'s", '\u0301', '١');
+    // Multi-character units too: o200k_base's punctuation pre-token runs on through any mix of "\r", "\n" and "/".
+    const unit = fc.constantFrom('a', 'Z', 'é', '東', '🙂', '—', '!', '/', '7', ' ', '\n', '\r', '\t', '\u00a0', "'", "'s", '\u0301', '١', '/\n', '\r\n/', ' \n');
     fc.assert(
       fc.property(fc.array(fc.tuple(unit, fc.integer({ min: 1, max: 40 })), { maxLength: 12 }), (parts) => {
         const text = parts.map(([u, times]) => u.repeat(times)).join('');
