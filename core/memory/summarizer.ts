@@ -44,6 +44,9 @@ export const DECISION_CUES: readonly RegExp[] = [
 /** What the agent did: a tool call with its JSON arguments, as messageToText writes it; matched in assistant messages and the previous summary. */
 export const ACTION_CUES: readonly RegExp[] = [/\b\w+\(\{"/];
 
+/** The fewest tokens of room in which a long prose sentence is cut into pieces rather than left out (see ExtractiveSummarizer). */
+export const MIN_PIECE_TOKENS = 8;
+
 /** Options of an {@link ExtractiveSummarizer}. */
 export interface ExtractiveSummarizerOptions {
   /** @default sharedCounter() */
@@ -101,8 +104,9 @@ export class ExtractiveSummarizer implements Summarizer {
     const { latest, older } = byField(facts);
     // Each pass fills what the passes before it left, up to its own limit. A cued sentence its
     // share cannot hold whole keeps its end, where the cue's object usually is ("... my user ID
-    // is X"); a fact line is kept whole or not at all: its cut is a value without its field ("24").
-    const passes: Array<[text: string, limit: number, wholeSentences: boolean]> = [
+    // is X"). Fact sentences are kept whole; when none fits, a prose sentence may give a piece of
+    // whole words (see pieceOfProse), a field line never: its cut is a value without its field ("24").
+    const passes: Array<[sentences: readonly string[], limit: number, wholeSentences: boolean]> = [
       [statements, statementRoom, false],
       [done, statementRoom, false],
       [latest, cap, true],
@@ -110,8 +114,12 @@ export class ExtractiveSummarizer implements Summarizer {
     ];
     const kept: string[] = [];
     let spent = 0;
-    for (const [text, limit, wholeSentences] of passes) {
-      const part = limit > spent ? this.compressor.compress(text, limit - spent, { counter: this.counter, keep: 'end', wholeSentences }).trim() : '';
+    for (const [sentences, limit, wholeSentences] of passes) {
+      const room = limit - spent;
+      if (room <= 0 || sentences.length === 0) continue;
+      const context = { counter: this.counter, keep: 'end' as const, wholeSentences };
+      let part = this.compressor.compress(sentences.join(''), room, context).trim();
+      if (part === '' && wholeSentences) part = this.compressor.compress(this.proseInPieces(sentences, room).join(''), room, context).trim();
       if (part === '') continue;
       kept.push(part);
       // One token is held back for each newline that joins two parts.
@@ -120,8 +128,35 @@ export class ExtractiveSummarizer implements Summarizer {
     return smartTruncate(kept.join('\n'), cap, this.counter, 'end').text;
   }
 
+  /**
+   * The sentences with every prose sentence longer than `room` cut into pieces of whole words of
+   * at most `room` tokens, each on its own line, for a pass that could keep no sentence whole: a
+   * customer who types without full stops writes one long "sentence", and its best piece ("on
+   * 2024-05-24 from JFK can you look at reservation ZFA04Y") is worth keeping. Field lines stay
+   * whole, and under {@link MIN_PIECE_TOKENS} of room nothing is cut: a shorter piece is a value
+   * without the words that say what it is.
+   */
+  private proseInPieces(sentences: readonly string[], room: number): string[] {
+    if (room < MIN_PIECE_TOKENS) return [];
+    return sentences.flatMap((sentence) => {
+      if (fieldOf(sentence) !== undefined || this.counter.count(sentence) <= room) return [sentence];
+      const pieces: string[] = [];
+      let piece = '';
+      for (const word of sentence.trim().split(/(?<=\s)/)) {
+        // One token of the room is held for the newline that ends a piece.
+        if (piece !== '' && this.counter.count(piece + word) > room - 1) {
+          pieces.push(`${piece.trimEnd()}\n`);
+          piece = '';
+        }
+        piece += word;
+      }
+      if (piece.trim() !== '') pieces.push(`${piece.trimEnd()}\n`);
+      return pieces;
+    });
+  }
+
   /** Splits the sentences of the previous summary and the messages into the customer's cued statements, decisions and the agent's actions, and other facts. */
-  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string; done: string; facts: string[] } {
+  private partition(previousSummary: string, messages: readonly ChatMessage[]): { statements: string[]; done: string[]; facts: string[] } {
     const passages = [{ text: previousSummary, source: 'summary' as const }, ...messages.map((m) => ({ text: factText(m), source: m.role }))];
     const sentences = latestDistinct(passages.flatMap(({ text, source }) => sentencesOf(text).map((sentence) => ({ text: sentence, source }))));
     const statements: string[] = [];
@@ -133,8 +168,13 @@ export class ExtractiveSummarizer implements Summarizer {
       else if (matches(this.doneCuesByRole.get(source), text)) done.push(text);
       else facts.push(text);
     }
-    return { statements: statements.join(''), done: done.join(''), facts };
+    return { statements, done, facts };
   }
+}
+
+/** A flattened tool-result line (`tool.key: value`, `tool[0].key: value`), not "user: ...": its field, list positions ignored. */
+function fieldOf(sentence: string): string | undefined {
+  return /^\s*([A-Za-z_]\w*(?:\.[\w-]+|\[\d+\])+): /.exec(sentence)?.[1]?.replace(/\[\d+\]/g, '[]');
 }
 
 /**
@@ -142,18 +182,17 @@ export class ExtractiveSummarizer implements Summarizer {
  * positions ignored) and every sentence that is not such a line, then the older lines of fields
  * seen again later. A field kept once is worth less than one not kept at all.
  */
-function byField(facts: readonly string[]): { latest: string; older: string } {
+function byField(facts: readonly string[]): { latest: string[]; older: string[] } {
   const seen = new Set<string>();
   const latest: string[] = [];
   const older: string[] = [];
   for (let i = facts.length - 1; i >= 0; i--) {
-    // A flattened tool-result line (`tool.key: value`, `tool[0].key: value`), not "user: ...".
-    const field = /^\s*([A-Za-z_]\w*(?:\.[\w-]+|\[\d+\])+): /.exec(facts[i]!)?.[1]?.replace(/\[\d+\]/g, '[]');
+    const field = fieldOf(facts[i]!);
     if (field !== undefined && seen.has(field)) older.push(facts[i]!);
     else latest.push(facts[i]!);
     if (field !== undefined) seen.add(field);
   }
-  return { latest: latest.reverse().join(''), older: older.reverse().join('') };
+  return { latest: latest.reverse(), older: older.reverse() };
 }
 
 /**

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, ExtractiveCompressor, messageToText, TokenCounter, type ChatMessage } from '../../../core/index.js';
-import { CUSTOMER_CUES, ExtractiveSummarizer, LlmSummarizer } from '../../../core/memory/summarizer.js';
+import { CUSTOMER_CUES, ExtractiveSummarizer, LlmSummarizer, MIN_PIECE_TOKENS } from '../../../core/memory/summarizer.js';
 import { splitSentences } from '../../../core/text/segment.js';
 import { chatCompletion, startFakeOpenAi, type FakeResponse } from '../../support/openai-server.js';
 
@@ -58,10 +58,14 @@ describe('ExtractiveSummarizer', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(message, { maxLength: 8 }), fc.array(sentence, { maxLength: 4 }), fc.integer({ min: 1, max: 120 }), async (messages, previous, maxTokens) => {
         const previousSummary = previous.join(' ');
-        const whole = new Set([previousSummary, ...messages.map(messageToText)].flatMap((passage) => splitSentences(passage).map((s) => s.trim())));
+        const sentences = [previousSummary, ...messages.map(messageToText)].flatMap((passage) => splitSentences(passage).map((s) => ` ${s.trim().split(/\s+/).join(' ')} `));
         const summary = await summarizer.summarize(messages, { previousSummary, maxTokens });
-        // No cut-off fragment ("24" of "2024-05-24"), and no two sentences run together on a line.
-        for (const line of summary.split('\n').filter((l) => l.trim() !== '')) expect(whole).toContain(line.trim());
+        // Each line is one sentence or a run of its whole words: no cut-off fragment ("24" of
+        // "2024-05-24"), and no two sentences run together on a line.
+        for (const line of summary.split('\n').filter((l) => l.trim() !== '')) {
+          const words = ` ${line.trim().split(/\s+/).join(' ')} `;
+          expect(sentences.some((sentence) => sentence.includes(words))).toBe(true);
+        }
       }),
       { numRuns: 200 },
     );
@@ -73,6 +77,21 @@ describe('ExtractiveSummarizer', () => {
     // Room for neither line whole: the old summary kept a cut such as "05-24".
     const summary = await summarizer.summarize([result], { previousSummary: '', maxTokens: Math.min(line('flight_number: HAT069'), line('date: 2024-05-24')) - 2 });
     expect(summary).toBe('');
+  });
+
+  it('keeps the best run of whole words of a long unpunctuated message when no sentence fits whole', async () => {
+    const message = user('hi there so the flight got moved again and now it leaves on 2024-05-24 from JFK can you look at reservation ZFA04Y');
+    for (const maxTokens of [10, 20, 30]) {
+      const summary = await summarizer.summarize([message], { previousSummary: '', maxTokens });
+      expect(counter.count(summary)).toBeLessThanOrEqual(maxTokens);
+      expect(summary).toMatch(/ZFA04Y|2024-05-24/);
+    }
+    const result: ChatMessage = { role: 'tool', name: 'book_reservation', tool_call_id: 'c1', content: 'Error: payment method credit_card_4421 declined for reservation ZFA04Y on 2024-05-24 because the card expired' };
+    expect(await summarizer.summarize([result], { previousSummary: '', maxTokens: 20 })).toMatch(/ZFA04Y|credit_card_4421/);
+  });
+
+  it(`cuts nothing into pieces under ${MIN_PIECE_TOKENS} tokens of room`, async () => {
+    expect(await summarizer.summarize([assistant('The booking for the trip from JFK to SFO is reservation ZFA04Y on 2024-05-24.')], { previousSummary: '', maxTokens: MIN_PIECE_TOKENS - 1 })).toBe('');
   });
 
   it('keeps a stated preference that entity-first compression alone would drop', async () => {
