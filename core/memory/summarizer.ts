@@ -203,7 +203,10 @@ function byField(facts: readonly string[]): { latest: string[]; older: string[] 
  */
 function sentencesOf(text: string): string[] {
   if (text.trim() === '') return [];
-  return splitSentences(text)
+  // A tool-result field line is one fact whatever its value holds ("address1: 123 Main St. Apt 4").
+  return text
+    .split('\n')
+    .flatMap((line) => (fieldOf(line) !== undefined ? [line] : splitSentences(line)))
     .filter((sentence) => sentence.trim() !== '')
     .map((sentence) => `${sentence.trimEnd()}\n`);
 }

@@ -90,6 +90,14 @@ describe('ExtractiveSummarizer', () => {
     expect(await summarizer.summarize([result], { previousSummary: '', maxTokens: 20 })).toMatch(/ZFA04Y|credit_card_4421/);
   });
 
+  it('keeps a field line whole when its value has a full stop in it', async () => {
+    const result: ChatMessage = { role: 'tool', name: 'get_user_details', tool_call_id: 'c1', content: JSON.stringify({ address: { address1: '123 Main St. Apt 4' }, user_id: 'mia_li_3668' }) };
+    const summary = await summarizer.summarize([result], { previousSummary: '', maxTokens: 200 });
+    expect(summary.split('\n')).toContain('get_user_details.address.address1: 123 Main St. Apt 4');
+    // And again when the summary is rewritten.
+    expect((await summarizer.summarize([], { previousSummary: summary, maxTokens: 200 })).split('\n')).toContain('get_user_details.address.address1: 123 Main St. Apt 4');
+  });
+
   it(`cuts nothing into pieces under ${MIN_PIECE_TOKENS} tokens of room`, async () => {
     expect(await summarizer.summarize([assistant('The booking for the trip from JFK to SFO is reservation ZFA04Y on 2024-05-24.')], { previousSummary: '', maxTokens: MIN_PIECE_TOKENS - 1 })).toBe('');
   });
