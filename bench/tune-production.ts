@@ -114,7 +114,16 @@ export const TUNING_PLANS: Record<string, TuningPlan> = {
   'tau-bench-airline': {
     dataset: { name: 'tau-bench-airline', options: { split: 'dev' } },
     chosenOn: `tau-bench airline dev split: tasks whose id is a multiple of ${DEV_TASK_STRIDE} (40 trajectories); the other 160 are reported`,
-    grid: { routeTools: [true, false], toolRouting: ['message', 'conversation'], keepIntents: [1, 3], workingTokens: [700, 1000, 1500], summaryTokens: [500, 800], summaryUpdate: ['rewrite', 'append'], memoryTokens: [0] },
+    grid: {
+      routeTools: [true, false],
+      toolRouting: ['message', 'conversation'],
+      keepIntents: [1, 3],
+      workingTokens: [700, 1000, 1500],
+      summaryTokens: [500, 800],
+      summaryUpdate: ['rewrite', 'append'],
+      memoryTokens: [0],
+      compactAtChange: [1, 0.5],
+    },
     pick: (points, naive) => cheapest(points.filter((point) => withinOfNaive(point, naive))),
   },
   'openai-jsonl': {

@@ -16,6 +16,7 @@ export const PRODUCTION_DEFAULTS = {
   keepIntents: 1,
   routeTools: true,
   toolRouting: 'message' as 'message' | 'conversation',
+  compactAtChange: 1,
 };
 
 /** Settings of one dataset and where they were chosen. */
@@ -30,11 +31,12 @@ export const TUNED_SETTINGS: Readonly<Record<string, TunedSettings>> = {
   "tau-bench-airline": {
     "chosenOn": "tau-bench airline dev split: tasks whose id is a multiple of 5 (40 trajectories); the other 160 are reported",
     "settings": {
-      "workingTokens": 1000,
+      "workingTokens": 700,
       "summaryUpdate": "append",
       "memoryTokens": 0,
       "keepIntents": 3,
-      "toolRouting": "conversation"
+      "toolRouting": "conversation",
+      "compactAtChange": 0.5
     }
   },
   "openai-jsonl": {

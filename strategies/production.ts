@@ -85,6 +85,10 @@ const productionOptions = z
       "tool routing: 'message' adds the tools of what each message routes to (its confident intents, top candidates, best-matching tools, a called tool's intents); 'conversation' only those of the conversation's established intents (its first routing, then confident switches) and the tools called",
       PRODUCTION_DEFAULTS.toolRouting,
     ),
+    compactAtChange: tunedShare(
+      'working memory: compact early, at a turn whose tools or loaded intents changed (a cache break for the summary and history anyway), when at least this full; 1 compacts only when full',
+      PRODUCTION_DEFAULTS.compactAtChange,
+    ),
     toolCandidates: countOption("tool routing: the latest message's top intents whose tools are added", TOOL_ROUTING_DEFAULTS.candidates, 0),
     toolConfidence: z
       .number()
@@ -253,6 +257,7 @@ class ProductionSession {
           ...(trained ? { router: trained } : {}),
           keepIntents: settings.keepIntents,
           toolIntents: settings.toolRouting === 'conversation' ? 'established' : 'loaded',
+          compactAtChange: settings.compactAtChange,
         }),
     );
   }

@@ -108,6 +108,13 @@ export interface ContextConversationOptions {
   toolIntents?: 'established' | 'loaded';
   /** Words of customer text the router reads. @default ROUTED_WORDS */
   routedWords?: number;
+  /**
+   * Compact working memory early, at a turn whose tools or loaded intents changed, when it is at
+   * least this full ({@link WorkingMemory.fill}, 0..1). Tools and intent sections come before the
+   * summary and the history, so such a turn re-bills all of them anyway: a compaction then costs
+   * no cache break of its own, where one a few turns later would. @default 1 (compaction only when full)
+   */
+  compactAtChange?: number;
 }
 
 /** One turn of a {@link ContextConversation}: the assembled context and the conversation's routing. */
@@ -130,12 +137,18 @@ export class ContextConversation {
   private lastFed: ChatMessage | undefined;
   private remembered = 0;
   private sentTools: string[] = [];
+  private loadedIntents: readonly string[] = [];
+  private turns = 0;
   /** The turn in flight (settled), which the next turn waits for. */
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ContextConversationOptions) {
     if (typeof options.userId !== 'string' || options.userId.trim() === '') throw new ConfigError(`ContextConversation userId = ${JSON.stringify(options.userId)} must name the customer`, 'pass the customer id the conversation is with');
     this.intents = options.router ? new ConversationIntents(options.router, options.keepIntents ?? 1, options.routedWords ?? ROUTED_WORDS) : undefined;
+    const early = options.compactAtChange;
+    if (early !== undefined && !(typeof early === 'number' && early >= 0 && early <= 1)) {
+      throw new ConfigError(`ContextConversation compactAtChange = ${String(early)} must be a share from 0 to 1`, 'leave it out (1) to compact only when working memory is full');
+    }
   }
 
   /**
@@ -156,17 +169,31 @@ export class ContextConversation {
   private async runTurn({ query, history, now }: { query: string; history: readonly ChatMessage[]; now?: string }): Promise<ConversationTurn> {
     await this.feed(history);
     const routed = await this.intents?.next(query, history);
-    const assembly = await this.options.assembler.assemble({
-      userId: this.options.userId,
-      query,
-      history: this.options.working.messages,
-      summary: this.options.working.summary,
-      ...(now ? { now } : {}),
-      ...(routed?.intents ? { intents: routed.intents } : {}),
-      previousTools: this.sentTools,
-      ...(routed && this.options.toolIntents === 'established' ? { toolIntents: routed.established } : {}),
-    });
+    const assemble = () =>
+      this.options.assembler.assemble({
+        userId: this.options.userId,
+        query,
+        history: this.options.working.messages,
+        summary: this.options.working.summary,
+        ...(now ? { now } : {}),
+        ...(routed?.intents ? { intents: routed.intents } : {}),
+        previousTools: this.sentTools,
+        ...(routed && this.options.toolIntents === 'established' ? { toolIntents: routed.established } : {}),
+      });
+    let assembly = await assemble();
+    const tools = assembly.trace.tools?.sent ?? [];
+    const intents = routed?.intents ?? [];
+    const changed = this.turns > 0 && (!sameNames(tools, this.sentTools) || !sameNames(intents, this.loadedIntents));
+    if (changed && this.options.working.fill >= (this.options.compactAtChange ?? 1)) {
+      const compaction = await this.options.working.compact();
+      if (compaction) {
+        await this.rememberEvicted(compaction.evicted);
+        assembly = await assemble();
+      }
+    }
+    this.turns++;
     this.sentTools = assembly.trace.tools?.sent ?? [];
+    this.loadedIntents = intents;
     return { ...assembly, ...(routed?.label ? { intent: { label: routed.label, confidence: routed.confidence ?? 0 } } : {}) };
   }
 
@@ -189,11 +216,14 @@ export class ContextConversation {
         throw error;
       });
       this.fedThrough(message);
-      if (compaction) {
-        this.remembered += compaction.evicted.length;
-        await this.remember(compaction.evicted, this.remembered - compaction.evicted.length);
-      }
+      if (compaction) await this.rememberEvicted(compaction.evicted);
     }
+  }
+
+  /** Stores what a compaction evicted in long-term memory, numbered after what earlier compactions evicted. */
+  private async rememberEvicted(evicted: readonly ChatMessage[]): Promise<void> {
+    this.remembered += evicted.length;
+    await this.remember(evicted, this.remembered - evicted.length);
   }
 
   private fedThrough(message: ChatMessage): void {
@@ -218,3 +248,5 @@ export class ContextConversation {
     );
   }
 }
+
+const sameNames = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((name, i) => name === b[i]);

@@ -138,6 +138,11 @@ export class WorkingMemory {
     return this.bufferTokens;
   }
 
+  /** How full the kept messages are: their share of the nearer bound (messages or tokens); compaction runs above 1. */
+  get fill(): number {
+    return Math.max(this.buffer.length / this.limits.maxMessages, this.bufferTokens / this.limits.maxTokens);
+  }
+
   /**
    * Appends a message and compacts when a bound is crossed. A refused message changes nothing.
    * @throws InputError for a malformed message (naming the key), or a tool result that answers no pending call of the latest assistant message.

@@ -263,6 +263,51 @@ describe('ContextConversation', () => {
     expect(assembler.requests.map((r) => r.previousTools)).toEqual([[], ['get_order'], ['get_order', 'refund']]);
   });
 
+  it('compacts early at a turn whose tools changed when working memory is full enough, and assembles with the compacted memory', async () => {
+    // Tools change at the fourth call: the fourth turn's first assembly.
+    const run = async (compactAtChange?: number) => {
+      const assembler = new RecordingAssembler((call) => (call < 4 ? ['get_order'] : ['get_order', 'refund']));
+      const working = new WorkingMemory({ counter, maxMessages: 10 });
+      const conversation = new ContextConversation({ assembler, userId: 'alice', working, ...(compactAtChange === undefined ? {} : { compactAtChange }) });
+      const history: ChatMessage[] = [];
+      for (let i = 0; i < 4; i++) {
+        history.push(user(`message ${i}`), agent(`reply ${i}`));
+        await conversation.turn({ query: `message ${i}`, history });
+      }
+      return { assembler, working };
+    };
+    // Off (the default): 8 of 10 messages, no compaction, one assembly a turn.
+    const off = await run();
+    expect(off.working.compactions).toBe(0);
+    expect(off.assembler.requests).toHaveLength(4);
+    // At 0.5: the fourth turn holds 8 of 10 messages when its tools change, so it compacts and assembles again.
+    const early = await run(0.5);
+    expect(early.working.compactions).toBe(1);
+    expect(early.assembler.requests).toHaveLength(5);
+    const [before, after] = early.assembler.requests.slice(3, 5);
+    expect(before!.history!.length).toBe(8);
+    expect(after!.history!.length).toBeLessThan(8);
+    expect(after!.summary).not.toBe('');
+    // At 0.9 the fourth turn is not full enough (0.8).
+    expect((await run(0.9)).working.compactions).toBe(0);
+  });
+
+  it('compacts early at a turn whose loaded intents changed, the tools staying as they were', async () => {
+    const router = new ScriptedRouter({ billing: { intents: ['billing_question'], decision: 'confident', confidence: 0.9 }, router: { intents: ['technical_support'], decision: 'confident', confidence: 0.95 } });
+    const working = new WorkingMemory({ counter, maxMessages: 10 });
+    const conversation = new ContextConversation({ assembler: new RecordingAssembler(() => ['get_order']), userId: 'alice', working, router, compactAtChange: 0.5 });
+    const history: ChatMessage[] = [];
+    for (const query of ['billing one', 'billing two', 'billing three', 'router down']) {
+      history.push(user(query), agent('ok'));
+      await conversation.turn({ query, history });
+    }
+    expect(working.compactions).toBe(1);
+  });
+
+  it('refuses a compactAtChange outside 0..1', () => {
+    expect(() => new ContextConversation({ assembler: new RecordingAssembler(), userId: 'alice', working: new WorkingMemory({ counter }), compactAtChange: 1.5 })).toThrow(/compactAtChange = 1.5/);
+  });
+
   it('assembles real contexts through ProductionContextAssembler: the summary and the kept messages, within budget', async () => {
     const working = new WorkingMemory({ counter, maxMessages: 6 });
     const conversation = new ContextConversation({
