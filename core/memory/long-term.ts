@@ -5,7 +5,7 @@ import type { FusionOptions } from './hybrid.js';
 import { hnswThresholdSchema, InProcessMemoryStore } from './in-process-store.js';
 import { inputSchema } from './long-term-format.js';
 import type { MemoryDraft, MemoryStore } from './memory-store.js';
-import { parseOrThrow, shown, userIdSchema } from './options.js';
+import { jsonProblem, parseOrThrow, shown, textProblem, userIdSchema } from './options.js';
 import { QueryCache } from './query-cache.js';
 import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
 import { MEMORY_TYPES, type Embedder, type Memory, type MemoryType } from './types.js';
@@ -100,14 +100,23 @@ const optionsSchema = z.strictObject({
   store: z.unknown().optional(),
 });
 
+/** Years every store keeps (PostgreSQL has no year 0; ISO strings past 9999 need a sign). */
+const inYears = (date: Date) => date.getUTCFullYear() >= 1 && date.getUTCFullYear() <= 9999;
 /** ISO 8601: a date, or a date-time with an optional zone (Date.parse alone reads "5" as 2001-05-01). */
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
 const isoDate = z.union([
-  z.date().refine((date) => !Number.isNaN(date.getTime()), 'must be a valid Date'),
-  z.string().refine((text) => ISO_8601.test(text) && !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 date or date-time, e.g. 2024-05-01 or 2024-05-01T09:30:00Z'),
+  z.date().refine((date) => !Number.isNaN(date.getTime()) && inYears(date), 'must be a valid Date in the years 1 to 9999'),
+  z.string().refine((text) => ISO_8601.test(text) && !Number.isNaN(Date.parse(text)) && inYears(new Date(text)), 'must be an ISO 8601 date or date-time in the years 1 to 9999, e.g. 2024-05-01 or 2024-05-01T09:30:00Z'),
 ], { error: 'must be an ISO 8601 date or date-time, or a Date' });
 const INPUT_KEYS = ['userId', 'content', 'type', 'importance', 'createdAt', 'metadata'];
-const storeSchema = inputSchema.extend({ userId: userIdSchema, createdAt: isoDate.optional() }).strict();
+const storedText = z
+  .string()
+  .refine((text) => text.trim() !== '', 'must not be blank')
+  .superRefine((text, context) => {
+    const problem = textProblem(text);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+const storeSchema = inputSchema.extend({ userId: userIdSchema, content: storedText, createdAt: isoDate.optional() }).strict();
 const SEARCH_KEYS = ['userId', 'k', 'types', 'timeRange', 'minImportance', 'now'];
 const searchSchema = z.strictObject({
   userId: userIdSchema,
@@ -157,7 +166,8 @@ export class LongTermMemory {
   }
 
   /** How many memories are stored, for one user or for all. */
-  count(userId?: string): Promise<number> {
+  async count(userId?: string): Promise<number> {
+    if (userId !== undefined) checkUserId(userId, 'count');
     return this.backend.count(userId);
   }
 
@@ -171,7 +181,8 @@ export class LongTermMemory {
   }
 
   /** A user's memories, oldest first. */
-  list(userId: string): Promise<Memory[]> {
+  async list(userId: string): Promise<Memory[]> {
+    checkUserId(userId, 'list');
     return this.backend.list(userId);
   }
 
@@ -191,7 +202,15 @@ export class LongTermMemory {
    * store, which checks duplicates in bulk (see each store's `add`).
    */
   async storeMany(inputs: readonly MemoryInput[]): Promise<StoreResult[]> {
-    const parsed = inputs.map(parseInput);
+    // Every input is checked before anything is embedded or written; an error names the bad one.
+    const parsed = inputs.map((input, index) => {
+      try {
+        return parseInput(input);
+      } catch (error) {
+        if (error instanceof InputError && inputs.length > 1) throw new InputError(`memory ${index} of ${inputs.length}: ${error.message.split('\n  fix: ')[0]}`, error.hint);
+        throw error;
+      }
+    });
     if (parsed.length === 0) return [];
     const vectors = await this.embedder.embed(parsed.map((input) => input.content));
     return this.backend.add(parsed.map((draft, i) => ({ draft, vector: vectors[i]! })), { dedupThreshold: this.settings.dedupThreshold, now: this.now().toISOString() });
@@ -227,7 +246,8 @@ export class LongTermMemory {
   }
 
   /** Deletes every memory of a user; returns how many went. */
-  forgetUser(userId: string): Promise<number> {
+  async forgetUser(userId: string): Promise<number> {
+    checkUserId(userId, 'forgetUser');
     return this.backend.forgetUser(userId);
   }
 
@@ -272,6 +292,12 @@ function settingsOf(options: Omit<LongTermMemoryOptions, 'directory'>): { dedupT
   return { dedupThreshold, hnswThreshold };
 }
 
+/** @throws InputError when `userId` is not one the memory classes take (a PostgreSQL store would read 42 as "42"). */
+function checkUserId(userId: unknown, method: string): void {
+  const parsed = userIdSchema.safeParse(userId);
+  if (!parsed.success) throw new InputError(`invalid ${method}(userId): userId = ${shown(userId)} ${parsed.error.issues[0]!.message}`, 'pass the user id the memories were stored with');
+}
+
 function missing(id: string): never {
   throw new InputError(`no memory with id "${id}"`, 'pass an id returned by store() or search()');
 }
@@ -283,12 +309,10 @@ function parseInput(input: unknown): MemoryDraft {
     error: InputError,
     known: { '': INPUT_KEYS },
   });
-  let copied: Record<string, unknown>;
-  try {
-    // A copy: the caller's later edits of nested metadata must not change the stored memory.
-    copied = structuredClone(metadata);
-  } catch (cause) {
-    throw new InputError(`invalid memory: metadata cannot be copied (${cause instanceof Error ? cause.message : String(cause)})`, 'pass plain data in metadata: strings, numbers, booleans, null, arrays and plain objects');
-  }
+  // Every store keeps metadata as JSON (PostgreSQL as jsonb), so it must be JSON data to begin with.
+  const problem = jsonProblem(metadata, 'metadata');
+  if (problem) throw new InputError(`invalid memory: ${problem[0]} ${problem[1]}`, 'pass plain data in metadata: strings, finite numbers, booleans, null, arrays and plain objects (a date as an ISO string)');
+  // A copy, as JSON: the caller's later edits must not change the stored memory, and -0 is 0 in every store.
+  const copied = JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
   return { ...rest, metadata: copied, ...(createdAt === undefined ? {} : { createdAt: new Date(createdAt).toISOString() }) };
 }

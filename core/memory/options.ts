@@ -39,5 +39,60 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, input: unknown, context: P
   throw new context.error(`${context.what}: ${issue.key} = ${shown(issue.value)} ${issue.problem}`, context.hint);
 }
 
-/** A user id as the memory classes take it: a string that is not blank. */
-export const userIdSchema = z.string('must be a user id (a string)').refine((id) => id.trim() !== '', 'must not be empty or blank');
+/**
+ * Why a text cannot be stored as it is in every store, or undefined: a NUL, which PostgreSQL text
+ * cannot hold, or half of a character (an unpaired surrogate, e.g. an emoji cut in two), which
+ * its UTF-8 encoding turns into U+FFFD, so two different texts would be stored as one.
+ */
+export function textProblem(text: string): string | undefined {
+  if (text.includes('\0')) return `holds a NUL character (\\u0000) at position ${text.indexOf('\0')}, which PostgreSQL text cannot hold`;
+  // With the u flag a surrogate pair is one code point: this finds only a half.
+  const half = /[\uD800-\uDFFF]/u.exec(text);
+  if (half) return `holds half of a character at position ${half.index} (an unpaired surrogate, as when an emoji is cut in two), which PostgreSQL would store as U+FFFD`;
+  return undefined;
+}
+
+/** Longest user id: PostgreSQL's B-tree index on the user holds at most ~2,700 bytes an entry. */
+export const USER_ID_MAX_CHARS = 512;
+
+/** A user id as the memory classes take it: a string that is not blank, at most {@link USER_ID_MAX_CHARS} characters, whole characters only. */
+export const userIdSchema = z
+  .string('must be a user id (a string)')
+  .refine((id) => id.trim() !== '', 'must not be empty or blank')
+  .refine((id) => id.length <= USER_ID_MAX_CHARS, `must be at most ${USER_ID_MAX_CHARS} characters`)
+  .superRefine((id, context) => {
+    const problem = textProblem(id);
+    // Two ids that differ only in such a character would be one user in PostgreSQL: refused, never mended.
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
+
+/**
+ * Where `value` is not JSON data a store keeps as it is (PostgreSQL's jsonb turns NaN into null,
+ * a Date into a string, a Set into {}), as [path, problem]; undefined when it is.
+ */
+export function jsonProblem(value: unknown, path: string): [string, string] | undefined {
+  if (value === null || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : [path, 'must be a finite number'];
+  if (typeof value === 'string') {
+    const problem = textProblem(value);
+    return problem ? [path, problem] : undefined;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = jsonProblem(value[i], `${path}[${i}]`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+    for (const [key, child] of Object.entries(value)) {
+      const keyProblem = textProblem(key);
+      if (keyProblem) return [`${path}.${key}`, `has a key that ${keyProblem}`];
+      const found = jsonProblem(child, `${path}.${key}`);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  const kind = value === undefined ? 'undefined (leave the key out)' : typeof value === 'object' ? `a ${value.constructor?.name ?? 'non-plain object'}` : `a ${typeof value}`;
+  return [path, `must be JSON data (a string, finite number, boolean, null, array or plain object), not ${kind}`];
+}

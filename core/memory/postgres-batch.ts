@@ -177,7 +177,8 @@ type ExistingRow = MemoryRow & { content_key: string };
 async function rowsWithContent(tx: SqlQueryable, entries: readonly BatchEntry[], keys: readonly string[]): Promise<Map<string, ExistingRow[]>> {
   const { rows } = await tx.query<ExistingRow>(
     `SELECT ${MEMORY_COLUMNS}, content_key FROM ${MEMORY_TABLE}
-     WHERE (user_id, content_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+     WHERE (user_id, md5(content_key)) IN (SELECT u, md5(k) FROM unnest($1::text[], $2::text[]) AS x(u, k))
+       AND (user_id, content_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
     [entries.map((entry) => entry.draft.userId), keys],
   );
   const found = new Map<string, ExistingRow[]>();

@@ -23,7 +23,9 @@ export function vectorSql(vector: Float32Array): string {
 
 /** The row id of a memory id (`m` and the row's id); undefined for an id no row can have. */
 export function rowId(id: string): string | undefined {
-  return /^m[1-9]\d{0,18}$/.test(id) ? id.slice(1) : undefined;
+  // A bigint identity: at most 9223372036854775807 (19 digits; larger ones PostgreSQL refuses to compare).
+  if (!/^m[1-9]\d{0,18}$/.test(id)) return undefined;
+  return BigInt(id.slice(1)) <= 9223372036854775807n ? id.slice(1) : undefined;
 }
 
 export function memoryOf(row: MemoryRow): Memory {

@@ -87,6 +87,18 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'HNSW index on the embeddings (cosine), searched with iterative scans',
     sql: () => [CREATE_VECTOR_INDEX],
   },
+  {
+    // A B-tree entry holds at most ~2,700 bytes: indexed whole, a memory of ~8,000 characters of
+    // prose (or a long thread name) could not be stored at all. Queries match the hash, then the text.
+    version: 3,
+    description: 'B-tree indexes on MD5 hashes of the normalized content and of the thread, so long texts can be stored',
+    sql: () => [
+      `DROP INDEX IF EXISTS ${MEMORY_TABLE}_content`,
+      `CREATE INDEX ${MEMORY_TABLE}_content_md5 ON ${MEMORY_TABLE} (user_id, md5(content_key))`,
+      `DROP INDEX IF EXISTS ${MEMORY_TABLE}_thread`,
+      `CREATE INDEX ${MEMORY_TABLE}_thread_md5 ON ${MEMORY_TABLE} (user_id, md5(metadata->>'thread'))`,
+    ],
+  },
 ];
 
 /**

@@ -123,7 +123,7 @@ export class PostgresMemoryStore implements MemoryStore {
     const wanted = Array.from({ length: radius }, (_, i) => [position - i - 1, position + i + 1]).flat();
     const { rows } = await this.database.query<MemoryRow>(
       `SELECT ${MEMORY_COLUMNS} FROM ${MEMORY_TABLE}
-       WHERE user_id = $1 AND metadata->>'thread' = $2 AND jsonb_typeof(metadata->'position') = 'number' AND (metadata->>'position')::float8 = ANY($3::float8[])
+       WHERE user_id = $1 AND md5(metadata->>'thread') = md5($2) AND metadata->>'thread' = $2 AND jsonb_typeof(metadata->'position') = 'number' AND (metadata->>'position')::float8 = ANY($3::float8[])
        ORDER BY id`,
       [memory.userId, thread, wanted],
     );
@@ -187,7 +187,10 @@ export class PostgresMemoryStore implements MemoryStore {
 
 /** A PostgreSQL memory store at `url` over a pool of `pg` connections (idle ones let the process exit). */
 export function connectPostgresMemoryStore(url: string, options: PostgresStoreOptions & { maxConnections?: number }): PostgresMemoryStore {
-  const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, allowExitOnIdle: true });
+  const max = options.maxConnections ?? 10;
+  // pg takes any number and then waits forever for a connection it will never open.
+  if (!Number.isInteger(max) || max < 1) throw new ConfigError(`connectPostgresMemoryStore maxConnections = ${String(max)} must be a whole number of 1 or more`, 'leave it out for 10');
+  const pool = new pg.Pool({ connectionString: url, max, allowExitOnIdle: true });
   return new PostgresMemoryStore(poolDatabase(pool), options);
 }
 

@@ -34,8 +34,9 @@ describe('schema and migrations', () => {
     expect(await migrate(db, identity, MIGRATIONS.slice(0, 1))).toEqual([1]);
     const indexes = async () => (await db.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE tablename = $1', [MEMORY_TABLE])).rows.map((row) => row.indexname);
     expect(await indexes()).not.toContain(`${MEMORY_TABLE}_embedding`);
-    expect(await migrate(db, identity)).toEqual([2]);
-    expect(await indexes()).toEqual(expect.arrayContaining([`${MEMORY_TABLE}_embedding`, `${MEMORY_TABLE}_user`, `${MEMORY_TABLE}_lexemes`]));
+    expect(await migrate(db, identity)).toEqual([2, 3]);
+    expect(await indexes()).toEqual(expect.arrayContaining([`${MEMORY_TABLE}_embedding`, `${MEMORY_TABLE}_user`, `${MEMORY_TABLE}_lexemes`, `${MEMORY_TABLE}_content_md5`, `${MEMORY_TABLE}_thread_md5`]));
+    expect(await indexes()).not.toContain(`${MEMORY_TABLE}_content`);
   });
 
   it('indexes the embeddings with HNSW for cosine distance', async () => {
@@ -164,7 +165,7 @@ describe('vector search with a per-user filter', () => {
     const entries = (userId: string, sign: number, n: number) => Array.from({ length: n }, (_, i) => ({ draft: { userId, content: `${userId} fact number ${i}`, type: 'semantic' as const, importance: 0.5, metadata: {} }, vector: around(sign) }));
     await store.add([...entries('crowd', 1, 150), ...entries('rare', -1, 4)], { dedupThreshold: 1.01, now: '2024-01-01T00:00:00.000Z' });
     // Only the HNSW index can serve the search: no B-tree on the user, no sequential scan.
-    await db.exec(`DROP INDEX ${MEMORY_TABLE}_user, ${MEMORY_TABLE}_content, ${MEMORY_TABLE}_thread; SET enable_seqscan = off;`);
+    await db.exec(`DROP INDEX ${MEMORY_TABLE}_user, ${MEMORY_TABLE}_content_md5, ${MEMORY_TABLE}_thread_md5; SET enable_seqscan = off;`);
     try {
       const plan = await db.transaction(async (tx) => {
         await tx.query("SET LOCAL hnsw.iterative_scan = 'strict_order'");

@@ -155,6 +155,6 @@ describe('smaller checks', () => {
     metadata.tags.push('b');
     metadata.source.channel = 'email';
     expect((await longTerm.get(memory.id))!.metadata).toEqual({ tags: ['a'], source: { channel: 'chat' } });
-    await expect(longTerm.store(fact('u', 'x', { metadata: { fn: () => 1 } }))).rejects.toThrow(/metadata cannot be copied/);
+    await expect(longTerm.store(fact('u', 'x', { metadata: { fn: () => 1 } }))).rejects.toThrow(/metadata.fn must be JSON data/);
   });
 });

@@ -1,0 +1,111 @@
+// What an audit of the PostgreSQL store reproduced (2026-11-30), each checked on both stores:
+// the same input must give the same outcome in process and in PostgreSQL, or a clear InputError
+// in both before anything is written.
+import type { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, InputError } from '../../../core/errors.js';
+import { HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
+import { LongTermMemory, type MemoryInput } from '../../../core/memory/long-term.js';
+import { connectPostgresMemoryStore, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
+import { pglite } from '../../support/postgres.js';
+import { seededRandom } from '../../support/vectors.js';
+
+const embedder = new HashingEmbedder({ dimension: 256 });
+const now = () => new Date('2024-06-01T00:00:00Z');
+const fact = (userId: string, content: string, extra: Partial<MemoryInput> = {}): MemoryInput => ({ userId, content, type: 'semantic', ...extra });
+
+let db: PGlite;
+beforeAll(async () => {
+  db = await pglite();
+});
+beforeEach(async () => {
+  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+});
+afterAll(() => db.close());
+
+const stores = async () => [
+  ['in-process', new LongTermMemory({ embedder, now })],
+  ['postgres', new LongTermMemory({ embedder, now, store: await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) }) })],
+] as const;
+
+describe('per-user isolation holds in PostgreSQL too', () => {
+  it('refuses a user id holding half of a character: two such ids would be one user once encoded', async () => {
+    for (const [, longTerm] of await stores()) {
+      await expect(longTerm.store(fact('cust-\uD83D', 'my card PIN is 4321'))).rejects.toThrow(InputError);
+      await expect(longTerm.search('PIN', { userId: 'cust-\uDE00' })).rejects.toThrow(/half of a character/);
+      await expect(longTerm.list('cust-\uDE00')).rejects.toThrow(/half of a character/);
+      await expect(longTerm.count('cust-\uDE00')).rejects.toThrow(/half of a character/);
+      await expect(longTerm.forgetUser('cust-\uDE00')).rejects.toThrow(/half of a character/);
+      // A whole emoji is a character like any other.
+      await longTerm.store(fact('cust-🙂', 'my card PIN is 4321'));
+      expect(await longTerm.count('cust-🙂')).toBe(1);
+    }
+  });
+
+  it('refuses a user id that is not a string rather than reading 42 as "42"', async () => {
+    for (const [, longTerm] of await stores()) {
+      await longTerm.store(fact('42', 'likes tea'));
+      await expect(longTerm.list(42 as unknown as string)).rejects.toThrow(/userId = 42 must be a user id/);
+      await expect(longTerm.forgetUser(['42'] as unknown as string)).rejects.toThrow(InputError);
+      expect(await longTerm.count('42')).toBe(1);
+    }
+  });
+});
+
+describe('valid input is stored alike, bad input refused alike before any write', () => {
+  it('stores a memory of ~19,000 characters and a ~3,200-character thread, and merges the same long text again', async () => {
+    // Random words: text PostgreSQL cannot compress below a B-tree entry's ~2,700 bytes.
+    const random = seededRandom(11);
+    const word = () => Array.from({ length: 3 + Math.floor(random() * 6) }, () => String.fromCharCode(97 + Math.floor(random() * 26))).join('');
+    const prose = Array.from({ length: 3_000 }, word).join(' ');
+    const thread = Array.from({ length: 500 }, word).join('-');
+    for (const [name, longTerm] of await stores()) {
+      const first = await longTerm.store(fact('u1', prose, { metadata: { thread, position: 0 } }));
+      expect(first.action, name).toBe('added');
+      await longTerm.store(fact('u1', 'the next turn of the thread', { metadata: { thread, position: 1 } }));
+      expect((await longTerm.store(fact('u1', `${prose.toUpperCase()}  `))).action, name).toBe('updated');
+      expect(await longTerm.count('u1'), name).toBe(2);
+      expect((await longTerm.neighbours(first.memory.id)).map((memory) => memory.content), name).toEqual(['the next turn of the thread']);
+    }
+  });
+
+  it('refuses a NUL or half a character in content or metadata, naming the memory, and writes none of the batch', async () => {
+    for (const [name, longTerm] of await stores()) {
+      const good = Array.from({ length: 5 }, (_, i) => fact('u1', `fact ${i}`));
+      await expect(longTerm.storeMany([...good, fact('u1', 'bad\u0000text')])).rejects.toThrow(/memory 5 of 6: .*content .*NUL/);
+      await expect(longTerm.storeMany([...good, fact('u1', 'ok', { metadata: { note: 'a\uD800' } })])).rejects.toThrow(/metadata.note .*half of a character/);
+      await expect(longTerm.store(fact('u1', 'emoji cut \uD83D'))).rejects.toThrow(/half of a character/);
+      expect(await longTerm.count(), name).toBe(0);
+    }
+  });
+
+  it('refuses metadata a store cannot keep as it is (NaN, a Date, a Set) and stores -0 as 0 in both', async () => {
+    for (const [name, longTerm] of await stores()) {
+      await expect(longTerm.store(fact('u1', 'a', { metadata: { score: Number.NaN } }))).rejects.toThrow(/metadata.score must be a finite number/);
+      await expect(longTerm.store(fact('u1', 'a', { metadata: { when: new Date() } }))).rejects.toThrow(/metadata.when must be JSON data .*Date/);
+      await expect(longTerm.store(fact('u1', 'a', { metadata: { tags: new Set(['x']) } }))).rejects.toThrow(/metadata.tags must be JSON data .*Set/);
+      const { memory } = await longTerm.store(fact('u1', 'b', { metadata: { position: -0, nested: { list: [1, 'two', null, true] } } }));
+      expect(Object.is((await longTerm.get(memory.id))!.metadata.position, 0), name).toBe(true);
+      expect((await longTerm.get(memory.id))!.metadata.nested, name).toEqual({ list: [1, 'two', null, true] });
+    }
+  });
+
+  it('refuses a date PostgreSQL cannot store (year 0) in both stores', async () => {
+    for (const [, longTerm] of await stores()) {
+      await expect(longTerm.store(fact('u1', 'a', { createdAt: '0000-06-01' }))).rejects.toThrow(/createdAt .*years 1 to 9999/);
+      await expect(longTerm.search('a', { userId: 'u1', timeRange: { from: '0000-01-01' } })).rejects.toThrow(/timeRange.from/);
+    }
+  });
+
+  it('finds no memory for an id past the bigint range, as the in-process store does', async () => {
+    for (const [name, longTerm] of await stores()) {
+      expect(await longTerm.get('m9999999999999999999'), name).toBeUndefined();
+      expect(await longTerm.delete('m9999999999999999999'), name).toBe(false);
+    }
+  });
+});
+
+it('refuses a maxConnections under 1 instead of waiting forever for a connection', () => {
+  expect(() => connectPostgresMemoryStore('postgres://127.0.0.1:1/none', { embedder: identityOf(embedder), maxConnections: -1 })).toThrow(ConfigError);
+  expect(() => connectPostgresMemoryStore('postgres://127.0.0.1:1/none', { embedder: identityOf(embedder), maxConnections: 1.5 })).toThrow(/maxConnections = 1.5/);
+});
