@@ -10,7 +10,7 @@ import { HybridIndex } from './hybrid.js';
 import { CorruptStoreError, readStoreJson, writeStoreJson } from './json-files.js';
 import { CURRENT_FILE, currentSchema, FORMAT, generationsIn, MEMORIES_FILE, savedSchema } from './long-term-format.js';
 import type { MemoryHit, MemorySearchOptions, StoreResult } from './long-term.js';
-import { contentKey, mergeDuplicate, SEARCH_DEPTH, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryQuery, type MemoryScoring, type MemoryStore } from './memory-store.js';
+import { contentKey, mergeDuplicate, SEARCH_DEPTH, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryPatch, type MemoryQuery, type MemoryScoring, type MemoryStore } from './memory-store.js';
 import { StandingOrder } from './standing-order.js';
 import type { Memory, VectorStore } from './types.js';
 import { ExactVectorStore, openVectorStore } from './vector-store.js';
@@ -94,12 +94,12 @@ export class InProcessMemoryStore implements MemoryStore {
     return entries.map(({ draft, vector }) => this.addOne(draft, vector, options));
   }
 
-  async update(id: string, draft: MemoryDraft, vector: Float32Array | undefined, now: string): Promise<Memory | undefined> {
+  async update(id: string, patch: MemoryPatch, vector: Float32Array | undefined, now: string): Promise<Memory | undefined> {
     const memory = this.memoryOf(id);
     if (!memory) return undefined;
     const partition = this.partitions.get(memory.userId)!;
     this.unindex(partition, memory);
-    const updated: Memory = { ...memory, ...draft, id, userId: memory.userId, updatedAt: now };
+    const updated: Memory = { ...memory, ...patch, id, userId: memory.userId, updatedAt: now };
     this.index(partition, updated, vector);
     return copyOf(updated);
   }

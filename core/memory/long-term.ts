@@ -4,7 +4,7 @@ import { assertSameEmbedder, identityOf } from './embedding.js';
 import type { FusionOptions } from './hybrid.js';
 import { hnswThresholdSchema, InProcessMemoryStore } from './in-process-store.js';
 import { inputSchema } from './long-term-format.js';
-import type { MemoryDraft, MemoryStore } from './memory-store.js';
+import type { MemoryDraft, MemoryPatch, MemoryStore } from './memory-store.js';
 import { jsonProblem, parseOrThrow, shown, textProblem, userIdSchema } from './options.js';
 import { QueryCache } from './query-cache.js';
 import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
@@ -236,9 +236,12 @@ export class LongTermMemory {
     const memory = await this.backend.get(id);
     if (!memory) return missing(id);
     const { id: _id, updatedAt: _updatedAt, ...fields } = memory;
+    // Checked as the whole memory it makes, written as the patch alone: the store changes only
+    // these fields, so another server's change to the others meanwhile is not undone.
     const next = parseInput({ ...fields, ...patch });
+    const changed: MemoryPatch = Object.fromEntries(PATCH_KEYS.filter((key) => key in patch).map((key) => [key, next[key]]));
     const vector = patch.content === undefined ? undefined : (await this.embedder.embed([next.content]))[0];
-    return (await this.backend.update(id, next, vector, this.now().toISOString())) ?? missing(id);
+    return (await this.backend.update(id, changed, vector, this.now().toISOString())) ?? missing(id);
   }
 
   delete(id: string): Promise<boolean> {
@@ -297,6 +300,8 @@ function checkUserId(userId: unknown, method: string): void {
   const parsed = userIdSchema.safeParse(userId);
   if (!parsed.success) throw new InputError(`invalid ${method}(userId): userId = ${shown(userId)} ${parsed.error.issues[0]!.message}`, 'pass the user id the memories were stored with');
 }
+
+const PATCH_KEYS = ['content', 'type', 'importance', 'createdAt', 'metadata'] as const;
 
 function missing(id: string): never {
   throw new InputError(`no memory with id "${id}"`, 'pass an id returned by store() or search()');

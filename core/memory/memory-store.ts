@@ -7,6 +7,9 @@ import type { Memory } from './types.js';
 /** A validated memory not stored yet: what {@link MemoryStore.add} and {@link MemoryStore.update} write. */
 export type MemoryDraft = Omit<Memory, 'id' | 'createdAt' | 'updatedAt'> & { createdAt?: string };
 
+/** The fields an update changes; the others stay as they are in the store at that moment. */
+export type MemoryPatch = Partial<Pick<MemoryDraft, 'content' | 'type' | 'importance' | 'metadata'>> & { createdAt?: string };
+
 /** The filters of a search, applied inside the store's query. */
 export type MemoryFilter = Pick<MemorySearchOptions, 'types' | 'timeRange' | 'minImportance'>;
 
@@ -47,8 +50,11 @@ export interface MemoryStore {
    * write are atomic: two writers storing the same fact at once leave one memory. Resolves once committed.
    */
   add(entries: ReadonlyArray<{ draft: MemoryDraft; vector: Float32Array }>, options: AddOptions): Promise<StoreResult[]>;
-  /** Replaces a memory's fields (and its vector, when given); undefined for an unknown id. */
-  update(id: string, draft: MemoryDraft, vector: Float32Array | undefined, now: string): Promise<Memory | undefined>;
+  /**
+   * Changes the fields of `patch` (and the vector, when given) and only those, in one write:
+   * another server's change to the other fields meanwhile is kept. Undefined for an unknown id.
+   */
+  update(id: string, patch: MemoryPatch, vector: Float32Array | undefined, now: string): Promise<Memory | undefined>;
   get(id: string): Promise<Memory | undefined>;
   delete(id: string): Promise<boolean>;
   /** Deletes every memory of a user; resolves to how many went. */

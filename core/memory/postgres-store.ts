@@ -2,7 +2,7 @@ import pg from 'pg';
 import { ConfigError } from '../errors.js';
 import type { EmbedderIdentity } from './embedding.js';
 import type { MemoryHit, MemorySearchOptions, StoreResult } from './long-term.js';
-import { contentKey, searchMemoryStore, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryQuery, type MemoryScoring, type MemoryStore, type MemoryStoreConfig } from './memory-store.js';
+import { contentKey, searchMemoryStore, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryPatch, type MemoryQuery, type MemoryScoring, type MemoryStore, type MemoryStoreConfig } from './memory-store.js';
 import { writeBatch } from './postgres-batch.js';
 import { MEMORY_COLUMNS, memoryOf, rowId, vectorSql, type MemoryRow } from './postgres-rows.js';
 import { LOCK_NAMESPACE, MEMORY_TABLE, migrate, poolDatabase, type SqlDatabase, type SqlQueryable } from './postgres-schema.js';
@@ -64,17 +64,25 @@ export class PostgresMemoryStore implements MemoryStore {
     });
   }
 
-  async update(id: string, draft: MemoryDraft, vector: Float32Array | undefined, now: string): Promise<Memory | undefined> {
+  async update(id: string, patch: MemoryPatch, vector: Float32Array | undefined, now: string): Promise<Memory | undefined> {
     const key = rowId(id);
     if (key === undefined) return undefined;
     await this.migrated();
-    const params: unknown[] = [key, draft.content, contentKey(draft.content), draft.type, draft.importance, draft.createdAt ?? now, now, draft.metadata];
-    const embedding = vector ? `, embedding = $${params.push(vectorSql(vector))}::vector` : '';
-    const { rows } = await this.database.query<MemoryRow>(
-      `UPDATE ${MEMORY_TABLE} SET content = $2, content_key = $3, type = $4, importance = $5, created_at = $6, updated_at = $7, metadata = $8${embedding}
-       WHERE id = $1 RETURNING ${MEMORY_COLUMNS}`,
-      params,
-    );
+    // Only the patched columns: a read-modify-write of the whole row would undo what another
+    // server merged into the memory between this update's read and its write.
+    const params: unknown[] = [key, now];
+    const set = ['updated_at = $2'];
+    const column = (name: string, value: unknown, cast = '') => set.push(`${name} = $${params.push(value)}${cast}`);
+    if (patch.content !== undefined) {
+      column('content', patch.content);
+      column('content_key', contentKey(patch.content));
+    }
+    if (patch.type !== undefined) column('type', patch.type);
+    if (patch.importance !== undefined) column('importance', patch.importance);
+    if (patch.createdAt !== undefined) column('created_at', patch.createdAt);
+    if (patch.metadata !== undefined) column('metadata', patch.metadata);
+    if (vector) column('embedding', vectorSql(vector), '::vector');
+    const { rows } = await this.database.query<MemoryRow>(`UPDATE ${MEMORY_TABLE} SET ${set.join(', ')} WHERE id = $1 RETURNING ${MEMORY_COLUMNS}`, params);
     return rows[0] && memoryOf(rows[0]);
   }
 

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../../../core/errors.js';
 import { HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
 import { LongTermMemory, type MemoryInput } from '../../../core/memory/long-term.js';
+import { InProcessMemoryStore } from '../../../core/memory/in-process-store.js';
 import { connectPostgresMemoryStore, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
 import { pglite } from '../../support/postgres.js';
 import { seededRandom } from '../../support/vectors.js';
@@ -101,6 +102,37 @@ describe('valid input is stored alike, bad input refused alike before any write'
     for (const [name, longTerm] of await stores()) {
       expect(await longTerm.get('m9999999999999999999'), name).toBeUndefined();
       expect(await longTerm.delete('m9999999999999999999'), name).toBe(false);
+    }
+  });
+});
+
+describe('two servers on one store', () => {
+  /** The embedder of `embedder`'s identity whose embed() waits until released. */
+  const gated = () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const slow = { id: embedder.id, dimension: embedder.dimension, embed: async (texts: readonly string[]) => (await gate, embedder.embed(texts)) };
+    return { slow, release };
+  };
+
+  it("keeps another server's change made while an update was embedding its new content", async () => {
+    const shared = [
+      ['in-process', new InProcessMemoryStore({ embedder: identityOf(embedder) })],
+      ['postgres', await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) })],
+    ] as const;
+    for (const [name, store] of shared) {
+      const serverA = new LongTermMemory({ embedder, now, store });
+      const { slow, release } = gated();
+      const serverB = new LongTermMemory({ embedder: slow, now, store });
+      const { memory } = await serverA.store(fact('u1', 'prefers email contact', { importance: 0.3 }));
+      const pending = serverB.update(memory.id, { content: 'prefers email contact, never calls' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await serverA.update(memory.id, { importance: 0.95, metadata: { vip: true } });
+      release();
+      const after = await pending;
+      expect(after.content, name).toBe('prefers email contact, never calls');
+      expect(after.importance, name).toBe(0.95);
+      expect(after.metadata, name).toEqual({ vip: true });
     }
   });
 });
