@@ -115,6 +115,23 @@ export async function migrate(database: SqlDatabase, embedder: EmbedderIdentity,
     await tx.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_NAMESPACE]);
     await tx.query(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await tx.query<{ version: number }>(`SELECT version FROM ${MIGRATIONS_TABLE}`)).rows.map((row) => Number(row.version)));
+    const known = Math.max(...migrations.map((migration) => migration.version));
+    const newer = [...done].filter((version) => version > known);
+    if (newer.length > 0) {
+      throw new ConfigError(
+        `the PostgreSQL memory store's schema is at version ${Math.max(...newer)}, newer than this ctxbench knows (${known})`,
+        'upgrade ctxbench on this server to the version that migrated the database, or use another database',
+      );
+    }
+    if (done.size === 0) {
+      const { rows } = await tx.query<{ name: string | null }>(`SELECT to_regclass($1)::text AS name`, [MEMORY_TABLE]);
+      if (rows[0]?.name) {
+        throw new ConfigError(
+          `the database has a table ${MEMORY_TABLE} that no ctxbench migration created (no ${MIGRATIONS_TABLE} records)`,
+          `rename or drop that table, or give the store another database`,
+        );
+      }
+    }
     const applied: number[] = [];
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
@@ -123,7 +140,9 @@ export async function migrate(database: SqlDatabase, embedder: EmbedderIdentity,
       applied.push(migration.version);
     }
     const [stored] = (await tx.query<{ embedder_id: string; dimension: number }>(`SELECT embedder_id, dimension FROM ${SETTINGS_TABLE}`)).rows;
-    if (stored) assertSameEmbedder(embedder, { embedderId: stored.embedder_id, dimension: Number(stored.dimension) }, `PostgreSQL memory store (${MEMORY_TABLE})`);
+    // Written by the first migration: without it nothing says whose vectors the table holds.
+    if (!stored) throw new ConfigError(`${SETTINGS_TABLE} has no row: the embedder of the stored vectors is unknown`, `insert it again (embedder_id, dimension of the embedder that wrote ${MEMORY_TABLE}), or give the store another database`);
+    assertSameEmbedder(embedder, { embedderId: stored.embedder_id, dimension: Number(stored.dimension) }, `PostgreSQL memory store (${MEMORY_TABLE})`);
     return applied;
   });
 }

@@ -137,6 +137,20 @@ describe('two servers on one store', () => {
   });
 });
 
+describe('a database in a state the store did not leave it in is refused with a ConfigError', () => {
+  it('refuses a memories table no migration created, a schema newer than the code, and a missing settings row', async () => {
+    const identity = identityOf(embedder);
+    await db.exec(`CREATE EXTENSION IF NOT EXISTS vector; CREATE TABLE ctxbench_memories (id bigserial PRIMARY KEY, user_id text, content text)`);
+    await expect(PostgresMemoryStore.open(db, { embedder: identity })).rejects.toThrow(/a table ctxbench_memories that no ctxbench migration created/);
+    await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+    await PostgresMemoryStore.open(db, { embedder: identity });
+    await db.exec(`INSERT INTO ctxbench_memory_migrations (version, description) VALUES (99, 'from the future')`);
+    await expect(PostgresMemoryStore.open(db, { embedder: identity })).rejects.toThrow(/schema is at version 99, newer than this ctxbench knows/);
+    await db.exec('DELETE FROM ctxbench_memory_migrations WHERE version = 99; DELETE FROM ctxbench_memory_settings');
+    await expect(PostgresMemoryStore.open(db, { embedder: { embedderId: 'openai:other-model', dimension: 256 } })).rejects.toThrow(ConfigError);
+  });
+});
+
 it('refuses a maxConnections under 1 instead of waiting forever for a connection', () => {
   expect(() => connectPostgresMemoryStore('postgres://127.0.0.1:1/none', { embedder: identityOf(embedder), maxConnections: -1 })).toThrow(ConfigError);
   expect(() => connectPostgresMemoryStore('postgres://127.0.0.1:1/none', { embedder: identityOf(embedder), maxConnections: 1.5 })).toThrow(/maxConnections = 1.5/);
