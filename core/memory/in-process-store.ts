@@ -10,7 +10,7 @@ import { HybridIndex } from './hybrid.js';
 import { CorruptStoreError, readStoreJson, writeStoreJson } from './json-files.js';
 import { CURRENT_FILE, currentSchema, FORMAT, generationsIn, MEMORIES_FILE, savedSchema } from './long-term-format.js';
 import type { MemoryHit, MemorySearchOptions, StoreResult } from './long-term.js';
-import { contentKey, mergeDuplicate, SEARCH_DEPTH, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryPatch, type MemoryQuery, type MemoryScoring, type MemoryStore } from './memory-store.js';
+import { contentKey, mergeDuplicate, SEARCH_DEPTH, SIMILARITY_TOLERANCE, type AddOptions, type MemoryDraft, type MemoryFilter, type MemoryPatch, type MemoryQuery, type MemoryScoring, type MemoryStore } from './memory-store.js';
 import { StandingOrder } from './standing-order.js';
 import type { Memory, VectorStore } from './types.js';
 import { ExactVectorStore, openVectorStore } from './vector-store.js';
@@ -36,8 +36,11 @@ const optionsSchema = z.object({ hnswThreshold: hnswThresholdSchema });
 interface Partition {
   memories: Map<string, Memory>;
   index: HybridIndex;
-  /** Normalized content -> id: an exact repeat is a duplicate whatever the embedder says. */
-  contents: Map<string, string>;
+  /**
+   * Normalized content -> ids: an exact repeat is a duplicate whatever the embedder says. Several,
+   * since an update can give one memory another's text; a repeat merges into the lowest id, as in PostgreSQL.
+   */
+  contents: Map<string, Set<string>>;
   /** `thread \u0000 position` -> id, for neighbouring turns. */
   positions: Map<string, string>;
   /** The memories newest and most important first, for the memories a search scores without a match. */
@@ -287,11 +290,11 @@ export class InProcessMemoryStore implements MemoryStore {
 
   private duplicateOf(partition: Partition, content: string, vector: Float32Array, dedupThreshold: number): Memory | undefined {
     const same = partition.contents.get(contentKey(content));
-    if (same !== undefined) return partition.memories.get(same);
+    if (same !== undefined && same.size > 0) return partition.memories.get(lowestId(same));
     if (partition.memories.size === 0 || dedupThreshold > 1) return undefined;
     const store = partition.index.vectorStore;
     const [nearest] = store instanceof HnswVectorStore ? store.searchAt(DEDUP_EF, vector, 1) : store.search(vector, 1);
-    return nearest && nearest.similarity >= dedupThreshold ? partition.memories.get(nearest.id) : undefined;
+    return nearest && nearest.similarity >= dedupThreshold - SIMILARITY_TOLERANCE ? partition.memories.get(nearest.id) : undefined;
   }
 
   /** Registers a memory in its partition's maps; with a vector, (re)indexes its text and vector too. */
@@ -299,7 +302,10 @@ export class InProcessMemoryStore implements MemoryStore {
     partition.memories.set(memory.id, memory);
     partition.order.add(memory);
     this.owners.set(memory.id, memory.userId);
-    partition.contents.set(contentKey(memory.content), memory.id);
+    const content = contentKey(memory.content);
+    const ids = partition.contents.get(content);
+    if (ids) ids.add(memory.id);
+    else partition.contents.set(content, new Set([memory.id]));
     const key = positionKey(memory.metadata);
     if (key !== undefined) partition.positions.set(key, memory.id);
     if (vector) partition.index.add([{ id: memory.id, text: memory.content, vector }]);
@@ -309,7 +315,9 @@ export class InProcessMemoryStore implements MemoryStore {
     partition.memories.delete(memory.id);
     partition.order.remove(memory);
     const content = contentKey(memory.content);
-    if (partition.contents.get(content) === memory.id) partition.contents.delete(content);
+    const ids = partition.contents.get(content);
+    ids?.delete(memory.id);
+    if (ids?.size === 0) partition.contents.delete(content);
     const key = positionKey(memory.metadata);
     if (key !== undefined && partition.positions.get(key) === memory.id) partition.positions.delete(key);
   }
@@ -345,4 +353,11 @@ function acceptor({ types, timeRange, minImportance = 0 }: MemoryFilter): (memor
 function copyOf(memory: Memory): Memory {
   const flat = Object.values(memory.metadata).every((value) => value === null || typeof value !== 'object');
   return { ...memory, metadata: flat ? { ...memory.metadata } : structuredClone(memory.metadata) };
+}
+
+/** The id of the oldest memory (`m` and a number) of a set. */
+function lowestId(ids: ReadonlySet<string>): string {
+  let lowest: string | undefined;
+  for (const id of ids) if (lowest === undefined || Number(id.slice(1)) < Number(lowest.slice(1))) lowest = id;
+  return lowest!;
 }

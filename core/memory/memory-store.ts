@@ -7,6 +7,13 @@ import type { Memory } from './types.js';
 /** A validated memory not stored yet: what {@link MemoryStore.add} and {@link MemoryStore.update} write. */
 export type MemoryDraft = Omit<Memory, 'id' | 'createdAt' | 'updatedAt'> & { createdAt?: string };
 
+/**
+ * How far below the dedup threshold a similarity may fall and still meet it, in every store: the
+ * float32 cosine of a vector with itself comes out a few units in the last place below 1
+ * in process and exactly 1 in pgvector, so `dedupThreshold: 1` merged identical texts in one store only.
+ */
+export const SIMILARITY_TOLERANCE = 1e-6;
+
 /** The fields an update changes; the others stay as they are in the store at that moment. */
 export type MemoryPatch = Partial<Pick<MemoryDraft, 'content' | 'type' | 'importance' | 'metadata'>> & { createdAt?: string };
 

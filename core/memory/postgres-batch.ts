@@ -1,5 +1,5 @@
 import type { StoreResult } from './long-term.js';
-import { contentKey, mergeDuplicate, type AddOptions, type MemoryDraft } from './memory-store.js';
+import { contentKey, mergeDuplicate, SIMILARITY_TOLERANCE, type AddOptions, type MemoryDraft } from './memory-store.js';
 import { MEMORY_COLUMNS, memoryOf, vectorSql, type MemoryRow } from './postgres-rows.js';
 import { MEMORY_TABLE, type SqlQueryable } from './postgres-schema.js';
 import type { Memory } from './types.js';
@@ -112,7 +112,7 @@ class Round {
       const row = this.holders.get(entry);
       if (row && (!best || similarity > best.similarity)) best = { candidate: row, similarity };
     }
-    return best && best.similarity >= threshold ? best.candidate : undefined;
+    return best && best.similarity >= threshold - SIMILARITY_TOLERANCE ? best.candidate : undefined;
   }
 
   /** Merges entry `entry` into a candidate; the row takes the entry's vector and content key. */
@@ -217,7 +217,7 @@ async function similarTo(tx: SqlQueryable, entries: readonly BatchEntry[], asked
        SELECT ${MEMORY_COLUMNS}, content_key, 1 - (embedding <=> b.embedding) AS similarity FROM ${MEMORY_TABLE}
        WHERE b.asked AND user_id = b.user_id ORDER BY embedding <=> b.embedding LIMIT 1
      ) n ON true`,
-    [entries.map((entry) => entry.draft.userId), entries.map((entry) => vectorSql(entry.vector)), asked, threshold],
+    [entries.map((entry) => entry.draft.userId), entries.map((entry) => vectorSql(entry.vector)), asked, threshold - SIMILARITY_TOLERANCE],
   );
   const similar: Similar[] = entries.map(() => ({ nearest: undefined, earlier: [] }));
   for (const { entry, similarity, earlier, ...row } of rows) {

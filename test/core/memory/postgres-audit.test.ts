@@ -106,6 +106,36 @@ describe('valid input is stored alike, bad input refused alike before any write'
   });
 });
 
+describe('the same operations end in the same memories in both stores', () => {
+  it('merges a repeated text into the oldest memory holding it, after an update gave a second memory that text and after one of them went', async () => {
+    for (const [name, store] of [
+      ['in-process', new InProcessMemoryStore({ embedder: identityOf(embedder) })],
+      ['postgres', await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) })],
+    ] as const) {
+      // Vector dedup off: only the normalized text decides.
+      const exact = new LongTermMemory({ embedder, now, dedupThreshold: 1.01, store });
+      const a = (await exact.store(fact('u1', 'prefers email contact'))).memory;
+      const b = (await exact.store(fact('u1', 'lives in Berlin'))).memory;
+      await exact.update(b.id, { content: 'prefers email contact' });
+      expect((await exact.store(fact('u1', 'Prefers email contact'))).memory.id, name).toBe(a.id);
+      await exact.delete(a.id);
+      expect((await exact.store(fact('u1', 'prefers EMAIL contact'))).memory.id, name).toBe(b.id);
+      expect(await exact.count('u1'), name).toBe(1);
+    }
+  });
+
+  it('merges a text whose vector equals a stored one at dedupThreshold 1 in both stores', async () => {
+    for (const [name, store] of [
+      ['in-process', new InProcessMemoryStore({ embedder: identityOf(embedder) })],
+      ['postgres', await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) })],
+    ] as const) {
+      const longTerm = new LongTermMemory({ embedder, now, dedupThreshold: 1, store });
+      await longTerm.store(fact('u1', 'Refund approved!'));
+      expect((await longTerm.store(fact('u1', 'refund approved'))).action, name).toBe('updated');
+    }
+  });
+});
+
 describe('two servers on one store', () => {
   /** The embedder of `embedder`'s identity whose embed() waits until released. */
   const gated = () => {
