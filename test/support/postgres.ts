@@ -1,10 +1,27 @@
 import { PGlite } from '@electric-sql/pglite';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 /** Real PostgreSQL (PGlite: PostgreSQL compiled to WebAssembly, in this process) with pgvector. */
 export function pglite(): Promise<PGlite> {
   return PGlite.create({ extensions: { vector } });
+}
+
+/**
+ * One PGlite for the calling test file, emptied before each test: returns a getter, since the
+ * database exists only once `beforeAll` has run.
+ */
+export function pgliteEmptiedEachTest(): () => PGlite {
+  let db: PGlite | undefined;
+  beforeAll(async () => {
+    db = await pglite();
+  });
+  beforeEach(async () => {
+    await db!.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
+  });
+  afterAll(() => db?.close());
+  return () => db!;
 }
 
 /** A PGlite database served over the PostgreSQL wire protocol on a loopback port, for the `pg` client. */

@@ -2,32 +2,33 @@
 // the same input must give the same outcome in process and in PostgreSQL, or a clear InputError
 // in both before anything is written.
 import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../../../core/errors.js';
 import { HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
 import { LongTermMemory, type MemoryInput } from '../../../core/memory/long-term.js';
 import { InProcessMemoryStore } from '../../../core/memory/in-process-store.js';
 import { connectPostgresMemoryStore, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
-import { pglite } from '../../support/postgres.js';
+import { pgliteEmptiedEachTest } from '../../support/postgres.js';
 import { seededRandom } from '../../support/vectors.js';
 
 const embedder = new HashingEmbedder({ dimension: 256 });
 const now = () => new Date('2024-06-01T00:00:00Z');
 const fact = (userId: string, content: string, extra: Partial<MemoryInput> = {}): MemoryInput => ({ userId, content, type: 'semantic', ...extra });
 
+const database = pgliteEmptiedEachTest();
 let db: PGlite;
-beforeAll(async () => {
-  db = await pglite();
+beforeEach(() => {
+  db = database();
 });
-beforeEach(async () => {
-  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-});
-afterAll(() => db.close());
 
-const stores = async () => [
-  ['in-process', new LongTermMemory({ embedder, now })],
-  ['postgres', new LongTermMemory({ embedder, now, store: await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) }) })],
-] as const;
+/** A fresh store of each kind, by name. */
+const memoryStores = async () =>
+  [
+    ['in-process', new InProcessMemoryStore({ embedder: identityOf(embedder) })],
+    ['postgres', await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) })],
+  ] as const;
+/** Long-term memory over a fresh store of each kind, by name. */
+const stores = async () => (await memoryStores()).map(([name, store]) => [name, new LongTermMemory({ embedder, now, store })] as const);
 
 describe('per-user isolation holds in PostgreSQL too', () => {
   it('refuses a user id holding half of a character: two such ids would be one user once encoded', async () => {
@@ -108,10 +109,7 @@ describe('valid input is stored alike, bad input refused alike before any write'
 
 describe('the same operations end in the same memories in both stores', () => {
   it('merges a repeated text into the oldest memory holding it, after an update gave a second memory that text and after one of them went', async () => {
-    for (const [name, store] of [
-      ['in-process', new InProcessMemoryStore({ embedder: identityOf(embedder) })],
-      ['postgres', await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) })],
-    ] as const) {
+    for (const [name, store] of await memoryStores()) {
       // Vector dedup off: only the normalized text decides.
       const exact = new LongTermMemory({ embedder, now, dedupThreshold: 1.01, store });
       const a = (await exact.store(fact('u1', 'prefers email contact'))).memory;
@@ -125,10 +123,7 @@ describe('the same operations end in the same memories in both stores', () => {
   });
 
   it('merges a text whose vector equals a stored one at dedupThreshold 1 in both stores', async () => {
-    for (const [name, store] of [
-      ['in-process', new InProcessMemoryStore({ embedder: identityOf(embedder) })],
-      ['postgres', await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) })],
-    ] as const) {
+    for (const [name, store] of await memoryStores()) {
       const longTerm = new LongTermMemory({ embedder, now, dedupThreshold: 1, store });
       await longTerm.store(fact('u1', 'Refund approved!'));
       expect((await longTerm.store(fact('u1', 'refund approved'))).action, name).toBe('updated');
@@ -146,11 +141,7 @@ describe('two servers on one store', () => {
   };
 
   it("keeps another server's change made while an update was embedding its new content", async () => {
-    const shared = [
-      ['in-process', new InProcessMemoryStore({ embedder: identityOf(embedder) })],
-      ['postgres', await PostgresMemoryStore.open(db, { embedder: identityOf(embedder) })],
-    ] as const;
-    for (const [name, store] of shared) {
+    for (const [name, store] of await memoryStores()) {
       const serverA = new LongTermMemory({ embedder, now, store });
       const { slow, release } = gated();
       const serverB = new LongTermMemory({ embedder: slow, now, store });

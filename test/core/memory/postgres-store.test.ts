@@ -1,5 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../core/errors.js';
 import { EmbedderMismatchError, HashingEmbedder, identityOf } from '../../../core/memory/embedding.js';
 import { LongTermMemory, type MemoryInput } from '../../../core/memory/long-term.js';
@@ -7,19 +7,16 @@ import type { MemoryStore } from '../../../core/memory/memory-store.js';
 import { MEMORY_TABLE, migrate, MIGRATIONS, schemaVersions } from '../../../core/memory/postgres-schema.js';
 import { connectPostgresMemoryStore, memoryStoreFor, PostgresMemoryStore } from '../../../core/memory/postgres-store.js';
 import { seededRandom } from '../../support/vectors.js';
-import { pglite, servedPglite } from '../../support/postgres.js';
+import { pgliteEmptiedEachTest, servedPglite } from '../../support/postgres.js';
 
 const embedder = new HashingEmbedder({ dimension: 256 });
 const identity = identityOf(embedder);
 
+const database = pgliteEmptiedEachTest();
 let db: PGlite;
-beforeAll(async () => {
-  db = await pglite();
+beforeEach(() => {
+  db = database();
 });
-beforeEach(async () => {
-  await db.exec('DROP SCHEMA public CASCADE; CREATE SCHEMA public;');
-});
-afterAll(() => db.close());
 
 describe('schema and migrations', () => {
   it('creates the schema on first use and records every migration once', async () => {

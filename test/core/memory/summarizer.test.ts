@@ -13,6 +13,10 @@ const shipments = (n: number) => Array.from({ length: n }, (_, i) => assistant(`
 // A cap that whole shipment lines fill exactly, so plain compression has no room left over.
 const shipmentLines = (n: number) => n * counter.count(`${messageToText(shipments(1)[0]!)}\n`);
 
+/** Up to `most` messages of the given roles, each up to six sentences drawn from `sentence`. */
+const conversation = (sentence: fc.Arbitrary<string>, roles: Array<'user' | 'assistant' | 'tool'>, most: number) =>
+  fc.array(fc.record({ role: fc.constantFrom(...roles), content: fc.array(sentence, { maxLength: 6 }).map((parts) => parts.join(' ')) }), { maxLength: most });
+
 describe('ExtractiveSummarizer', () => {
   const summarizer = new ExtractiveSummarizer({ counter });
 
@@ -34,9 +38,8 @@ describe('ExtractiveSummarizer', () => {
       'plain words here',
       '{"reservations": ["NO6JO3"], "amount": 100}',
     );
-    const message = fc.record({ role: fc.constantFrom('user' as const, 'assistant' as const, 'tool' as const), content: fc.array(sentence, { maxLength: 6 }).map((parts) => parts.join(' ')) });
     await fc.assert(
-      fc.asyncProperty(fc.array(message, { maxLength: 12 }), fc.array(sentence, { maxLength: 5 }), fc.integer({ min: 0, max: 120 }), async (messages, previous, maxTokens) => {
+      fc.asyncProperty(conversation(sentence, ['user', 'assistant', 'tool'], 12), fc.array(sentence, { maxLength: 5 }), fc.integer({ min: 0, max: 120 }), async (messages, previous, maxTokens) => {
         const summary = await summarizer.summarize(messages, { previousSummary: previous.join(' '), maxTokens });
         expect(counter.count(summary)).toBeLessThanOrEqual(maxTokens);
       }),
@@ -54,9 +57,8 @@ describe('ExtractiveSummarizer', () => {
       'The reservation ID is ZFA04Y and the total is $245.50.',
       'plain words here',
     );
-    const message = fc.record({ role: fc.constantFrom('user' as const, 'assistant' as const), content: fc.array(sentence, { minLength: 1, maxLength: 4 }).map((parts) => parts.join(' ')) });
     await fc.assert(
-      fc.asyncProperty(fc.array(message, { maxLength: 8 }), fc.array(sentence, { maxLength: 4 }), fc.integer({ min: 1, max: 120 }), async (messages, previous, maxTokens) => {
+      fc.asyncProperty(conversation(sentence, ['user', 'assistant'], 8), fc.array(sentence, { maxLength: 4 }), fc.integer({ min: 1, max: 120 }), async (messages, previous, maxTokens) => {
         const previousSummary = previous.join(' ');
         const sentences = [previousSummary, ...messages.map(messageToText)].flatMap((passage) => splitSentences(passage).map((s) => ` ${s.trim().split(/\s+/).join(' ')} `));
         const summary = await summarizer.summarize(messages, { previousSummary, maxTokens });
