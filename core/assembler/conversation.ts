@@ -112,7 +112,7 @@ export interface ContextConversationOptions {
    * Compact working memory early, at a turn whose tools or loaded intents changed, when it is at
    * least this full ({@link WorkingMemory.fill}, 0..1). Tools and intent sections come before the
    * summary and the history, so such a turn re-bills all of them anyway: a compaction then costs
-   * no cache break of its own, where one a few turns later would. @default 1 (compaction only when full)
+   * no cache break of its own, where one a few turns later would. 1 turns it off. @default 1 (compaction only when full)
    */
   compactAtChange?: number;
 }
@@ -184,7 +184,8 @@ export class ContextConversation {
     const tools = assembly.trace.tools?.sent ?? [];
     const intents = routed?.intents ?? [];
     const changed = this.turns > 0 && (!sameNames(tools, this.sentTools) || !sameNames(intents, this.loadedIntents));
-    if (changed && this.options.working.fill >= (this.options.compactAtChange ?? 1)) {
+    const early = this.options.compactAtChange ?? 1;
+    if (changed && early < 1 && this.options.working.fill >= early) {
       const compaction = await this.options.working.compact();
       if (compaction) {
         await this.rememberEvicted(compaction.evicted);

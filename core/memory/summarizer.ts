@@ -105,7 +105,7 @@ export class ExtractiveSummarizer implements Summarizer {
     // Each pass fills what the passes before it left, up to its own limit. A cued sentence its
     // share cannot hold whole keeps its end, where the cue's object usually is ("... my user ID
     // is X"). Fact sentences are kept whole; when none fits, a prose sentence may give a piece of
-    // whole words (see pieceOfProse), a field line never: its cut is a value without its field ("24").
+    // whole words (see proseInPieces), a field line never: its cut is a value without its field ("24").
     const passes: Array<[sentences: readonly string[], limit: number, wholeSentences: boolean]> = [
       [statements, statementRoom, false],
       [done, statementRoom, false],

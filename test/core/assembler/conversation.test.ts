@@ -265,9 +265,9 @@ describe('ContextConversation', () => {
 
   it('compacts early at a turn whose tools changed when working memory is full enough, and assembles with the compacted memory', async () => {
     // Tools change at the fourth call: the fourth turn's first assembly.
-    const run = async (compactAtChange?: number) => {
+    const run = async (compactAtChange?: number, maxMessages = 10) => {
       const assembler = new RecordingAssembler((call) => (call < 4 ? ['get_order'] : ['get_order', 'refund']));
-      const working = new WorkingMemory({ counter, maxMessages: 10 });
+      const working = new WorkingMemory({ counter, maxMessages });
       const conversation = new ContextConversation({ assembler, userId: 'alice', working, ...(compactAtChange === undefined ? {} : { compactAtChange }) });
       const history: ChatMessage[] = [];
       for (let i = 0; i < 4; i++) {
@@ -290,6 +290,9 @@ describe('ContextConversation', () => {
     expect(after!.summary).not.toBe('');
     // At 0.9 the fourth turn is not full enough (0.8).
     expect((await run(0.9)).working.compactions).toBe(0);
+    // Off by default and at 1, even when working memory is exactly full (8 of 8) at the change.
+    expect((await run(undefined, 8)).working.compactions).toBe(0);
+    expect((await run(1, 8)).working.compactions).toBe(0);
   });
 
   it('compacts early at a turn whose loaded intents changed, the tools staying as they were', async () => {
