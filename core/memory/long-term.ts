@@ -233,6 +233,9 @@ export class LongTermMemory {
 
   /** Changes a memory; a new content is re-embedded. @throws InputError for an unknown id or a malformed patch. */
   async update(id: string, patch: Partial<Pick<Memory, 'content' | 'type' | 'importance' | 'createdAt' | 'metadata'>>): Promise<Memory> {
+    if (patch !== null && typeof patch === 'object' && 'userId' in patch) {
+      throw new InputError(`invalid memory update: userId cannot change (got ${shown((patch as { userId: unknown }).userId)})`, 'store the memory again for the other user and delete this one');
+    }
     const memory = await this.backend.get(id);
     if (!memory) return missing(id);
     const { id: _id, updatedAt: _updatedAt, ...fields } = memory;

@@ -70,25 +70,28 @@ export const userIdSchema = z
  * Where `value` is not JSON data a store keeps as it is (PostgreSQL's jsonb turns NaN into null,
  * a Date into a string, a Set into {}), as [path, problem]; undefined when it is.
  */
-export function jsonProblem(value: unknown, path: string): [string, string] | undefined {
+export function jsonProblem(value: unknown, path: string, within: ReadonlySet<object> = new Set()): [string, string] | undefined {
   if (value === null || typeof value === 'boolean') return undefined;
+  if (typeof value === 'object' && within.has(value)) return [path, 'refers back to an object that holds it (JSON cannot hold a cycle)'];
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : [path, 'must be a finite number'];
   if (typeof value === 'string') {
     const problem = textProblem(value);
     return problem ? [path, problem] : undefined;
   }
   if (Array.isArray(value)) {
+    const inside = new Set(within).add(value);
     for (let i = 0; i < value.length; i++) {
-      const found = jsonProblem(value[i], `${path}[${i}]`);
+      const found = jsonProblem(value[i], `${path}[${i}]`, inside);
       if (found) return found;
     }
     return undefined;
   }
   if (typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+    const inside = new Set(within).add(value);
     for (const [key, child] of Object.entries(value)) {
       const keyProblem = textProblem(key);
       if (keyProblem) return [`${path}.${key}`, `has a key that ${keyProblem}`];
-      const found = jsonProblem(child, `${path}.${key}`);
+      const found = jsonProblem(child, `${path}.${key}`, inside);
       if (found) return found;
     }
     return undefined;

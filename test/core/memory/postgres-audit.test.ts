@@ -86,7 +86,12 @@ describe('valid input is stored alike, bad input refused alike before any write'
       await expect(longTerm.store(fact('u1', 'a', { metadata: { score: Number.NaN } }))).rejects.toThrow(/metadata.score must be a finite number/);
       await expect(longTerm.store(fact('u1', 'a', { metadata: { when: new Date() } }))).rejects.toThrow(/metadata.when must be JSON data .*Date/);
       await expect(longTerm.store(fact('u1', 'a', { metadata: { tags: new Set(['x']) } }))).rejects.toThrow(/metadata.tags must be JSON data .*Set/);
-      const { memory } = await longTerm.store(fact('u1', 'b', { metadata: { position: -0, nested: { list: [1, 'two', null, true] } } }));
+      const circular: Record<string, unknown> = { a: 1 };
+      circular.self = circular;
+      await expect(longTerm.store(fact('u1', 'a', { metadata: { circular } }))).rejects.toThrow(/metadata.circular.self refers back/);
+      const shared = { x: 1 };
+      const { memory } = await longTerm.store(fact('u1', 'b', { metadata: { position: -0, nested: { list: [1, 'two', null, true] }, twice: [shared, shared] } }));
+      await expect(longTerm.update(memory.id, { userId: 'u2' } as never)).rejects.toThrow(/userId cannot change/);
       expect(Object.is((await longTerm.get(memory.id))!.metadata.position, 0), name).toBe(true);
       expect((await longTerm.get(memory.id))!.metadata.nested, name).toEqual({ list: [1, 'two', null, true] });
     }
