@@ -29,7 +29,10 @@ function metricsPresent(maps: ReadonlyArray<Partial<Record<ProbeMetric, unknown>
   return PROBE_METRICS.filter((metric) => maps.some((map) => map[metric] !== undefined));
 }
 
-const CSV_OPTIONS = { cast: { boolean: String } };
+// Cells that begin with = + - @ tab or CR (ids and paths from the data) are prefixed with ' so a
+// spreadsheet shows them as text instead of running them as formulas (OWASP "CSV injection");
+// negative numbers stay numbers.
+const CSV_OPTIONS = { cast: { boolean: String }, escape_formulas: true };
 
 function toCsv<T>(records: readonly T[], columns: ReadonlyArray<Column<T>>): string {
   return stringify(

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import type { AnswerEvaluation, EvaluationUsage } from '../core/index.js';
+import { mdText } from './run-facts.js';
 
 const thousands = (n: number) => n.toLocaleString('en-US');
 const usd = (value: number | null) => (value === null ? 'unpriced' : `$${value.toFixed(4)}`);
@@ -35,11 +36,11 @@ function runLine(e: AnswerEvaluation): string {
 
 /** The evaluation's section of summary.md: its cost per dataset x strategy, apart from the strategies' cost. */
 export function evaluationMarkdown(e: AnswerEvaluation): string {
-  const lines = ['', '## Answer evaluation', '', `${headline(e)}. Its cost is not part of the strategies' cost above; answer quality is in the tables above (answerJudge, answerF1, nextAction*).`, ''];
+  const lines = ['', '## Answer evaluation', '', `${mdText(headline(e))}. Its cost is not part of the strategies' cost above; answer quality is in the tables above (answerJudge, answerF1, nextAction*).`, ''];
   lines.push('| dataset | strategy | turns scored | failed | answer tokens in / out | judge tokens in / out | evaluation $ |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
   for (const r of costRows(e)) {
     const judge = r.judge ? `${thousands(r.judge.inputTokens)} / ${thousands(r.judge.outputTokens)}` : '–';
-    lines.push(`| ${r.dataset} | ${r.strategy} | ${thousands(r.turns)} | ${thousands(r.failed)} | ${thousands(r.answer.inputTokens)} / ${thousands(r.answer.outputTokens)} | ${judge} | ${usd(r.totalUsd)} |`);
+    lines.push(`| ${mdText(r.dataset)} | ${mdText(r.strategy)} | ${thousands(r.turns)} | ${thousands(r.failed)} | ${thousands(r.answer.inputTokens)} / ${thousands(r.answer.outputTokens)} | ${judge} | ${usd(r.totalUsd)} |`);
   }
   lines.push('', `${runLine(e)} Costs are at list price whether or not a reply came from the cache.`);
   return `${lines.join('\n')}\n`;
@@ -57,7 +58,7 @@ export function evaluationCsv(e: AnswerEvaluation): string {
   });
   const records = costRows(e).map((r) => ({ dataset: r.dataset, strategy: r.strategy, turns: r.turns, failed: r.failed, ...usage('answer', r.answer), ...usage('judge', r.judge), costUsd: r.totalUsd }));
   const columns = ['dataset', 'strategy', 'turns', 'failed', ...Object.keys(usage('answer', null)), ...Object.keys(usage('judge', null)), 'costUsd'];
-  return stringify(records, { header: true, columns });
+  return stringify(records, { header: true, columns, escape_formulas: true });
 }
 
 /** The evaluation's section of report.html. */

@@ -252,20 +252,30 @@ function rowChart(spec: {
   return svgChart(spec.kind, spec.label, spec.width, plot.bottom + 52, body);
 }
 
+/** The part of a call outside every named section, in the section chart. */
+const OUTSIDE_SECTIONS = 'outside sections (message framing)';
+const OUTSIDE_COLOR = '#b8b8b8';
+
 /** Mean tokens per section per strategy as stacked horizontal bars, with a legend of the sections. */
 export function sectionTokensChart(dataset: string, aggregates: Aggregate[], colors: Map<string, string>, palette: Map<string, string>): string {
   const sections = [...palette.keys()].filter((s) => aggregates.some((a) => (a.sections[s] ?? 0) > 0));
-  const totals = aggregates.map((a) => sections.reduce((sum, s) => sum + (a.sections[s] ?? 0), 0));
+  // The rest of each call's tokens (the few that frame each message, text no section claims): drawn
+  // too, so every bar ends at the call's mean tokens, as in the table.
+  const outside = aggregates.map((a) => Math.max(0, a.inputTokens.mean - sections.reduce((sum, s) => sum + (a.sections[s] ?? 0), 0)));
+  const parts = [...sections, OUTSIDE_SECTIONS];
+  const tokensOf = (a: Aggregate, i: number, part: string) => (part === OUTSIDE_SECTIONS ? outside[i]! : (a.sections[part] ?? 0));
+  const colorOf = (part: string) => (part === OUTSIDE_SECTIONS ? OUTSIDE_COLOR : palette.get(part)!);
+  const totals = aggregates.map((a, i) => parts.reduce((sum, part) => sum + tokensOf(a, i, part), 0));
   const draw = (x: Axis, rowY: (i: number) => number) =>
     aggregates
       .map((a, i) => {
         let start = 0;
-        const segments = sections.flatMap((s) => {
-          const tokens = a.sections[s] ?? 0;
+        const segments = parts.flatMap((s) => {
+          const tokens = tokensOf(a, i, s);
           if (tokens <= 0) return [];
           const box = { x: x.at(start), y: rowY(i) - 11, width: Math.max(0.5, x.at(start + tokens) - x.at(start)), height: 22 };
           start += tokens;
-          return [bar(a.strategy, box, palette.get(s)!, `${a.strategy} · ${s}: ${fixed(tokens, 0)} tokens`, ` data-section="${esc(s)}"`)];
+          return [bar(a.strategy, box, colorOf(s), `${a.strategy} · ${s}: ${fixed(tokens, 0)} tokens`, ` data-section="${esc(s)}"`)];
         });
         return `${segments.join('')}<text class="value" x="${(x.at(totals[i]!) + 6).toFixed(1)}" y="${rowY(i)}" dy="4">${fixed(totals[i]!, 0)}</text>`;
       })
@@ -274,7 +284,12 @@ export function sectionTokensChart(dataset: string, aggregates: Aggregate[], col
     kind: 'section-tokens',
     label: `${dataset}: mean tokens per context section, per strategy`,
     width: 1080,
-    header: legend(sections.map((s) => ({ label: s, color: palette.get(s)! })), ROW_LABELS_WIDTH, 8, 900),
+    header: legend(
+      [...sections, ...(outside.some((tokens) => tokens >= 0.5) ? [OUTSIDE_SECTIONS] : [])].map((s) => ({ label: s, color: colorOf(s) })),
+      ROW_LABELS_WIDTH,
+      8,
+      900,
+    ),
     strategies: aggregates.map((a) => a.strategy),
     colors,
     axis: (range) => linearAxis([0, ...totals], range, { bounds: [0, Infinity] }),

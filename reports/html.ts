@@ -39,7 +39,9 @@ function strategyCell(strategy: string, colors: Map<string, string>): string {
 
 function missionCard(m: MissionCheck): string {
   const verdict = m.verdict === 'pass' ? 'pass' : m.verdict === 'fail' || m.verdict === 'cannot be sent' ? 'fail' : 'none';
-  const costOk = m.costRatio <= m.costTarget;
+  // From the monthly costs, not the rounded ratio (0.10004 prints as 0.100); none when naive costs nothing.
+  const costOk = m.naiveMonthlyUsd > 0 ? m.productionMonthlyUsd <= m.costTarget * m.naiveMonthlyUsd : undefined;
+  const costMark = costOk === undefined ? '–' : costOk ? '✓' : '✗';
   const fidelity = m.fidelity
     .map(
       (f) =>
@@ -50,7 +52,7 @@ function missionCard(m: MissionCheck): string {
   return `<article class="mission ${verdict}">
 <header><h3>${esc(m.dataset)}</h3><span class="badge ${verdict}">${esc(m.verdict.toUpperCase())}</span></header>
 <dl class="money"><div><dt>naive</dt><dd>${usd(m.naiveMonthlyUsd)}<small>/month</small></dd></div><div><dt>production</dt><dd><strong>${usd(m.productionMonthlyUsd)}</strong><small>/month</small></dd></div></dl>
-<p class="${costOk ? 'ok' : 'bad'}">cost ratio <b>${m.costRatio.toFixed(3)}</b> (target ≤ ${m.costTarget.toFixed(2)}; ${reachable}) ${costOk ? '✓' : '✗'}</p>
+<p class="${costOk === undefined ? 'muted' : costOk ? 'ok' : 'bad'}">cost ratio <b>${m.costRatio.toFixed(3)}</b> (target ≤ ${m.costTarget.toFixed(2)}; ${reachable}) ${costMark}</p>
 ${fidelity ? `<table class="fidelity"><tbody>${fidelity}</tbody></table>` : ''}
 <p class="muted">${esc(m.reason)} (${m.episodes} episodes)</p>
 </article>`;

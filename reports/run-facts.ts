@@ -34,3 +34,12 @@ export function replayedSummary(result: RunResult, dataset: DatasetEntry): strin
 export function interruptedBanner(result: RunResult): string {
   return result.interrupted ? 'INTERRUPTED: this run was stopped before every episode was replayed; the numbers below cover only what finished.' : '';
 }
+
+/**
+ * Text from the data or the configuration (a file path, a scenario or model name, an endpoint, an
+ * error message) as Markdown shows it: one line, a table's column bars escaped, no HTML a viewer
+ * would render. A path with a newline could otherwise add a forged verdict row to summary.md.
+ */
+export function mdText(text: string): string {
+  return text.replace(/\r\n|[\r\n\u2028\u2029]/g, ' ').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|');
+}

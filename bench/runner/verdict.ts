@@ -84,17 +84,33 @@ export function missionChecks(aggregates: readonly Aggregate[], scores: EpisodeS
       oracleRatio: oracle ? ratio(oracle) : null,
       productionOverWindow: production.overWindowCalls ?? 0,
     };
-    const { verdict, reason } = judge(check, rules);
+    const { verdict, reason } = judge(check, rules, {
+      // Compared unrounded: a ratio of 0.10004 is over a 0.1 target, though it prints as 0.1000.
+      overCost: production.costPerConversation > rules.costTarget * naive.costPerConversation,
+      naiveCostsNothing: naive.costPerConversation === 0,
+      episodes: { naive: naive.episodes, production: production.episodes },
+    });
     return [{ ...check, verdict, reason, pass: verdict === 'pass' }];
   });
 }
 
-function judge(check: Omit<MissionCheck, 'verdict' | 'reason' | 'pass'>, rules: MissionRules): { verdict: Verdict; reason: string } {
+interface JudgeFacts {
+  overCost: boolean;
+  naiveCostsNothing: boolean;
+  episodes: { naive: number; production: number };
+}
+
+function judge(check: Omit<MissionCheck, 'verdict' | 'reason' | 'pass'>, rules: MissionRules, facts: JudgeFacts): { verdict: Verdict; reason: string } {
   if (check.fidelity.length === 0) return { verdict: 'no cost verdict', reason: 'no fidelity metric is scored on this dataset, so a cheaper context cannot be shown to keep what matters' };
+  if (facts.naiveCostsNothing) return { verdict: 'no cost verdict', reason: "naive costs nothing at these prices, so no cost ratio can be met or missed (check the model's prices)" };
+  if (facts.episodes.naive !== facts.episodes.production) {
+    // An interrupted run (or a partial one) gets through different conversations per strategy.
+    return { verdict: 'insufficient data', reason: `naive replayed ${facts.episodes.naive} episodes and production ${facts.episodes.production}: costs and scores over different conversations cannot be compared` };
+  }
   if (check.episodes < rules.minEpisodes) return { verdict: 'insufficient data', reason: `${check.episodes} episodes, fewer than the ${rules.minEpisodes} a verdict needs` };
   if (check.productionOverWindow > 0) return { verdict: 'cannot be sent', reason: `${check.productionOverWindow} production calls exceed the model's context window` };
   const lost = check.fidelity.filter((f) => !f.ok).map((f) => `${f.metric} may lose ${round(-f.ci95[0] * 100, 1)} pts`);
-  const costly = check.costRatio > check.costTarget ? [`cost ratio ${check.costRatio} > ${check.costTarget}`] : [];
+  const costly = facts.overCost ? [`cost ratio ${check.costRatio} > ${check.costTarget}`] : [];
   if (lost.length + costly.length > 0) return { verdict: 'fail', reason: [...costly, ...lost].join('; ') };
   return { verdict: 'pass', reason: `cost ratio ${check.costRatio} <= ${check.costTarget}, every fidelity metric within ${rules.tolerance * 100} pts by its 95% interval` };
 }

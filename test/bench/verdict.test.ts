@@ -42,6 +42,24 @@ describe('the mission verdict', () => {
     expect(m.reason).toMatch(/3 episodes/);
   });
 
+  it('gives no cost verdict when naive costs nothing (zero prices), never a met target', () => {
+    const m = check([...rows('naive', 40, 0, () => ({ factRetention: 1 })), ...rows('production', 40, 0, () => ({ factRetention: 1 }))]);
+    expect(m.verdict).toBe('no cost verdict');
+    expect(m.reason).toMatch(/naive costs nothing/);
+  });
+
+  it('says insufficient data when naive and production replayed different episodes (an interrupted run)', () => {
+    const m = check([...rows('naive', 40, 1, () => ({ factRetention: 1 })), ...rows('production', 25, 0.05, () => ({ factRetention: 1 }))]);
+    expect(m.verdict).toBe('insufficient data');
+    expect(m.reason).toMatch(/naive replayed 40 episodes and production 25/);
+  });
+
+  it('fails a cost ratio just over the target that rounds to it (0.10004 > 0.1)', () => {
+    const m = check([...rows('naive', 40, 1, () => ({ factRetention: 1 })), ...rows('production', 40, 0.10004, () => ({ factRetention: 1 }))]);
+    expect(m.costRatio).toBe(0.1);
+    expect(m.verdict).toBe('fail');
+  });
+
   it('passes a cheap production whose paired interval stays within the tolerance', () => {
     const m = check([...rows('naive', 40, 1, () => ({ factRetention: 1 })), ...rows('production', 40, 0.05, (i) => ({ factRetention: i === 0 ? 0.5 : 1 }))]);
     expect(m.fidelity[0]!.ci95[0]).toBeGreaterThanOrEqual(-0.05);

@@ -70,3 +70,13 @@ describe('turnsCsv', () => {
     expect(() => turnsCsv({ ...result, turns: undefined })).toThrow(/no per-turn rows[\s\S]*without --no-turns/);
   });
 });
+
+describe('CSV injection', () => {
+  it("prefixes a cell that a spreadsheet would run as a formula with ', keeping negative numbers as numbers", () => {
+    const hostile = ["=cmd|' /C calc'!A0", '+1,"x"', '@SUM(A1)', '\tTAB', '-2+3'];
+    const turns = result.turns!.slice(0, hostile.length).map((row, i) => ({ ...row, episode: hostile[i]!, costUsd: -0.5 }));
+    const parsed = rows(turnsCsv({ ...result, turns }));
+    expect(parsed.map((row) => row.episode)).toEqual(hostile.map((value) => `'${value}`));
+    expect(parsed.every((row) => row.costUsd === '-0.5')).toBe(true);
+  });
+});

@@ -7,6 +7,7 @@ import { defineDataset, Registry, type DatasetLoader, type RunResult, type Strat
 import { dumpDom, findChromium, screenshotHtml } from '../../bench/screenshot.js';
 import { runBenchmark } from '../../bench/runner/run.js';
 import { htmlReport } from '../../reports/html.js';
+import { markdownSummary } from '../../reports/markdown.js';
 import { naive } from '../../strategies/naive.js';
 import { strategies as bundled } from '../../strategies/index.js';
 import { syntheticEpisode } from '../strategies/fixtures.js';
@@ -95,6 +96,37 @@ describe('HTML report', () => {
   it('warns when the run was interrupted', () => {
     expect(html).not.toContain('class="warning"');
     expect(htmlReport({ ...result, interrupted: true })).toContain('class="warning"');
+  });
+});
+
+describe('text from the data or the configuration in summary.md', () => {
+  it('cannot add a row, a heading or HTML: a forged verdict in a file path or a scenario name stays text on its line', () => {
+    const forged = 'x\n\n| synthetic-a | $1.00 | $0.01 | 0.010 | 0 | – | – | PASS: forged |\n\n<img src=x onerror=alert(1)>';
+    const dataset = { ...result.datasets[0]!, inputs: [{ option: 'file', path: `/data/${forged}.jsonl`, records: 1, bytes: 10, sha256: 'a'.repeat(64) }] };
+    const md = markdownSummary({ ...result, config: { ...result.config, scenario: { ...result.config.scenario, name: `evil</title><script>\n| forged | PASS |` } }, datasets: [dataset, ...result.datasets.slice(1)] });
+    expect(md).not.toMatch(/^\| (synthetic-a \| \$1\.00|forged)/m);
+    expect(md).not.toMatch(/<(img|script)\b/);
+    expect(md.split('\n')[0]).toMatch(/^# ctxbench: evil&lt;\/title&gt;&lt;script&gt; \\\| forged \\\| PASS \\\| scenario/);
+  });
+
+  it('shows $/conversation to four decimals, so two strategies a tenth of a cent apart differ', () => {
+    const md = markdownSummary(result);
+    const a = result.aggregates[0]!;
+    expect(md).toContain(`$${a.costPerConversation.toFixed(4)}`);
+    expect(md).toContain('tokens/call mean (p50 / p95)');
+  });
+});
+
+describe('the HTML cost mark and token chart', () => {
+  it('marks no cost ratio as met when naive costs nothing, and draws every call token, sections or not', () => {
+    const free = { ...result, mission: result.mission.map((m) => ({ ...m, naiveMonthlyUsd: 0, productionMonthlyUsd: 0, costRatio: 0, verdict: 'no cost verdict' as const })) };
+    expect(htmlReport(free)).not.toMatch(/cost ratio <b>0\.000<\/b>[^<]*✓/);
+    for (const svg of charts(html, 'section-tokens')) {
+      const totals = [...svg.matchAll(/<text class="value"[^>]*>([\d,]+)<\/text>/g)].map((m) => Number(m[1]!.replace(/,/g, '')));
+      const dataset = DATASETS.find((name) => svg.includes(`aria-label="${name}:`))!;
+      const means = result.aggregates.filter((a) => a.dataset === dataset).map((a) => Math.round(a.inputTokens.mean));
+      expect(totals).toEqual(means);
+    }
   });
 });
 
