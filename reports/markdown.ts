@@ -45,7 +45,7 @@ export function markdownSummary(result: RunResult): string {
     lines.push('', `LLM endpoint: ${result.llm.endpoint ? `${mdText(result.llm.endpoint)} (${mdText(result.llm.model ?? '')})` : 'none'}.${parts.length ? ` ${parts.join('; ')}.` : ''}`);
   }
   if (result.evaluation) lines.push(evaluationMarkdown(result.evaluation).trimEnd());
-  lines.push('', `Replayed ${result.aggregates.reduce((sum, a) => sum + a.turns, 0)} turns in ${(result.timing.durationMs / 1000).toFixed(1)} s (${result.timing.turnsPerSecond} turns/s) on ${result.machine.cpu}, ${result.machine.cores} cores.`);
+  lines.push('', `Replayed ${result.aggregates.reduce((sum, a) => sum + a.turns, 0)} strategy-turns (every strategy's turns of every dataset) in ${(result.timing.durationMs / 1000).toFixed(1)} s (${result.timing.turnsPerSecond} turns/s) on ${result.machine.cpu}, ${result.machine.cores} cores.`);
   return `${lines.join('\n')}\n`;
 }
 
