@@ -32,7 +32,11 @@ export function replayedSummary(result: RunResult, dataset: DatasetEntry): strin
 
 /** The banner of a partial result, or '' for a complete one. */
 export function interruptedBanner(result: RunResult): string {
-  return result.interrupted ? 'INTERRUPTED: this run was stopped before every episode was replayed; the numbers below cover only what finished.' : '';
+  if (!result.interrupted) return '';
+  const replayed = new Set(result.aggregates.map((a) => a.dataset));
+  const missing = result.config.datasets.filter((name) => !replayed.has(name));
+  const notStarted = missing.length > 0 ? ` Not replayed at all: ${missing.join(', ')}.` : '';
+  return `INTERRUPTED: this run was stopped before every episode was replayed; the numbers below cover only what finished.${notStarted}`;
 }
 
 /**

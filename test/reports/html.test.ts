@@ -96,6 +96,10 @@ describe('HTML report', () => {
   it('warns when the run was interrupted', () => {
     expect(html).not.toContain('class="warning"');
     expect(htmlReport({ ...result, interrupted: true })).toContain('class="warning"');
+    // A dataset the run never reached is named, not silently absent.
+    const partial = { ...result, interrupted: true, config: { ...result.config, datasets: [...result.config.datasets, 'abcd'] } };
+    expect(htmlReport(partial)).toContain('Not replayed at all: abcd.');
+    expect(markdownSummary(partial)).toContain('Not replayed at all: abcd.');
   });
 });
 
