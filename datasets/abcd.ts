@@ -144,10 +144,13 @@ function guidelineText(at: InputRecord, title: string, value: unknown): string {
 /** One document per subflow of the knowledge base: the actions it requires, in order, with their slots. */
 function kbDocuments(file: string, value: unknown, ontology: Ontology): KnowledgeDocument[] {
   const at = new InputRecord(file, 'kb');
+  const subflows = new Set([...ontology.subflows.values()].flat());
   return Object.entries(at.object(value, 'kb')).map(([subflow, list]) => {
+    if (!subflows.has(subflow)) at.fail(subflow, `must be a subflow of the ontology (${[...subflows].join(', ')})`, subflow);
     const steps = at.array(list, subflow).map((action, i) => {
       const name = at.string(action, `${subflow}[${i}]`);
-      const slots = ontology.actions.get(name) ?? [];
+      if (!ontology.actions.has(name)) at.fail(`${subflow}[${i}]`, `must be an action of the ontology (${[...ontology.actions.keys()].join(', ')})`, name);
+      const slots = ontology.actions.get(name)!;
       return `${i + 1}. ${name}${slots.length > 0 ? ` (${slots.join(', ')})` : ''}`;
     });
     return { id: `kb/${subflow}`, title: `Required actions for ${subflow.replace(/_/g, ' ')}`, text: steps.join('\n'), metadata: { subflow } };
@@ -157,8 +160,13 @@ function kbDocuments(file: string, value: unknown, ontology: Ontology): Knowledg
 function dialogueList(file: string, value: unknown): unknown[] {
   if (Array.isArray(value)) return value;
   const at = new InputRecord(file, 'file');
-  return Object.entries(at.object(value, 'dialogues')).flatMap(([split, list]) => at.array(list, split));
+  const splits = at.object(value, 'dialogues');
+  // The upstream file's splits: a misspelt one ("tets") would be replayed as if it were one.
+  at.knownKeys(splits, '', ABCD_SPLITS);
+  return Object.entries(splits).flatMap(([split, list]) => at.array(list, split));
 }
+
+const ABCD_SPLITS = ['train', 'dev', 'test'];
 
 function dialogueLabel(value: unknown, index: number): string {
   const id = (value as { convo_id?: unknown } | null)?.convo_id;
@@ -239,7 +247,7 @@ function dialogueMessages(at: InputRecord, dialogue: Record<string, unknown>, sc
  */
 function actionCall(at: InputRecord, text: string, delexed: unknown, index: number, scenario: Scenario, ontology: Ontology): ToolCall['function'] {
   const label = delexed === undefined ? undefined : delexedAction(at, delexed, index);
-  const name = label?.name ?? actionName(text, [...ontology.actions.keys()]);
+  const name = label ? knownAction(at, label.name, index, ontology) : actionName(text, [...ontology.actions.keys()]);
   const values = label?.values ?? scenarioValues(scenario).filter((v) => containsNormalized(normalizeForMatch(text), v));
   return { name, arguments: JSON.stringify(slotArguments(values, scenario, ontology)) };
 }
@@ -251,6 +259,12 @@ function delexedAction(at: InputRecord, value: unknown, index: number): { name: 
   if (targets[1] !== 'take_action') at.fail(`${field}[1]`, 'must be "take_action" on an action turn', targets[1]);
   const values = at.array(targets[3], `${field}[3]`).map((v, i) => at.string(v, `${field}[3][${i}]`));
   return { name: at.nonEmptyString(targets[2], `${field}[2]`), values };
+}
+
+/** The action a delexed entry names, which must be one of the ontology's (the tool probes are built from it). */
+function knownAction(at: InputRecord, name: string, index: number, ontology: Ontology): string {
+  if (!ontology.actions.has(name)) at.fail(`delexed[${index}].targets[2]`, `must be an action of the ontology (${[...ontology.actions.keys()].join(', ')})`, name);
+  return name;
 }
 
 function actionName(text: string, names: readonly string[]): string {

@@ -2,7 +2,7 @@ import { open, readFile } from 'node:fs/promises';
 import type { LoadOptions } from '../core/harness/dataset.js';
 import type { Episode, SkippedRecord } from '../core/harness/episode.js';
 import { z } from 'zod';
-import { DataError } from '../core/errors.js';
+import { DataError, didYouMean } from '../core/errors.js';
 
 /** One record of an input file: where it is, and how to check it and turn it into an episode. */
 export class InputRecord {
@@ -13,6 +13,8 @@ export class InputRecord {
 
   /** Throws the DataError for `field` of this record; `fix` says how to correct it (skipping it under `lenient` is added). */
   fail(field: string, expected: string, got?: unknown, fix?: string): never {
+    // lenient skips a malformed record, never a whole file: a file-level error does not offer it.
+    if (this.record === 'file' || this.record === 'folder') throw new DataError(this.file, this.record, field, expected, got, fix ?? 'correct the file: it is read whole, so lenient cannot skip this');
     throw new DataError(this.file, this.record, field, expected, got, fix === undefined ? undefined : orSkip(fix));
   }
 
@@ -20,6 +22,13 @@ export class InputRecord {
   mismatch(field: string, expected: string, value: unknown): never {
     if (value === undefined) this.fail(field, `is missing (it ${expected})`);
     this.fail(field, expected, value);
+  }
+
+  /** Fails for a key of `record` that is not one of `keys` (a misspelt "service_cal" would drop the call unseen). */
+  knownKeys(record: Record<string, unknown>, field: string, keys: readonly string[]): void {
+    for (const key of Object.keys(record)) {
+      if (!keys.includes(key)) this.fail(field === '' ? key : `${field}.${key}`, `is not a field of this format (${keys.join(', ')})`, undefined, didYouMean(key, keys));
+    }
   }
 
   object(value: unknown, field: string): Record<string, unknown> {
@@ -122,7 +131,8 @@ export async function readJsonFile(file: string): Promise<unknown> {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new DataError(file, 'file', 'contents', 'must be valid JSON', (error as Error).message);
+    // A file-level error: lenient skips records, never a whole file, so the fix does not offer it.
+    throw new DataError(file, 'file', 'contents', 'must be valid JSON', (error as Error).message, 'correct the file (a JSON editor or `node -e "JSON.parse(require(\'fs\').readFileSync(process.argv[1], \'utf8\'))" <file>` shows where it breaks)');
   }
 }
 
@@ -149,12 +159,13 @@ export class EpisodeCollector {
   private kept = 0;
 
   /**
-   * `withoutTurns`: when given, an episode with no turn (nothing to replay or score) is not kept
-   * but listed in `skipped` with this reason, lenient or not, so the episodes counted are the ones scored.
+   * An episode with no turn (nothing to replay or score: a dialogue of customer turns only) is not
+   * kept but listed in `skipped` with the reason `withoutTurns`, lenient or not, so the episodes
+   * counted are the ones scored (they were counted, and left out of every score, unlisted).
    */
   constructor(
     private readonly options: LoadOptions,
-    private readonly rules: { withoutTurns?: string } = {},
+    private readonly rules: { withoutTurns: string } = { withoutTurns: 'it has no agent turn to replay or score' },
   ) {}
 
   /** Whether `limit` episodes are kept already. */
@@ -169,7 +180,7 @@ export class EpisodeCollector {
       const first = this.seen.get(episode.id);
       if (first !== undefined) at.fail('id', `must be unique, but ${first} has the same id`, episode.id);
       this.seen.set(episode.id, at.record);
-      if (episode.turns.length === 0 && this.rules.withoutTurns !== undefined) {
+      if (episode.turns.length === 0) {
         this.skipped.push({ file: at.file, record: at.record, reason: this.rules.withoutTurns });
         return undefined;
       }

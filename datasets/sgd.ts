@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, DataError } from '../core/errors.js';
 import { z } from 'zod';
 import { defineDataset } from '../core/harness/dataset.js';
-import { inputFile, shownDefaults } from '../core/harness/options.js';
+import { inputFile, inputPathOptions, shownDefaults } from '../core/harness/options.js';
 import type { Episode, Fact, FactProbe, Probe, Turn } from '../core/harness/episode.js';
 import { factOf, leafValues, ORIGIN_OF_ROLE, type StatedText } from '../core/harness/facts.js';
 import { normalizeForMatch } from '../core/harness/match.js';
@@ -15,12 +15,16 @@ import { sgdIntentProfile } from './sgd-intents.js';
 import { intentLabel, readSchema, schemaTools, toolName, type SgdSchema } from './sgd-schema.js';
 
 /** Options of the SGD loader: a schema file and the dialogues it describes, plus training data for the router. */
+/** SGD's dialogue files in a folder. */
+const DIALOGUE_FILE = /^dialogues_.*\.json$/;
+
 const paths = (description: string, bundled: string, shown: string) => {
   const field = z
     .union([z.string().min(1, 'must be a file or folder path'), z.array(z.string().min(1, 'must be a file or folder path')).min(1, 'must list at least one path')])
     .default(bundled)
     .describe(description);
   shownDefaults.add(field, { shown });
+  inputPathOptions.add(field, { files: DIALOGUE_FILE });
   return field;
 };
 
@@ -78,15 +82,36 @@ export const sgd = defineDataset({
     const trainingSchema = options.trainSchema === undefined ? undefined : readSchema(options.trainSchema, await readJsonFile(options.trainSchema));
     const tools = schemaTools(schema);
     const pending: PendingRecord[] = [];
+    // What each replayed dialogue says, to refuse training on it under another file name.
+    const replayedTexts = new Map<string, string>();
     for (const file of dialogueFiles) {
       for (const [index, dialogue] of (await dialogueList(file)).entries()) {
         const at = new InputRecord(file, `dialogue ${dialogueLabel(dialogue, index)}`);
+        replayedTexts.set(dialogueText(dialogue), `${file}: ${at.record}`);
         pending.push({ at, toEpisode: () => dialogueEpisode(at, dialogue, schema, tools) });
       }
     }
     const { episodes, skipped } = collectEpisodes(pending, options);
     const utterances: LabelledExample[] = [];
-    for (const file of trainFiles) utterances.push(...intentUtterances(file, await dialogueList(file), trainingSchema, schema));
+    for (const file of trainFiles) {
+      const dialogues = await dialogueList(file);
+      dialogues.forEach((dialogue, index) => {
+        const replayed = replayedTexts.get(dialogueText(dialogue));
+        if (replayed !== undefined && dialogueText(dialogue) !== '') {
+          throw new ConfigError(
+            `sgd: ${file}: dialogue ${dialogueLabel(dialogue, index)} (trainDialogues) is the replayed ${replayed}, turn for turn`,
+            'the router must never learn from the dialogues it is scored on: pass training dialogues of another split',
+          );
+        }
+      });
+      utterances.push(...intentUtterances(file, dialogues, trainingSchema, schema));
+    }
+    if (trainFiles.length > 0 && utterances.length === 0) {
+      throw new ConfigError(
+        `sgd: trainDialogues (${trainFiles.join(', ')}) gave no training example: no USER turn informs an intent that the schema of the replayed dialogues has`,
+        'pass SGD training dialogues (speaker "USER", frames with INFORM_INTENT actions) of services in the schema, and their schema as trainSchema, or leave trainDialogues out to route from the schema\'s descriptions',
+      );
+    }
     const intentProfile = sgdIntentProfile(schema, trainingSchema, utterances);
     return { name: DATASET, episodes: episodes.map((episode) => ({ ...episode, intentProfile })), skipped };
   },
@@ -101,14 +126,14 @@ export async function dialoguePaths(option: string, value: string | string[]): P
   const files: string[] = [];
   for (const path of paths) {
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
-      throw new DataError(path, 'file', 'path', 'must name a readable file or folder', error.code ?? String(error));
+      throw new DataError(path, 'file', 'path', 'must name a readable file or folder', error.code ?? String(error), `check the path given to the sgd option "${option}"`);
     });
     if (!info.isDirectory()) {
       files.push(path);
       continue;
     }
-    const found = (await readdir(path)).filter((name) => /^dialogues_.*\.json$/.test(name)).sort();
-    if (found.length === 0) throw new DataError(path, 'folder', 'contents', 'must hold dialogues_*.json files (SGD\'s original layout)');
+    const found = (await readdir(path)).filter((name) => DIALOGUE_FILE.test(name)).sort();
+    if (found.length === 0) throw new DataError(path, 'folder', 'contents', 'must hold dialogues_*.json files (SGD\'s original layout)', undefined, `give the sgd option "${option}" a folder of dialogues_*.json files, or the files themselves`);
     files.push(...found.map((name) => join(path, name)));
   }
   return files;
@@ -119,6 +144,18 @@ export async function dialogueList(file: string): Promise<unknown[]> {
   return new InputRecord(file, 'file').array(await readJsonFile(file), 'dialogues');
 }
 
+/** A dialogue's turns as text (speaker and utterance), the same for a copy under any name; '' for a malformed one. */
+function dialogueText(value: unknown): string {
+  const turns = (value as { turns?: unknown } | null)?.turns;
+  if (!Array.isArray(turns)) return '';
+  return turns.map((turn) => `${String((turn as { speaker?: unknown })?.speaker)}\u0000${String((turn as { utterance?: unknown })?.utterance)}`).join('\u0001');
+}
+
+/** The fields of SGD's dialogue files (the original release has exactly these). */
+const DIALOGUE_KEYS = ['dialogue_id', 'services', 'turns'];
+const TURN_KEYS = ['frames', 'speaker', 'utterance'];
+const FRAME_KEYS = ['actions', 'service', 'slots', 'state', 'service_call', 'service_results'];
+
 function dialogueLabel(value: unknown, index: number): string {
   const id = (value as { dialogue_id?: unknown } | null)?.dialogue_id;
   return typeof id === 'string' && id !== '' ? id : `#${index}`;
@@ -128,6 +165,7 @@ function frameList(at: InputRecord, turn: Record<string, unknown>, field: string
   return at.array(turn.frames, `${field}.frames`).map((value, i) => {
     const where = `${field}.frames[${i}]`;
     const record = at.object(value, where);
+    at.knownKeys(record, where, FRAME_KEYS);
     const service = at.string(record.service, `${where}.service`);
     if (!schema.has(service)) at.fail(`${where}.service`, `must be a service of the schema file (${[...schema.keys()].join(', ')})`, service);
     return { service, record, field: where };
@@ -158,6 +196,7 @@ function recordSurfaceForms(at: InputRecord, frame: Frame, forms: Map<string, Se
 
 function dialogueEpisode(at: InputRecord, value: unknown, schema: SgdSchema, tools: ToolDefinition[]): Episode {
   const dialogue = at.object(value, 'dialogue');
+  at.knownKeys(dialogue, '', DIALOGUE_KEYS);
   const id = at.nonEmptyString(dialogue.dialogue_id, 'dialogue_id');
   const services = at.array(dialogue.services, 'services').map((s, i) => at.string(s, `services[${i}]`));
   services.forEach((service, i) => schema.has(service) || at.fail(`services[${i}]`, `must be a service of the schema file (${[...schema.keys()].join(', ')})`, service));
@@ -176,6 +215,7 @@ function dialogueEpisode(at: InputRecord, value: unknown, schema: SgdSchema, too
   at.array(dialogue.turns, 'turns').forEach((turnValue, index) => {
     const field = `turns[${index}]`;
     const turn = at.object(turnValue, field);
+    at.knownKeys(turn, field, TURN_KEYS);
     const speaker = at.string(turn.speaker, `${field}.speaker`);
     const utterance = at.string(turn.utterance, `${field}.utterance`);
     const frames = frameList(at, turn, field, schema);
@@ -224,9 +264,16 @@ function serviceCall(at: InputRecord, frame: Frame, schema: SgdSchema, id: strin
   const service = schema.get(frame.service)!;
   const intent = service.intents.get(method) ?? at.fail(`${field}.method`, `must be an intent of ${service.name} (${[...service.intents.keys()].join(', ')})`, method);
   const parameters = at.object(call.parameters, `${field}.parameters`);
+  // The call must be one the schema's tool accepts: the probes score the tool and its arguments.
+  const takes = [...intent.required, ...Object.keys(intent.optional)];
   for (const [slot, slotValue] of Object.entries(parameters)) {
-    if (!service.slots.has(slot)) at.fail(`${field}.parameters.${slot}`, `must be a slot of ${service.name} (${[...service.slots.keys()].join(', ')})`);
-    at.string(slotValue, `${field}.parameters.${slot}`);
+    if (!takes.includes(slot)) at.fail(`${field}.parameters.${slot}`, `must be a slot ${service.name}'s ${intent.name} takes (${takes.join(', ')})`);
+    const value = at.string(slotValue, `${field}.parameters.${slot}`);
+    const allowed = service.slots.get(slot)!.values;
+    if (allowed.length > 0 && !allowed.includes(value)) at.fail(`${field}.parameters.${slot}`, `must be one of the slot's possible values (${allowed.join(', ')})`, value);
+  }
+  for (const slot of intent.required) {
+    if (!Object.hasOwn(parameters, slot)) at.fail(`${field}.parameters.${slot}`, `is missing: ${service.name}'s ${intent.name} requires ${intent.required.join(', ')}`);
   }
   return { id, type: 'function', function: { name: toolName(service.name, intent.name), arguments: JSON.stringify(parameters) } };
 }

@@ -5,7 +5,7 @@ import { defineDataset } from '../core/harness/dataset.js';
 import { inputFile } from '../core/harness/options.js';
 import type { CustomerRecord, Episode, KnowledgeDocument, Probe, Turn } from '../core/harness/episode.js';
 import type { ChatMessage, ToolDefinition } from '../core/messages.js';
-import { availableFromStart, parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
+import { availableFromStart, checkToolCalls, parseChatMessages, parseToolDefinitions, splitInstructions, turnsFromMessages } from './chat-messages.js';
 import { airlineSnapshot } from './customer-snapshots.js';
 import { airlineIntentProfile, airlineSectionIntents } from './tau-bench-intents.js';
 import { collectEpisodes, loadOptionFields, InputRecord, readJsonFile, readTextFile, type PendingRecord } from './records.js';
@@ -155,10 +155,22 @@ function toEpisode(at: InputRecord, value: unknown, source: TrajectorySource): E
   const task = at.object(at.object(trajectory.info, 'info').task, 'info.task');
   const userId = at.nonEmptyString(task.user_id, 'info.task.user_id');
   if (!Object.hasOwn(database.users, userId)) at.fail('info.task.user_id', `must be a user id in ${database.usersFile}`, userId);
-  const { instructions, conversation } = splitInstructions(parseChatMessages(trajectory.traj, at, 'traj'));
+  const messages = parseChatMessages(trajectory.traj, at, 'traj');
+  const id = `tau-airline/task-${taskId}/trial-${trial}`;
+  // A call's arguments must be JSON, its id answered, its tool one the agent had: the probes are built from them.
+  checkToolCalls(messages, at, 'traj', id);
+  const known = new Set(tools.map((tool) => tool.function.name));
+  messages.forEach((message, index) =>
+    (message.tool_calls ?? []).forEach((call, callIndex) => {
+      if (!known.has(call.function.name)) {
+        at.fail(`traj[${index}].tool_calls[${callIndex}].function.name`, `must be a tool of the tools file (${[...known].join(', ')})`, call.function.name, 'add its definition to the tools file, or correct the name');
+      }
+    }),
+  );
+  const { instructions, conversation } = splitInstructions(messages);
   const customer = customerOf(userId, database);
   return {
-    id: `tau-airline/task-${taskId}/trial-${trial}`,
+    id,
     dataset: DATASET,
     userId,
     // The recorded agent's own system prompt (the policy), as it was.
@@ -194,8 +206,12 @@ export const tauBenchAirline = defineDataset({
     const knowledge = policySections(policy);
     const tools = parseToolDefinitions(toolFile, new InputRecord(options.tools, 'file'), 'top level');
     const split = options.split ?? (resolve(options.trajectories) === bundled('gpt-4o-airline.json') ? 'test' : 'all');
-    const records = new InputRecord(options.trajectories, 'file').array(trajectories, 'top level').filter((value) => inSplit(value, split));
-    const pending = records.map((value, index): PendingRecord => {
+    // Numbered by their place in the file, so an error names the record a user can find there.
+    const records = new InputRecord(options.trajectories, 'file')
+      .array(trajectories, 'top level')
+      .map((value, index) => ({ value, index }))
+      .filter(({ value }) => inSplit(value, split));
+    const pending = records.map(({ value, index }): PendingRecord => {
       const at = new InputRecord(options.trajectories, trajectoryLabel(index, value));
       return { at, toEpisode: () => toEpisode(at, value, { knowledge, database, policy: policy.trim(), tools }) };
     });

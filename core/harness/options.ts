@@ -1,4 +1,5 @@
-import { basename } from 'node:path';
+import { readdirSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, didYouMean } from '../errors.js';
 
@@ -29,14 +30,32 @@ export function optionalInputFile(description: string): z.ZodOptional<z.ZodStrin
   return field;
 }
 
-/** The input files named by resolved options, in field order. */
+/**
+ * Fields that name input files or folders (or a list of them): a folder stands for its files whose
+ * names match `files`. Recorded like {@link inputFileOptions}, file by file, so a changed dialogue in
+ * a folder changes the run's inputs (a baseline comparison checks them by SHA-256).
+ */
+export const inputPathOptions = z.registry<{ files: RegExp }>();
+
+/** The input files named by resolved options, in field order; folders as their matching files, in name order. */
 export function inputFilesOf(schema: OptionsSchema, options: Record<string, unknown>): Array<{ option: string; file: string }> {
   return Object.entries(schema.shape).flatMap(([key, field]) => {
-    if (!inputFileOptions.has(field)) return [];
+    const folders = inputPathOptions.get(field);
+    if (!inputFileOptions.has(field) && folders === undefined) return [];
     const value = options[key];
-    const files = Array.isArray(value) ? value : value === undefined ? [] : [value];
-    return files.map((file) => ({ option: key, file: String(file) }));
+    const paths = (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(String);
+    const files = folders === undefined ? paths : paths.flatMap((path) => (isFolder(path) ? readdirSync(path).filter((name) => folders.files.test(name)).sort().map((name) => join(path, name)) : [path]));
+    return files.map((file) => ({ option: key, file }));
   });
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    // A path that is not there is described as a missing file, with its option named.
+    return false;
+  }
 }
 
 /** How an option's machine-specific default (a bundled folder) is shown in documentation. */
