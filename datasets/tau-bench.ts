@@ -27,6 +27,12 @@ const GOVERNING_SECTIONS: Readonly<Record<string, readonly string[]>> = {
   transfer_to_human_agents: ['policy#airline-agent-policy'],
 };
 
+/** The heading a policy section id comes from: policy#book-flight -> "Book flight". */
+const headingOf = (id: string) => {
+  const words = id.replace(/^policy#/, '').replace(/-/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
 const bundled = (name: string) => fileURLToPath(new URL(`./data/tau-bench-airline/${name}`, import.meta.url));
 
 /** Paths of a tau-bench airline recording: trajectories plus the airline database and policy they ran against. */
@@ -205,6 +211,19 @@ export const tauBenchAirline = defineDataset({
     };
     const knowledge = policySections(policy);
     const tools = parseToolDefinitions(toolFile, new InputRecord(options.tools, 'file'), 'top level');
+    // A policy probe names the sections that govern a tool; a policy without them would probe less, unseen.
+    const sections = new Set(knowledge.map((doc) => doc.id));
+    for (const tool of tools) {
+      const missing = (GOVERNING_SECTIONS[tool.function.name] ?? []).filter((id) => !sections.has(id));
+      if (missing.length > 0) {
+        new InputRecord(options.policy, 'file').fail(
+          'headings',
+          `must include the sections that govern the tool ${tool.function.name} (${missing.map((id) => `"${id}", a heading such as "## ${headingOf(id)}"`).join('; ')})`,
+          undefined,
+          `keep the airline policy's headings (the bundled policy.md has them), or leave ${tool.function.name} out of the tools file`,
+        );
+      }
+    }
     const split = options.split ?? (resolve(options.trajectories) === bundled('gpt-4o-airline.json') ? 'test' : 'all');
     // Numbered by their place in the file, so an error names the record a user can find there.
     const records = new InputRecord(options.trajectories, 'file')

@@ -94,6 +94,11 @@ describe('tau-bench', () => {
     await expect(tauBenchAirline.load({ ...defaults, trajectories: fixtures.write('unknown-tool.json', unknown) })).rejects.toThrow(/function.name must be a tool of the tools file/);
   });
 
+  it('refuses a policy without the sections that govern its tools (renamed headings silently weakened the policy probes)', async () => {
+    const policy = readFileSync(defaults.policy, 'utf8').replace('## Book flight', '## Booking');
+    await expect(tauBenchAirline.load({ ...defaults, policy: fixtures.write('renamed-policy.md', policy) })).rejects.toThrow(/sections that govern the tool book_reservation \("policy#book-flight", a heading such as "## Book flight"\)/);
+  });
+
   it('names a bad record by its place in the file, not in the split', async () => {
     const trajectories = bundled().slice(0, 10);
     const bad = trajectories.findIndex((t, i) => i > 0 && t.task_id % 5 !== 0);
