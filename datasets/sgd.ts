@@ -14,10 +14,10 @@ import { collectEpisodes, InputRecord, loadOptionFields, readJsonFile, type Pend
 import { sgdIntentProfile } from './sgd-intents.js';
 import { intentLabel, readSchema, schemaTools, toolName, type SgdSchema } from './sgd-schema.js';
 
-/** Options of the SGD loader: a schema file and the dialogues it describes, plus training data for the router. */
 /** SGD's dialogue files in a folder. */
 const DIALOGUE_FILE = /^dialogues_.*\.json$/;
 
+/** An option naming dialogue files or folders of them, recorded file by file among a run's inputs. */
 const paths = (description: string, bundled: string, shown: string) => {
   const field = z
     .union([z.string().min(1, 'must be a file or folder path'), z.array(z.string().min(1, 'must be a file or folder path')).min(1, 'must list at least one path')])
@@ -28,6 +28,7 @@ const paths = (description: string, bundled: string, shown: string) => {
   return field;
 };
 
+/** Options of the SGD loader: a schema file and the dialogues it describes, plus training data for the router. */
 const sgdOptions = z
   .object({
     schema: inputFile("the replayed split's schema.json", fileURLToPath(new URL('./data/sgd/dev/schema.json', import.meta.url))),
@@ -96,8 +97,9 @@ export const sgd = defineDataset({
     for (const file of trainFiles) {
       const dialogues = await dialogueList(file);
       dialogues.forEach((dialogue, index) => {
-        const replayed = replayedTexts.get(dialogueText(dialogue));
-        if (replayed !== undefined && dialogueText(dialogue) !== '') {
+        const text = dialogueText(dialogue);
+        const replayed = text === '' ? undefined : replayedTexts.get(text);
+        if (replayed !== undefined) {
           throw new ConfigError(
             `sgd: ${file}: dialogue ${dialogueLabel(dialogue, index)} (trainDialogues) is the replayed ${replayed}, turn for turn`,
             'the router must never learn from the dialogues it is scored on: pass training dialogues of another split',
