@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -27,6 +28,12 @@ const GOVERNING_SECTIONS: Readonly<Record<string, readonly string[]>> = {
   transfer_to_human_agents: ['policy#airline-agent-policy'],
 };
 
+/** Whether two files hold the same bytes. */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [left, right] = await Promise.all([readFile(a), readFile(b)]);
+  return left.equals(right);
+}
+
 /** The heading a policy section id comes from: policy#book-flight -> "Book flight". */
 const headingOf = (id: string) => {
   const words = id.replace(/^policy#/, '').replace(/-/g, ' ');
@@ -46,7 +53,7 @@ const tauBenchOptions = z
     split: z
       .enum(['test', 'dev', 'all'])
       .optional()
-      .describe('which trajectories to replay: dev = tasks whose id is a multiple of 5 (settings are chosen on them), test = the others (reported), all; default test for the bundled file, all for your own'),
+      .describe('which trajectories to replay: dev = tasks whose id is a multiple of 5 (settings are chosen on them), test = the others (reported), all; default test for the bundled file (or a copy of it), all for your own'),
     ...loadOptionFields,
   })
   .strict();
@@ -224,7 +231,9 @@ export const tauBenchAirline = defineDataset({
         );
       }
     }
-    const split = options.split ?? (resolve(options.trajectories) === bundled('gpt-4o-airline.json') ? 'test' : 'all');
+    // The bundled recordings, wherever the file is (a copy too), report the test split only: the dev
+    // tasks are the ones production's settings were chosen on.
+    const split = options.split ?? (resolve(options.trajectories) === bundled('gpt-4o-airline.json') || (await sameBytes(options.trajectories, bundled('gpt-4o-airline.json'))) ? 'test' : 'all');
     // Numbered by their place in the file, so an error names the record a user can find there.
     const records = new InputRecord(options.trajectories, 'file')
       .array(trajectories, 'top level')

@@ -99,6 +99,13 @@ describe('tau-bench', () => {
     await expect(tauBenchAirline.load({ ...defaults, policy: fixtures.write('renamed-policy.md', policy) })).rejects.toThrow(/sections that govern the tool book_reservation \("policy#book-flight", a heading such as "## Book flight"\)/);
   });
 
+  it('replays only the test split of a copy of the bundled recordings, as of the bundled file', async () => {
+    const copy = fixtures.write('copy-of-bundled.json', readFileSync(defaults.trajectories, 'utf8'));
+    const [fromCopy, bundledTest] = await Promise.all([tauBenchAirline.load({ ...defaults, trajectories: copy }), tauBenchAirline.load(defaults)]);
+    expect(fromCopy.episodes.map((e) => e.id)).toEqual(bundledTest.episodes.map((e) => e.id));
+    expect(fromCopy.episodes).toHaveLength(160);
+  });
+
   it('names a bad record by its place in the file, not in the split', async () => {
     const trajectories = bundled().slice(0, 10);
     const bad = trajectories.findIndex((t, i) => i > 0 && t.task_id % 5 !== 0);
