@@ -1,6 +1,7 @@
 import { ConfigError, InputError } from '../errors.js';
 import { messageToText, sameMessage, type ChatMessage } from '../messages.js';
 import type { LongTermMemory } from '../memory/long-term.js';
+import { userIdSchema } from '../memory/options.js';
 import type { WorkingMemory } from '../memory/working-memory.js';
 import type { Assembly, IntentRouting, ProductionContextAssembler } from './assembler.js';
 
@@ -143,7 +144,9 @@ export class ContextConversation {
   private running: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly options: ContextConversationOptions) {
-    if (typeof options.userId !== 'string' || options.userId.trim() === '') throw new ConfigError(`ContextConversation userId = ${JSON.stringify(options.userId)} must name the customer`, 'pass the customer id the conversation is with');
+    // Checked as long-term memory will check it, so a bad id fails here, not at the first compaction.
+    const id = userIdSchema.safeParse(options.userId);
+    if (!id.success) throw new ConfigError(`ContextConversation userId = ${JSON.stringify(options.userId)} ${id.error.issues[0]!.message}`, 'pass the customer id the conversation is with');
     this.intents = options.router ? new ConversationIntents(options.router, options.keepIntents ?? 1, options.routedWords ?? ROUTED_WORDS) : undefined;
     const early = options.compactAtChange;
     if (early !== undefined && !(typeof early === 'number' && early >= 0 && early <= 1)) {

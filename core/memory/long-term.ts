@@ -5,7 +5,7 @@ import type { FusionOptions } from './hybrid.js';
 import { hnswThresholdSchema, InProcessMemoryStore } from './in-process-store.js';
 import { inputSchema } from './long-term-format.js';
 import type { MemoryDraft, MemoryPatch, MemoryStore } from './memory-store.js';
-import { jsonProblem, parseOrThrow, shown, textProblem, userIdSchema } from './options.js';
+import { jsonProblem, parseOrThrow, shown, storedJson, userIdSchema, wellFormedText } from './options.js';
 import { QueryCache } from './query-cache.js';
 import { MemoryScorer, type ScoreParts, type ScoringWeights } from './scoring.js';
 import { MEMORY_TYPES, type Embedder, type Memory, type MemoryType } from './types.js';
@@ -109,13 +109,11 @@ const isoDate = z.union([
   z.string().refine((text) => ISO_8601.test(text) && !Number.isNaN(Date.parse(text)) && inYears(new Date(text)), 'must be an ISO 8601 date or date-time in the years 1 to 9999, e.g. 2024-05-01 or 2024-05-01T09:30:00Z'),
 ], { error: 'must be an ISO 8601 date or date-time, or a Date' });
 const INPUT_KEYS = ['userId', 'content', 'type', 'importance', 'createdAt', 'metadata'];
+// Half a character or a NUL becomes U+FFFD in every store, as PostgreSQL would store the first.
 const storedText = z
   .string()
   .refine((text) => text.trim() !== '', 'must not be blank')
-  .superRefine((text, context) => {
-    const problem = textProblem(text);
-    if (problem) context.addIssue({ code: 'custom', message: problem });
-  });
+  .transform(wellFormedText);
 const storeSchema = inputSchema.extend({ userId: userIdSchema, content: storedText, createdAt: isoDate.optional() }).strict();
 const SEARCH_KEYS = ['userId', 'k', 'types', 'timeRange', 'minImportance', 'now'];
 const searchSchema = z.strictObject({
@@ -319,8 +317,8 @@ function parseInput(input: unknown): MemoryDraft {
   });
   // Every store keeps metadata as JSON (PostgreSQL as jsonb), so it must be JSON data to begin with.
   const problem = jsonProblem(metadata, 'metadata');
-  if (problem) throw new InputError(`invalid memory: ${problem[0]} ${problem[1]}`, 'pass plain data in metadata: strings, finite numbers, booleans, null, arrays and plain objects (a date as an ISO string)');
+  if (problem) throw new InputError(`invalid memory: ${problem[0]} ${problem[1]}`, 'pass plain data in metadata: strings, finite numbers, booleans, null, arrays, plain objects and Dates (stored as ISO strings)');
   // A copy, as JSON: the caller's later edits must not change the stored memory, and -0 is 0 in every store.
-  const copied = JSON.parse(JSON.stringify(metadata)) as Record<string, unknown>;
+  const copied = storedJson(metadata) as Record<string, unknown>;
   return { ...rest, metadata: copied, ...(createdAt === undefined ? {} : { createdAt: new Date(createdAt).toISOString() }) };
 }

@@ -67,17 +67,25 @@ export const userIdSchema = z
   });
 
 /**
- * Where `value` is not JSON data a store keeps as it is (PostgreSQL's jsonb turns NaN into null,
- * a Date into a string, a Set into {}), as [path, problem]; undefined when it is.
+ * Text as every store keeps it: half a character (an unpaired surrogate, as when an emoji is cut
+ * in two) and NUL become U+FFFD, as PostgreSQL's UTF-8 would store the first and cannot store the
+ * second. For content and metadata text; a user id with either is refused instead ({@link userIdSchema}).
+ */
+export function wellFormedText(text: string): string {
+  return text.replace(/[\uD800-\uDFFF]|\0/gu, '\uFFFD');
+}
+
+/**
+ * Where `value` is not JSON data that every store keeps alike (PostgreSQL's jsonb turned NaN into
+ * null and a Set into {}), as [path, problem]; undefined when it is. As in JSON, an undefined
+ * value is left out (null in an array) and a Date is its ISO string.
  */
 export function jsonProblem(value: unknown, path: string, within: ReadonlySet<object> = new Set()): [string, string] | undefined {
-  if (value === null || typeof value === 'boolean') return undefined;
+  if (value === null || value === undefined || typeof value === 'boolean' || typeof value === 'string' || value instanceof Date) {
+    return value instanceof Date && Number.isNaN(value.getTime()) ? [path, 'must be a valid Date'] : undefined;
+  }
   if (typeof value === 'object' && within.has(value)) return [path, 'refers back to an object that holds it (JSON cannot hold a cycle)'];
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : [path, 'must be a finite number'];
-  if (typeof value === 'string') {
-    const problem = textProblem(value);
-    return problem ? [path, problem] : undefined;
-  }
   if (Array.isArray(value)) {
     const inside = new Set(within).add(value);
     for (let i = 0; i < value.length; i++) {
@@ -89,13 +97,22 @@ export function jsonProblem(value: unknown, path: string, within: ReadonlySet<ob
   if (typeof value === 'object' && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
     const inside = new Set(within).add(value);
     for (const [key, child] of Object.entries(value)) {
-      const keyProblem = textProblem(key);
-      if (keyProblem) return [`${path}.${key}`, `has a key that ${keyProblem}`];
       const found = jsonProblem(child, `${path}.${key}`, inside);
       if (found) return found;
     }
     return undefined;
   }
-  const kind = value === undefined ? 'undefined (leave the key out)' : typeof value === 'object' ? `a ${value.constructor?.name ?? 'non-plain object'}` : `a ${typeof value}`;
-  return [path, `must be JSON data (a string, finite number, boolean, null, array or plain object), not ${kind}`];
+  const kind = typeof value === 'object' ? `a ${value.constructor?.name ?? 'non-plain object'}` : `a ${typeof value}`;
+  return [path, `must be JSON data (a string, finite number, boolean, null, array, plain object or Date), not ${kind}`];
+}
+
+/** A JSON copy of checked metadata ({@link jsonProblem}), its keys and strings well-formed ({@link wellFormedText}): what every store keeps. */
+export function storedJson(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value, (_key: string, child: unknown) => {
+    if (typeof child === 'string') return wellFormedText(child);
+    if (child !== null && typeof child === 'object' && !Array.isArray(child)) {
+      return Object.fromEntries(Object.entries(child).map(([name, inner]) => [wellFormedText(name), inner]));
+    }
+    return child;
+  }));
 }

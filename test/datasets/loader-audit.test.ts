@@ -32,17 +32,20 @@ describe('sgd', () => {
     await expect(sgd.load({ ...defaults, trainDialogues: fixtures.write('lowercase-train.json', lower) })).rejects.toThrow(/gave no training example/);
   });
 
-  it("refuses a service call the schema's tool would not accept: a slot the intent does not take, a value outside a categorical slot's, a missing required slot", async () => {
+  it("refuses a service call the schema's tool would not accept: a slot the intent does not take, a value outside a categorical slot's", async () => {
     const cases: Array<[string, (parameters: Record<string, unknown>) => void, RegExp]> = [
       ['extra-slot', (p) => (p.price_range = 'cheap'), /parameters.price_range must be a slot .* takes/],
       ['bad-value', (p) => (p.number_of_seats = '99'), /parameters.number_of_seats must be one of the slot's possible values/],
-      ['missing-required', (p) => delete p.location, /parameters.location is missing/],
     ];
     for (const [name, change, message] of cases) {
       const dialogues = sample();
       change((callFrame(dialogues).service_call as { parameters: Record<string, unknown> }).parameters);
       await expect(sgd.load({ schema: defaults.schema, dialogues: fixtures.write(`${name}.json`, dialogues) })).rejects.toThrow(message);
     }
+    // A missing required slot is accepted: SGD's own training data has ReserveHotel calls without their location.
+    const dialogues = sample();
+    delete (callFrame(dialogues).service_call as { parameters: Record<string, unknown> }).parameters.location;
+    await expect(sgd.load({ schema: defaults.schema, dialogues: fixtures.write('missing-required.json', dialogues) })).resolves.toMatchObject({ skipped: [] });
   });
 
   it('refuses a misspelt field instead of dropping it (service_cal lost the call)', async () => {

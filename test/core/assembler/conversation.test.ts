@@ -234,6 +234,15 @@ describe('ContextConversation', () => {
     expect(working.messages.map((m) => m.content)).toEqual(texts.slice(6));
   });
 
+  it('remembers every evicted message when one holds half a character, as U+FFFD (a review found the turn failed and the batch was lost)', async () => {
+    const longTerm = new LongTermMemory({ embedder: new HashingEmbedder(), now: () => new Date('2024-06-01T00:00:00Z') });
+    const working = new WorkingMemory({ counter, maxMessages: 2 });
+    const conversation = new ContextConversation({ assembler: new RecordingAssembler(), userId: 'alice', working, longTerm });
+    const history = [user('order ORD-1 arrived broken \uD83D'), agent('sorry, which item?'), user('the tent')];
+    await conversation.turn({ query: 'the tent', history });
+    expect((await longTerm.list('alice')).map((m) => m.content).sort()).toEqual(['assistant: sorry, which item?', 'user: order ORD-1 arrived broken \uFFFD']);
+  });
+
   it('pins the conversation intents, and with toolIntents "established" routes the tools by the established ones only', async () => {
     const assembler = new RecordingAssembler();
     const conversation = new ContextConversation({ assembler, userId: 'alice', working: new WorkingMemory({ counter }), router: new ScriptedRouter(script), keepIntents: 3, toolIntents: 'established' });

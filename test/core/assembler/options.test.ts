@@ -79,7 +79,10 @@ describe('conversation state refuses counts that make no sense', () => {
   it('refuses keep or words that are not whole numbers of at least 1, and an empty customer id', () => {
     expect(() => new ConversationIntents(router, Number.NaN)).toThrow(/keep = NaN must be a whole number of intents, at least 1/);
     expect(() => new ConversationIntents(router, 1, 0)).toThrow(/words = 0/);
-    expect(() => new ContextConversation({ assembler: assembler(), userId: ' ', working: new WorkingMemory({ counter }) })).toThrow(/userId = " " must name the customer/);
+    expect(() => new ContextConversation({ assembler: assembler(), userId: ' ', working: new WorkingMemory({ counter }) })).toThrow(/userId = " " must not be empty or blank/);
+    // Long-term memory's rules, at construction rather than at the first compaction.
+    expect(() => new ContextConversation({ assembler: assembler(), userId: 'c'.repeat(513), working: new WorkingMemory({ counter }) })).toThrow(/at most 512 characters/);
+    expect(() => new ContextConversation({ assembler: assembler(), userId: 'cust-\uD83D', working: new WorkingMemory({ counter }) })).toThrow(/half of a character/);
   });
 });
 
