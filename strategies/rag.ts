@@ -36,6 +36,7 @@ export const rag = defineStrategy({
       budget: maxTokens,
       startEpisode: (episode) => {
         const knowledge = knowledgeBases.get(episode.knowledge);
+        const inPrompt = new Set(episode.knowledge.filter((doc) => episode.systemPrompt.includes(doc.text)).map((doc) => doc.id));
         const history = new HistoryIndex();
         const toolIndex = toolIndexes.get(episode.tools ?? []);
         return {
@@ -47,12 +48,18 @@ export const rag = defineStrategy({
             const queryMessage: ChatMessage = { role: 'user', content: fixed.query! };
             const fromKnowledge: Candidate[] = knowledge
               .search(input.query, candidates)
+              // Knowledge the system prompt already holds whole (tau-bench's policy is both) is not sent twice, as in naive.
+              .filter((chunk) => !inPrompt.has(chunk.documentId))
               .map((chunk) => ({ id: chunk.id, kind: 'knowledge', text: chunk.text, documentId: chunk.documentId }));
             const askedAt = input.turn.query === undefined ? units.length - 1 : units.length;
             const fromHistory: Candidate[] = history
               .search(input.query, candidates, askedAt)
               .map((hit) => ({ id: `h${hit.id}`, kind: 'history', text: renderUnits([units[Number(hit.id)]!]), unit: Number(hit.id) }));
-            const ranked = fuseRanks<Candidate>([fromKnowledge, fromHistory]);
+            // A turn that answers no new query (the agent acting on a tool result) reacts to the latest
+            // exchange: it is kept first, verbatim, rather than left out of both the search and the query.
+            const latest: Candidate[] =
+              input.turn.query === undefined && units.length > 0 ? [{ id: `h${units.length - 1}`, kind: 'history', text: renderUnits([units.at(-1)!]), unit: units.length - 1 }] : [];
+            const ranked = [...latest, ...fuseRanks<Candidate>([fromKnowledge, fromHistory])];
 
             const render = (kept: Candidate[]): ChatMessage[] => {
               const docs = kept.filter((c) => c.kind === 'knowledge').map((c) => c.text);

@@ -61,6 +61,21 @@ describe('strategies', () => {
     expect(content(context)).toContain('Refunds are issued');
   });
 
+  it('rag keeps the tool result the agent is acting on, and does not send knowledge its system prompt already holds', async () => {
+    const call = { id: 'call_9', type: 'function' as const, function: { name: 'get_order', arguments: '{"id":"ORD-XYZ-77"}' } };
+    const messages = [
+      ...episode.messages,
+      { role: 'user' as const, content: 'Where is my order ORD-XYZ-77?' },
+      { role: 'assistant' as const, content: null, tool_calls: [call] },
+      { role: 'tool' as const, tool_call_id: 'call_9', content: '{"status":"lost in transit","refund":"RF-5521"}' },
+    ];
+    const withPolicy = { ...episode, messages, systemPrompt: `${episode.systemPrompt}\n\n${episode.knowledge.map((doc) => doc.text).join('\n\n')}` };
+    // The agent's next action after the tool result: no new query.
+    const context = await assembleAt('rag', withPolicy, { at: messages.length, probes: [] });
+    expect(content(context)).toContain('RF-5521');
+    expect(content(context)).not.toContain('# Retrieved knowledge');
+  });
+
   it('production fills the assembler sections in cache-friendly order within 8,000 tokens', async () => {
     const context = await assembleAt('production', episode, lastTurn);
     expect(ASSEMBLER_PROFILE.sections.map((s) => s.name)).toEqual(['system_prompt', 'user_profile', 'intent_context', 'conversation_summary', 'recent_messages', 'retrieved_context', 'tool_results', 'current_query']);
