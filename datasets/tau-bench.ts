@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -28,8 +28,10 @@ const GOVERNING_SECTIONS: Readonly<Record<string, readonly string[]>> = {
   transfer_to_human_agents: ['policy#airline-agent-policy'],
 };
 
-/** Whether two files hold the same bytes. */
+/** Whether two files hold the same bytes (read only when their sizes agree). */
 async function sameBytes(a: string, b: string): Promise<boolean> {
+  const [sizeA, sizeB] = await Promise.all([stat(a), stat(b)]).then((infos) => infos.map((info) => info.size));
+  if (sizeA !== sizeB) return false;
   const [left, right] = await Promise.all([readFile(a), readFile(b)]);
   return left.equals(right);
 }
@@ -97,6 +99,8 @@ interface TrajectorySource {
   database: AirlineDatabase;
   policy: string;
   tools: ToolDefinition[];
+  /** The tools' names, for checking each recorded call. */
+  toolNames: ReadonlySet<string>;
 }
 
 /** The recorded airline database: user records and reservations by id. */
@@ -172,11 +176,10 @@ function toEpisode(at: InputRecord, value: unknown, source: TrajectorySource): E
   const id = `tau-airline/task-${taskId}/trial-${trial}`;
   // A call's arguments must be JSON, its id answered, its tool one the agent had: the probes are built from them.
   checkToolCalls(messages, at, 'traj', id);
-  const known = new Set(tools.map((tool) => tool.function.name));
   messages.forEach((message, index) =>
     (message.tool_calls ?? []).forEach((call, callIndex) => {
-      if (!known.has(call.function.name)) {
-        at.fail(`traj[${index}].tool_calls[${callIndex}].function.name`, `must be a tool of the tools file (${[...known].join(', ')})`, call.function.name, 'add its definition to the tools file, or correct the name');
+      if (!source.toolNames.has(call.function.name)) {
+        at.fail(`traj[${index}].tool_calls[${callIndex}].function.name`, `must be a tool of the tools file (${[...source.toolNames].join(', ')})`, call.function.name, 'add its definition to the tools file, or correct the name');
       }
     }),
   );
@@ -239,9 +242,10 @@ export const tauBenchAirline = defineDataset({
       .array(trajectories, 'top level')
       .map((value, index) => ({ value, index }))
       .filter(({ value }) => inSplit(value, split));
+    const source: TrajectorySource = { knowledge, database, policy: policy.trim(), tools, toolNames: new Set(tools.map((tool) => tool.function.name)) };
     const pending = records.map(({ value, index }): PendingRecord => {
       const at = new InputRecord(options.trajectories, trajectoryLabel(index, value));
-      return { at, toEpisode: () => toEpisode(at, value, { knowledge, database, policy: policy.trim(), tools }) };
+      return { at, toEpisode: () => toEpisode(at, value, source) };
     });
     const collected = collectEpisodes(pending, options);
     // One profile for every episode (routers are trained once per profile object).
