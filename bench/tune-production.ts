@@ -40,8 +40,8 @@ export interface TuningPlan {
   grid: Partial<{ [K in keyof Settings]: Array<Settings[K]> }>;
   /** Writes the development data first, where it is made from other data. */
   prepare?: () => Promise<void>;
-  /** The best eligible point, or undefined when none is eligible. */
-  pick: (points: readonly Point[], naive: Measured) => Point | undefined;
+  /** The best eligible point, or undefined when none is eligible (the same rule tunes the baselines, see bench/tune-baselines.ts). */
+  pick: <S>(points: readonly Point<S>[], naive: Measured) => Point<S> | undefined;
 }
 
 /** One replay: its aggregate and each episode's mean of every fidelity metric it scored (metric -> episode -> mean). */
@@ -50,9 +50,9 @@ export interface Measured {
   episodes: ReadonlyMap<string, ReadonlyMap<string, number>>;
 }
 
-/** One measured grid point. */
-export interface Point extends Measured {
-  settings: Settings;
+/** One measured grid point: a strategy's settings (production's unless said) and what they gave. */
+export interface Point<S = Settings> extends Measured {
+  settings: S;
 }
 
 const mean = (aggregate: Aggregate, metric: string) => aggregate.metrics[metric as keyof Aggregate['metrics']]?.mean;
@@ -96,15 +96,20 @@ export function withinOfNaive(point: Measured, naive: Measured): boolean {
   });
 }
 
-const cheapest = (points: readonly Point[]) => [...points].sort((a, b) => a.aggregate.costPerConversation - b.aggregate.costPerConversation)[0];
+const cheapest = <S>(points: readonly Point<S>[]) => [...points].sort((a, b) => a.aggregate.costPerConversation - b.aggregate.costPerConversation)[0];
 
-/** Every combination of the grid's values over the defaults, in grid order. */
-export function gridPoints(grid: TuningPlan['grid']): Settings[] {
-  let points: Settings[] = [{ ...PRODUCTION_DEFAULTS }];
-  for (const [key, values] of Object.entries(grid) as Array<[keyof Settings, unknown[]]>) {
+/** Every combination of the grid's values over `base`, in grid order. */
+export function gridOver<S extends object>(base: S, grid: Partial<{ [K in keyof S]: Array<S[K]> }>): S[] {
+  let points: S[] = [{ ...base }];
+  for (const [key, values] of Object.entries(grid) as Array<[keyof S, unknown[]]>) {
     points = points.flatMap((point) => values.map((value) => ({ ...point, [key]: value })));
   }
   return points;
+}
+
+/** Every combination of the grid's values over production's defaults, in grid order. */
+export function gridPoints(grid: TuningPlan['grid']): Settings[] {
+  return gridOver({ ...PRODUCTION_DEFAULTS }, grid);
 }
 
 /** Where the development chat log is written before its plan runs. */
@@ -147,7 +152,8 @@ export const TUNING_PLANS: Record<string, TuningPlan> = {
   },
 };
 
-async function replay(dataset: Selection, strategy: Selection): Promise<Measured> {
+/** Replays one strategy on one dataset and keeps what the rules read. */
+export async function replay(dataset: Selection, strategy: Selection): Promise<Measured> {
   const result = await runBenchmark({ datasets: [dataset], strategies: [strategy], registries: { datasets, strategies }, concurrency: 2 });
   const aggregate = result.aggregates.find((a) => a.strategy === strategy.name)!;
   const scores = scoresFromRows(result.turns ?? []);
@@ -161,12 +167,17 @@ const changed = (settings: Settings) =>
     .join(', ') || 'defaults';
 
 function row(point: Point, naive: Measured, chosen: boolean): string {
+  return resultRow(changed(point.settings), point, naive, chosen);
+}
+
+/** One grid point as a table row: its settings as given, tokens, cache, cost and fidelity against naive. */
+export function resultRow(settings: string, point: Measured, naive: Measured, chosen: boolean): string {
   const a = point.aggregate;
   const metrics = FIDELITY_METRICS.filter((metric) => mean(naive.aggregate, metric) !== undefined).map((metric) => {
     const bound = pairedLowerBound(point, naive, metric);
     return `${metric} ${mean(a, metric)?.toFixed(3) ?? '–'}${bound === undefined ? '' : ` (vs naive >= ${(bound * 100).toFixed(1)} pts)`}`;
   });
-  return `| ${chosen ? '**chosen** ' : ''}${changed(point.settings)} | ${Math.round(a.inputTokens.mean)} | ${(a.cachedShare * 100).toFixed(1)}% | $${a.costPerConversation.toFixed(4)} | ${(a.costPerConversation / naive.aggregate.costPerConversation).toFixed(3)} | ${metrics.join('; ')} |`;
+  return `| ${chosen ? '**chosen** ' : ''}${settings} | ${Math.round(a.inputTokens.mean)} | ${(a.cachedShare * 100).toFixed(1)}% | $${a.costPerConversation.toFixed(4)} | ${(a.costPerConversation / naive.aggregate.costPerConversation).toFixed(3)} | ${metrics.join('; ')} |`;
 }
 
 /** Rewrites the TUNED_SETTINGS block of strategies/production-settings.ts. */

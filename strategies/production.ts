@@ -34,14 +34,10 @@ import {
 import { z } from 'zod';
 import { compactionSummarizer, declareParts, routerClassifier } from './llm-parts.js';
 import { PRODUCTION_DEFAULTS, TUNED_SETTINGS } from './production-settings.js';
-import { countOption } from './shared.js';
+import { countOption, tunedCountOption } from './shared.js';
 
 /** A whole number option whose default may be tuned per dataset (shown as such in the documentation). */
-const tunedCount = (description: string, fallback: number, min = 0) => {
-  const field = z.number().int('must be a whole number').min(min, `must be ${min} or more`).optional().describe(description);
-  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
-  return field;
-};
+const tunedCount = (description: string, fallback: number, min = 0) => tunedCountOption(description, fallback, min);
 const tunedShare = (description: string, fallback: number) => {
   const field = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional().describe(description);
   shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });

@@ -1,7 +1,8 @@
 import { defineStrategy, fitFixedParts, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { fuseRanks, HistoryIndex, ToolIndexCache } from './retrieval.js';
 import { z } from 'zod';
-import { countOption, renderUnits, withTools } from './shared.js';
+import { BASELINE_DEFAULTS, settingsPerDataset } from './baseline-settings.js';
+import { renderUnits, tunedCountOption, withTools } from './shared.js';
 
 /** Upper bound of the tokens of a "# Retrieved ..." header and its separators. */
 const HEADER_TOKENS = 8;
@@ -24,22 +25,25 @@ export const rag = defineStrategy({
   description: 'the top retrieved tools + system prompt + the top retrieved history turns and knowledge chunks for the current query, within a token budget',
   options: z
     .object({
-      maxTokens: countOption('token budget of every context (prompt tokens as billed)', 3000),
-      candidates: countOption('candidates retrieved from knowledge and from history before fusion', 30),
-      tools: countOption('tools retrieved by BM25 over their names and descriptions (0 sends none)', 4, 0),
+      maxTokens: tunedCountOption('token budget of every context (prompt tokens as billed)', BASELINE_DEFAULTS.rag.maxTokens),
+      candidates: tunedCountOption('candidates retrieved from knowledge and from history before fusion', BASELINE_DEFAULTS.rag.candidates),
+      tools: tunedCountOption('tools retrieved by BM25 over their names and descriptions (0 sends none)', BASELINE_DEFAULTS.rag.tools, 0),
     })
     .strict(),
-  create: ({ maxTokens, candidates, tools: toolCount }, { counter }) => {
+  create: (options, { counter }) => {
+    const perDataset = settingsPerDataset('rag', options);
     const knowledgeBases = new KnowledgeBaseCache(counter);
     const toolIndexes = new ToolIndexCache(counter);
     return {
-      budget: maxTokens,
+      budget: Math.max(...[...perDataset.values()].map((settings) => settings.maxTokens)),
       startEpisode: (episode) => {
+        const { maxTokens, candidates, tools: toolCount } = perDataset.get(episode.dataset) ?? perDataset.get('')!;
         const knowledge = knowledgeBases.get(episode.knowledge);
         const inPrompt = new Set(episode.knowledge.filter((doc) => episode.systemPrompt.includes(doc.text)).map((doc) => doc.id));
         const history = new HistoryIndex();
         const toolIndex = toolIndexes.get(episode.tools ?? []);
         return {
+          budget: maxTokens,
           assemble: (input) => {
             const units = toolExchangeUnits(input.history);
             history.sync(units);

@@ -1,9 +1,16 @@
 import { z } from 'zod';
-import { fitFixedParts, messageToText, TOOL_TOKENS, type AssembledContext, type ChatMessage, type CustomerRecord, type Episode, type KnowledgeDocument, type TokenCounter, type ToolDefinition, type TurnInput } from '../core/index.js';
+import { fitFixedParts, shownDefaults, messageToText, TOOL_TOKENS, type AssembledContext, type ChatMessage, type CustomerRecord, type Episode, type KnowledgeDocument, type TokenCounter, type ToolDefinition, type TurnInput } from '../core/index.js';
 
 /** A whole-number count option of at least `min`, with its default and description. */
 export function countOption(description: string, fallback: number, min = 1) {
   return z.number().int('must be a whole number').min(min, `must be ${min} or more`).default(fallback).describe(description);
+}
+
+/** A whole-number count option whose default may be tuned per dataset: left out, the dataset's tuned value applies, else `fallback`. */
+export function tunedCountOption(description: string, fallback: number, min = 1) {
+  const field = z.number().int('must be a whole number').min(min, `must be ${min} or more`).optional().describe(description);
+  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
+  return field;
 }
 
 /** The turn's own query as a user message, when the turn poses one (LoCoMo questions, single-turn queries). */

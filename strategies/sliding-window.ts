@@ -1,26 +1,31 @@
 import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { z } from 'zod';
-import { countOption, episodeTools, messageSections, queryMessages, withTools } from './shared.js';
+import { BASELINE_DEFAULTS, settingsPerDataset } from './baseline-settings.js';
+import { episodeTools, messageSections, queryMessages, tunedCountOption, withTools } from './shared.js';
 
 /** Every tool, the system prompt and the last N messages, widened so no tool result loses its call. */
 export const slidingWindow = defineStrategy({
   name: 'sliding-window',
   description: 'every tool + system prompt + the last N messages (never splitting a tool call from its result)',
-  options: z.object({ messages: countOption('messages kept, widened so no tool result loses its call', 12) }).strict(),
-  create: ({ messages: windowSize }, { counter }) => ({
-    budget: null,
-    startEpisode: (episode) => {
-      const system: ChatMessage[] = [{ role: 'system', content: episode.systemPrompt }];
-      const tools = episodeTools(episode, counter);
-      return {
-        assemble: (input) => {
-          const units = toolExchangeUnits(input.history);
-          const recent: ChatMessage[] = [];
-          for (let i = units.length - 1; i >= 0 && recent.length < windowSize; i--) recent.unshift(...units[i]!);
-          const query = queryMessages(input);
-          return withTools({ messages: [...system, ...recent, ...query], sections: messageSections(counter, { system, history: recent, query }) }, tools);
-        },
-      };
-    },
-  }),
+  options: z.object({ messages: tunedCountOption('messages kept, widened so no tool result loses its call', BASELINE_DEFAULTS['sliding-window'].messages) }).strict(),
+  create: (options, { counter }) => {
+    const perDataset = settingsPerDataset('sliding-window', options);
+    return {
+      budget: null,
+      startEpisode: (episode) => {
+        const { messages: windowSize } = perDataset.get(episode.dataset) ?? perDataset.get('')!;
+        const system: ChatMessage[] = [{ role: 'system', content: episode.systemPrompt }];
+        const tools = episodeTools(episode, counter);
+        return {
+          assemble: (input) => {
+            const units = toolExchangeUnits(input.history);
+            const recent: ChatMessage[] = [];
+            for (let i = units.length - 1; i >= 0 && recent.length < windowSize; i--) recent.unshift(...units[i]!);
+            const query = queryMessages(input);
+            return withTools({ messages: [...system, ...recent, ...query], sections: messageSections(counter, { system, history: recent, query }) }, tools);
+          },
+        };
+      },
+    };
+  },
 });

@@ -1,30 +1,41 @@
 import { defineStrategy, RunningSummary, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { z } from 'zod';
-import { declareParts } from './llm-parts.js';
-import { countOption, episodeTools, fixedMessages, messageSections, recentUnitsStart, withTools } from './shared.js';
+import { compactionSummarizer, declareParts } from './llm-parts.js';
+import { BASELINE_DEFAULTS, settingsPerDataset } from './baseline-settings.js';
+import { episodeTools, fixedMessages, messageSections, recentUnitsStart, tunedCountOption, withTools } from './shared.js';
 
 const SUMMARY_HEADER = 'Summary of the earlier conversation:\n';
 
-/** Every tool (as many as fit), a running extractive summary of older messages plus the recent messages within a token limit. */
+/**
+ * Every tool (as many as fit), a running summary of older messages plus the recent messages within
+ * a token limit. The summary is written by the summarizer production compacts with (the offline
+ * ExtractiveSummarizer, or the configured LLM), so the two differ in what they keep, not in how
+ * well they summarize.
+ */
 export const summaryBuffer = defineStrategy({
   name: 'summary-buffer',
-  description: 'every tool + running summary (offline extractive summarizer) + recent messages within a token limit (tools included)',
+  description: "every tool + running summary (production's summarizer: offline extractive, or the configured LLM) + recent messages within a token limit (tools included)",
   options: z
     .object({
-      maxTokens: countOption('token budget of every context (prompt tokens as billed)', 3000),
-      summaryTokens: countOption('tokens the running summary may take', 500),
+      maxTokens: tunedCountOption('token budget of every context (prompt tokens as billed)', BASELINE_DEFAULTS['summary-buffer'].maxTokens),
+      summaryTokens: tunedCountOption('tokens the running summary may take', BASELINE_DEFAULTS['summary-buffer'].summaryTokens),
     })
-    .strict()
-    .refine((o) => o.summaryTokens < o.maxTokens, { message: 'summaryTokens must be below maxTokens', path: ['summaryTokens'] }),
-  create: ({ maxTokens, summaryTokens }, { counter, llm }) => {
-    declareParts(llm, { summarizer: 'the running summary is extractive and updated synchronously at every turn' });
+    .strict(),
+  create: (options, { counter, llm }) => {
+    const perDataset = settingsPerDataset('summary-buffer', options, ({ maxTokens, summaryTokens }) =>
+      summaryTokens < maxTokens ? undefined : `summaryTokens (${summaryTokens}) must be below maxTokens (${maxTokens})`,
+    );
+    declareParts(llm, { summarizer: null });
+    const summarizer = compactionSummarizer(llm, counter);
     return {
-      budget: maxTokens,
-      startEpisode: () => {
-        const summary = new RunningSummary(counter, summaryTokens);
+      budget: Math.max(...[...perDataset.values()].map((settings) => settings.maxTokens)),
+      startEpisode: (episode) => {
+        const { maxTokens, summaryTokens } = perDataset.get(episode.dataset) ?? perDataset.get('')!;
+        const summary = new RunningSummary(counter, summaryTokens, summarizer);
         const summaryReserve = summaryTokens + counter.countMessage({ role: 'system', content: SUMMARY_HEADER });
         return {
-          assemble: (input) => {
+          budget: maxTokens,
+          assemble: async (input) => {
             const { system, query } = fixedMessages(input, maxTokens, counter, summaryReserve);
             const units = toolExchangeUnits(input.history);
             // Reserve the summary's full cap so the window never has to shrink when it grows.
@@ -32,7 +43,7 @@ export const summaryBuffer = defineStrategy({
             const tools = episodeTools(input.episode, counter, maxTokens - reserved);
             const room = maxTokens - reserved - tools.tokens;
             const start = recentUnitsStart(units, room, counter, summary.coveredUnits);
-            const text = summary.update(units, start);
+            const text = await summary.update(units, start);
             const summaryMessages: ChatMessage[] = text ? [{ role: 'system', content: `${SUMMARY_HEADER}${text}` }] : [];
             const recent = units.slice(start).flat();
             return withTools(

@@ -41,6 +41,7 @@ export async function replayEpisode(
   // by every episode of a dataset), and a strategy that tried to edit them would fail loudly.
   if (episode.tools) deepFreeze(episode.tools);
   const session = strategy.startEpisode(episode, peerOf(episode, peers));
+  const budget = session.budget !== undefined ? session.budget : strategy.budget;
   const warm = warmRequest(episode, peers);
   const retention = scenario.cacheRetention ?? 'default';
   const billing = { counter, price: prices.priceFor(scenario.model, retention), rule: prices.cacheRule(scenario.model, retention) };
@@ -72,8 +73,8 @@ export async function replayEpisode(
       outputCostUsd: round(outputCostUsd, 10),
       overWindow,
       latencyMs: round(latencyMs, 4),
-      budget: strategy.budget,
-      overBudget: strategy.budget !== null && inputTokens > strategy.budget,
+      budget,
+      overBudget: budget !== null && inputTokens > budget,
       sections: assembled.sections,
       scores: scoreProbes(assembled, turn.probes, episode),
     };

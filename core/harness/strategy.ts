@@ -45,6 +45,13 @@ export interface AssembledContext {
 
 /** Per-episode state of a strategy (running summaries, indexes); never shared across episodes. */
 export interface StrategySession {
+  /**
+   * Token budget of this conversation's contexts when it is not the strategy's: a strategy whose
+   * limit depends on the dataset (settings tuned per dataset) declares the largest as its own and
+   * each conversation's here, so the runner checks each context against its own.
+   * @default the strategy's budget
+   */
+  readonly budget?: number | null;
   assemble(input: TurnInput): Promise<AssembledContext> | AssembledContext;
 }
 

@@ -1,10 +1,11 @@
-import { ExtractiveCompressor, type Compressor } from '../budget/compressor.js';
-import { messageToText, type ChatMessage } from '../messages.js';
+import type { ChatMessage } from '../messages.js';
 import type { TokenCounter } from '../tokens/counter.js';
+import { ExtractiveSummarizer, type Summarizer } from './summarizer.js';
 
 /**
- * A running summary of the conversation units that have left the recent window. Append-only:
- * units are folded in once, in order, and the summary changes only when the window moves.
+ * A running summary of the conversation units that have left the recent window. Units are folded
+ * in once, in order, by a {@link Summarizer} that is given the summary so far, so the summary
+ * changes only when the window moves.
  */
 export class RunningSummary {
   private text = '';
@@ -12,12 +13,14 @@ export class RunningSummary {
 
   /**
    * @param maxTokens the summary's token cap
-   * @param compressor @default new ExtractiveCompressor()
+   * @param summarizer @default new ExtractiveSummarizer({ counter }): the tool-aware summarizer
+   *   production's working memory compacts with (the customer's statements, the agent's actions,
+   *   one line per tool-result field)
    */
   constructor(
-    private readonly counter: TokenCounter,
+    counter: TokenCounter,
     readonly maxTokens: number,
-    private readonly compressor: Compressor = new ExtractiveCompressor(),
+    private readonly summarizer: Summarizer = new ExtractiveSummarizer({ counter }),
   ) {}
 
   /** How many units the summary covers; the recent window must start at or after this. */
@@ -26,11 +29,10 @@ export class RunningSummary {
   }
 
   /** Folds `units[coveredUnits .. upTo)` into the summary and returns it. */
-  update(units: readonly ChatMessage[][], upTo: number): string {
+  async update(units: readonly ChatMessage[][], upTo: number): Promise<string> {
     if (upTo <= this.folded) return this.text;
-    const evicted = units.slice(this.folded, upTo).flatMap((unit) => unit.map(messageToText)).join('\n');
-    const merged = this.text ? `${this.text}\n${evicted}` : evicted;
-    this.text = this.compressor.compress(merged, this.maxTokens, { counter: this.counter, keep: 'end' });
+    const evicted = units.slice(this.folded, upTo).flat();
+    this.text = await this.summarizer.summarize(evicted, { previousSummary: this.text, maxTokens: this.maxTokens });
     this.folded = upTo;
     return this.text;
   }

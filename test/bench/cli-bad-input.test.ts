@@ -41,7 +41,7 @@ describe('plug-in options are validated where they enter', () => {
   it('refuses a strategy option of the wrong type, naming key, value and fix', async () => {
     const run = await ctxbench(['run', '-d', 'abcd', '-s', 'token-buffer:maxTokens=lots', '-o', temp()]);
     refusedBeforeReplay(run);
-    expect(run.stderr).toMatch(/option maxTokens = "lots" is invalid: expected number[\s\S]*fix: set maxTokens to whole number >= 1 \(default 3000\)/);
+    expect(run.stderr).toMatch(/option maxTokens = "lots" is invalid: expected number[\s\S]*fix: set maxTokens to whole number >= 1 \(default 3000, or the dataset's tuned value\)/);
   });
 
   it('refuses a strategy option out of range', async () => {
@@ -62,7 +62,7 @@ describe('plug-in options are validated where they enter', () => {
   it('lists every option with its type and default', async () => {
     const list = await ctxbench(['list']);
     expect(list.status).toBe(0);
-    expect(list.stdout).toContain('maxTokens (whole number >= 1, default: 3000)');
+    expect(list.stdout).toContain("maxTokens (whole number >= 1, default: 3000, or the dataset's tuned value)");
     expect(list.stdout).toContain('file (string, default: bundled example.jsonl)');
     expect(list.stdout).toContain('lowConfidence ("top-two" | "fallback", default: top-two)');
   });

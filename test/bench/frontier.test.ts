@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dominating } from '../../bench/frontier.js';
+import { asFaithful, dominating } from '../../bench/frontier.js';
 import type { Aggregate } from '../../core/index.js';
 
 const row = (strategy: string, cost: number, facts: [number, number, number], reference = false): Aggregate =>
@@ -15,6 +15,12 @@ describe('the cost-fidelity frontier', () => {
 
   it('leaves out cheaper but less faithful strategies, dearer ones and references', () => {
     const rows = [production, row('token-buffer', 0.5, [0.3, 0.2, 0.4]), row('naive', 2, [1, 1, 1]), row('oracle', 0.3, [1, 1, 1], true)];
+    expect(dominating(production, rows)).toEqual([]);
+  });
+
+  it('lists the strategies at least as faithful, dearer ones included, cheapest first', () => {
+    const rows = [row('naive', 2, [1, 1, 1]), production, row('summary-buffer', 1.4, [0.99, 0.97, 1]), row('token-buffer', 0.5, [0.3, 0.2, 0.4]), row('oracle', 0.3, [1, 1, 1], true)];
+    expect(asFaithful(production, rows).map((a) => a.strategy)).toEqual(['summary-buffer', 'naive']);
     expect(dominating(production, rows)).toEqual([]);
   });
 });

@@ -14,39 +14,44 @@ beforeAll(async () => {
   episodes = [syntheticEpisode('alice', 'AAA111'), syntheticEpisode('bob', 'BBB222', 30), ...tau.episodes, ...dialogues.episodes];
 });
 
-async function replay(name: string, episode: Episode): Promise<AssembledContext[]> {
+/** The contexts of an episode, and the budget they are held to: the conversation's own, else the strategy's (never above it). */
+async function replayWithBudget(name: string, episode: Episode): Promise<{ contexts: AssembledContext[]; budget: number | null }> {
   const plugin = strategies.get(name);
   const strategy = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
   const session = strategy.startEpisode(episode);
+  const budget = session.budget !== undefined ? session.budget : strategy.budget;
+  if (budget !== null) expect(budget).toBeLessThanOrEqual(strategy.budget ?? Infinity);
   const contexts: AssembledContext[] = [];
   for (const [turnIndex, turn] of episode.turns.entries()) {
     const history = episode.messages.slice(0, turn.at);
     const query = turn.query ?? [...history].reverse().find((m) => m.role === 'user')?.content ?? '';
     contexts.push(await session.assemble({ episode, turn, turnIndex, history, query }));
   }
-  return contexts;
+  return { contexts, budget };
+}
+
+async function replay(name: string, episode: Episode): Promise<AssembledContext[]> {
+  return (await replayWithBudget(name, episode)).contexts;
 }
 
 const text = (messages: ChatMessage[]) => messages.map((m) => `${m.content ?? ''} ${JSON.stringify(m.tool_calls ?? [])}`).join('\n');
 
 describe.each(strategies.names())('strategy contract: %s', (name) => {
-  it('never exceeds its declared budget', async () => {
-    const plugin = strategies.get(name);
-    const { budget } = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
+  it("never exceeds its declared budget, or its conversation's where it declares one", async () => {
     for (const episode of episodes) {
-      for (const context of await replay(name, episode)) {
+      const { contexts, budget } = await replayWithBudget(name, episode);
+      for (const context of contexts) {
         if (budget !== null) expect(counter.countRequest(context.messages, context.tools)).toBeLessThanOrEqual(budget);
       }
     }
   });
 
   it('counts the tool definitions it sends toward its budget', async () => {
-    const plugin = strategies.get(name);
-    const { budget } = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
     // Tools alone that take most of a 3,000-token budget: a strategy that ignored them would overflow.
     const episode = withTools(syntheticEpisode('carol', 'CCC333', 20), 12);
     expect(counter.countTools(episode.tools)).toBeGreaterThan(2000);
-    for (const context of await replay(name, episode)) {
+    const { contexts, budget } = await replayWithBudget(name, episode);
+    for (const context of contexts) {
       const tools = counter.countTools(context.tools);
       if (budget !== null) expect(counter.countMessages(context.messages) + tools).toBeLessThanOrEqual(budget);
       if (context.tools?.length) expect(context.sections.tools).toBe(tools);
@@ -54,11 +59,10 @@ describe.each(strategies.names())('strategy contract: %s', (name) => {
   });
 
   it('stays within its budget when the query, a tool result or the system prompt alone is over it', async () => {
-    const plugin = strategies.get(name);
-    const { budget } = plugin.create(plugin.defaults, { counter, model: 'gpt-4o' });
-    if (budget === null) return;
     for (const episode of oversizedEpisodes()) {
-      for (const context of await replay(name, episode)) expect(counter.countRequest(context.messages, context.tools), episode.id).toBeLessThanOrEqual(budget);
+      const { contexts, budget } = await replayWithBudget(name, episode);
+      if (budget === null) continue;
+      for (const context of contexts) expect(counter.countRequest(context.messages, context.tools), episode.id).toBeLessThanOrEqual(budget);
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ASSEMBLER_PROFILE, ConfigError, parseOptions, sharedCounter, type AssembledContext, type Episode, type Turn } from '../../core/index.js';
+import { ASSEMBLER_PROFILE, ConfigError, parseOptions, sharedCounter, type AssembledContext, type ChatMessage, type Episode, type Turn } from '../../core/index.js';
 import { strategies } from '../../strategies/index.js';
 import { syntheticEpisode } from './fixtures.js';
 
@@ -52,6 +52,23 @@ describe('strategies', () => {
     expect(summary?.content).toMatch(/ORD-DDD444-\d+/);
     expect(context.sections.summary).toBeGreaterThan(0);
     expect(counter.countMessages(context.messages)).toBeLessThanOrEqual(1200);
+  });
+
+  it("summary-buffer summarizes with production's summarizer: the customer's identity and the agent's calls outlast later tool results", async () => {
+    const call = (i: number) => ({ id: `call_${i}`, type: 'function' as const, function: { name: 'get_reservation_details', arguments: JSON.stringify({ reservation_id: `RES${i}X` }) } });
+    const messages: ChatMessage[] = [{ role: 'user', content: 'Hi. My user ID is mia_li_3668. I would like to change a flight.' }];
+    for (let i = 0; i < 8; i++) {
+      messages.push({ role: 'assistant', content: null, tool_calls: [call(i)] });
+      const legs = Array.from({ length: 4 }, (_, leg) => ({ flight_number: `HAT${100 + i * 4 + leg}`, date: `2024-05-${10 + leg}`, price: 100 + leg }));
+      messages.push({ role: 'tool', tool_call_id: `call_${i}`, content: JSON.stringify({ reservation_id: `RES${i}X`, flights: legs, created_at: `2024-05-0${(i % 9) + 1}T10:00:00` }) });
+      messages.push({ role: 'assistant', content: `Reservation RES${i}X has ${legs.length} flights. Anything else?` });
+      messages.push({ role: 'user', content: `Please look at the next one, number ${i + 1}.` });
+    }
+    const long: Episode = { ...episode, messages, turns: [{ at: messages.length, probes: [] }] };
+    const context = await assembleAt('summary-buffer', long, long.turns[0]!, { maxTokens: 700, summaryTokens: 150 });
+    const summary = context.messages.find((m) => m.content?.startsWith('Summary of the earlier conversation'))?.content ?? '';
+    expect(summary).toContain('mia_li_3668');
+    expect(summary).toMatch(/get_reservation_details\(\{"reservation_id":"RES\dX"\}\)/);
   });
 
   it('rag retrieves the knowledge and history that match the query', async () => {
