@@ -49,7 +49,9 @@ export async function showTurn(result: RunResult, options: ShowOptions): Promise
   const model = result.config.scenario.model;
   const counter = sharedCounter(model);
   const plugin = options.registries.strategies.get(options.strategy);
-  const strategy = plugin.create({ ...plugin.defaults, ...(result.config.strategyOptions?.[options.strategy] ?? {}) }, { counter, model });
+  // The settings the run had on this dataset (tuned values included) are given as options, so a re-tune since changes nothing here.
+  const settings = result.config.strategySettings?.[options.strategy]?.[options.dataset] ?? {};
+  const strategy = plugin.create({ ...plugin.defaults, ...(result.config.strategyOptions?.[options.strategy] ?? {}), ...settings }, { counter, model });
   const prices = options.prices ?? new PriceTable();
   // The same peers and warm prefix the replay billed the turn with.
   const peers: Peers = { first: dataset.episodes[0], second: dataset.episodes[1] };

@@ -26,21 +26,25 @@ export const BASELINE_GRIDS: Record<BaselineName, Record<string, Record<string, 
     'tau-bench-airline': { messages: [8, 12, 16, 24, 32, 48] },
     'openai-jsonl': { messages: [4, 8, 12, 16, 24, 32] },
     locomo: { messages: [4, 8, 12, 16, 24, 32] },
+    sgd: { messages: [8, 12, 16, 24, 32, 48] },
   },
   'token-buffer': {
     'tau-bench-airline': { maxTokens: [3000, 3500, 4000, 4500, 5000, 5500, 6000, 7000, 8000, 10000] },
     'openai-jsonl': { maxTokens: [1000, 1500, 2000, 3000, 4000, 6000, 8000] },
     locomo: { maxTokens: [600, 1000, 1400, 1800] },
+    sgd: { maxTokens: [3000, 4000, 5000, 6000, 8000, 10000] },
   },
   'summary-buffer': {
     'tau-bench-airline': { maxTokens: [3000, 3500, 4000, 4500, 5000, 6000], summaryTokens: [500, 800, 1200] },
     'openai-jsonl': { maxTokens: [1000, 2000, 3000, 4000, 6000], summaryTokens: [250, 500, 800] },
     locomo: { maxTokens: [1000, 1400, 1800], summaryTokens: [250, 500, 800] },
+    sgd: { maxTokens: [4000, 6000, 8000, 10000, 12000], summaryTokens: [250, 500] },
   },
   rag: {
     'tau-bench-airline': { maxTokens: [3000, 4000, 5000, 6000], candidates: [30, 100], tools: [4, 8, 14] },
     'openai-jsonl': { maxTokens: [1000, 2000, 3000, 5000], candidates: [30, 100] },
     locomo: { maxTokens: [1000, 1400, 1800], candidates: [30, 100, 250] },
+    sgd: { maxTokens: [2000, 4000, 8000], tools: [4, 16, 64] },
   },
 };
 

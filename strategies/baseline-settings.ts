@@ -44,6 +44,10 @@ export const TUNED_BASELINES: Readonly<Record<BaselineName, Readonly<Record<stri
       "settings": {
         "messages": 32
       }
+    },
+    "sgd": {
+      "chosenOn": "SGD train split: its tuning fold (half of its dialogues by a hash of their id, as for npm run tune:tools) is replayed, the other half trains the router; the dev split (300 dialogues) is reported",
+      "settings": {}
     }
   },
   "token-buffer": {
@@ -61,6 +65,12 @@ export const TUNED_BASELINES: Readonly<Record<BaselineName, Readonly<Record<stri
       "chosenOn": "LoCoMo dev split: conversations 26.json and 30.json; the other eight are reported",
       "settings": {
         "maxTokens": 1800
+      }
+    },
+    "sgd": {
+      "chosenOn": "SGD train split: its tuning fold (half of its dialogues by a hash of their id, as for npm run tune:tools) is replayed, the other half trains the router; the dev split (300 dialogues) is reported",
+      "settings": {
+        "maxTokens": 10000
       }
     }
   },
@@ -83,6 +93,13 @@ export const TUNED_BASELINES: Readonly<Record<BaselineName, Readonly<Record<stri
         "maxTokens": 1800,
         "summaryTokens": 250
       }
+    },
+    "sgd": {
+      "chosenOn": "SGD train split: its tuning fold (half of its dialogues by a hash of their id, as for npm run tune:tools) is replayed, the other half trains the router; the dev split (300 dialogues) is reported",
+      "settings": {
+        "maxTokens": 10000,
+        "summaryTokens": 250
+      }
     }
   },
   "rag": {
@@ -103,23 +120,43 @@ export function baselineSettings<N extends BaselineName>(name: N, options: Parti
   return { ...BASELINE_DEFAULTS[name], ...(TUNED_BASELINES[name][dataset]?.settings ?? {}), ...given } as BaselineSettings<N>;
 }
 
+/** What is wrong with a baseline's settings on one dataset: the option to name, why, and the fix. */
+export interface SettingsProblem {
+  key: string;
+  problem: string;
+  fix: string;
+}
+
+/** A check of a baseline's settings on one dataset; `given` holds only the options the caller gave. */
+export type SettingsCheck<N extends BaselineName> = (settings: BaselineSettings<N>, given: Partial<Record<string, number | undefined>>, dataset: string) => SettingsProblem | undefined;
+
+/** Where a setting's value came from, for an error message. */
+export function settingSource(name: BaselineName, key: string, given: Partial<Record<string, number | undefined>>, dataset: string): string {
+  if (given[key] !== undefined) return 'given';
+  return TUNED_BASELINES[name][dataset]?.settings[key] !== undefined ? `its tuned value on ${dataset}` : 'the default';
+}
+
 /**
- * The limits of every dataset the baseline may run on (the built-in defaults' '' first, then each
- * tuned dataset), checked by `check` before any work: a given option that contradicts a tuned one
- * (a summary cap at or above a dataset's tuned budget) is refused up front, naming the dataset.
+ * A baseline's settings for `dataset`, refused with a ConfigError naming the option, its value,
+ * the dataset and the fix when `check` finds them contradictory (a summary cap given at or above
+ * a dataset's tuned budget).
  */
-export function settingsPerDataset<N extends BaselineName>(
-  name: N,
-  options: Partial<Record<string, number | undefined>>,
-  check: (settings: BaselineSettings<N>) => string | undefined = () => undefined,
-): Map<string, BaselineSettings<N>> {
-  const all = new Map(['', ...Object.keys(TUNED_BASELINES[name])].map((dataset) => [dataset, baselineSettings(name, options, dataset)] as const));
-  for (const [dataset, settings] of all) {
-    const problem = check(settings);
-    if (problem !== undefined) {
-      const where = dataset === '' ? 'with the built-in defaults' : `on ${dataset}, whose tuned settings are ${JSON.stringify(TUNED_BASELINES[name][dataset]!.settings)}`;
-      throw new ConfigError(`invalid options for strategy "${name}": ${problem} ${where} (settings ${JSON.stringify(settings)})`, 'give both limits, or leave both out for the tuned values');
-    }
+export function checkedSettings<N extends BaselineName>(name: N, options: Partial<Record<string, number | undefined>>, dataset: string, check?: SettingsCheck<N>): BaselineSettings<N> {
+  const settings = baselineSettings(name, options, dataset);
+  const issue = check?.(settings, options, dataset);
+  if (issue) {
+    const value = options[issue.key] === undefined ? `${(settings as Record<string, number>)[issue.key]} (${settingSource(name, issue.key, options, dataset)})` : String(options[issue.key]);
+    throw new ConfigError(`strategy "${name}": option ${issue.key} = ${value} is invalid on dataset "${dataset}": ${issue.problem}`, issue.fix);
   }
-  return all;
+  return settings;
+}
+
+/** Checks the options against every dataset a run selects, before any input is read (StrategyPlugin.checkFor). */
+export function checkForDatasets<N extends BaselineName>(name: N, options: Partial<Record<string, number | undefined>>, datasets: readonly string[], check: SettingsCheck<N>): void {
+  for (const dataset of datasets) checkedSettings(name, options, dataset, check);
+}
+
+/** The largest value of `key` over the built-in defaults and every tuned dataset: a strategy's declared budget. */
+export function largest<N extends BaselineName>(name: N, options: Partial<Record<string, number | undefined>>, key: keyof BaselineSettings<N> & string): number {
+  return Math.max(...['', ...Object.keys(TUNED_BASELINES[name])].map((dataset) => (baselineSettings(name, options, dataset) as Record<string, number>)[key]!));
 }

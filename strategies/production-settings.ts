@@ -56,6 +56,16 @@ export const TUNED_SETTINGS: Readonly<Record<string, TunedSettings>> = {
       "memoryImportance": 0,
       "memoryCandidates": 150
     }
+  },
+  "sgd": {
+    "chosenOn": "SGD train split: its tuning fold (half of its dialogues by a hash of their id, as for npm run tune:tools) is replayed, the other half trains the router; the dev split (300 dialogues) is reported",
+    "settings": {
+      "workingTokens": 700,
+      "summaryUpdate": "append",
+      "memoryTokens": 0,
+      "keepIntents": 3,
+      "compactAtChange": 0.5
+    }
   }
 };
 // END TUNED_SETTINGS

@@ -131,6 +131,10 @@ export const production = defineStrategy({
   name: 'production',
   description: 'the production assembler: intent routing and context loaders, working memory with compaction, long-term memory retrieval, budgeted cache-friendly sections',
   options: productionOptions,
+  settingsFor: (options, dataset) => {
+    const settings = productionSettings(options, dataset);
+    return Object.fromEntries(Object.keys(PRODUCTION_DEFAULTS).map((key) => [key, settings[key as keyof typeof PRODUCTION_DEFAULTS]]));
+  },
   create: (options, { counter, llm, memory }) => {
     declareParts(llm, {
       classifier: null,
@@ -206,6 +210,8 @@ function profileFor(settings: ProductionSettings) {
 }
 
 class ProductionSession {
+  /** This dataset's section profile total: the strategy declares the largest over every dataset's settings. */
+  readonly budget: number;
   private readonly knowledge: KnowledgeBase;
   private readonly conversation: Promise<ContextConversation>;
   private clock = new Date(0);
@@ -220,6 +226,7 @@ class ProductionSession {
     summarizer: Summarizer,
     store: MemoryStore | undefined,
   ) {
+    this.budget = profileFor(settings).total;
     const longTerm = new LongTermMemory({
       embedder: new HashingEmbedder(),
       now: () => this.clock,

@@ -1,7 +1,7 @@
 import { defineStrategy, fitFixedParts, KnowledgeBaseCache, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { fuseRanks, HistoryIndex, ToolIndexCache } from './retrieval.js';
 import { z } from 'zod';
-import { BASELINE_DEFAULTS, settingsPerDataset } from './baseline-settings.js';
+import { BASELINE_DEFAULTS, baselineSettings, checkedSettings, largest } from './baseline-settings.js';
 import { renderUnits, tunedCountOption, withTools } from './shared.js';
 
 /** Upper bound of the tokens of a "# Retrieved ..." header and its separators. */
@@ -30,14 +30,14 @@ export const rag = defineStrategy({
       tools: tunedCountOption('tools retrieved by BM25 over their names and descriptions (0 sends none)', BASELINE_DEFAULTS.rag.tools, 0),
     })
     .strict(),
+  settingsFor: (options, dataset) => baselineSettings('rag', options, dataset),
   create: (options, { counter }) => {
-    const perDataset = settingsPerDataset('rag', options);
     const knowledgeBases = new KnowledgeBaseCache(counter);
     const toolIndexes = new ToolIndexCache(counter);
     return {
-      budget: Math.max(...[...perDataset.values()].map((settings) => settings.maxTokens)),
+      budget: largest('rag', options, 'maxTokens'),
       startEpisode: (episode) => {
-        const { maxTokens, candidates, tools: toolCount } = perDataset.get(episode.dataset) ?? perDataset.get('')!;
+        const { maxTokens, candidates, tools: toolCount } = checkedSettings('rag', options, episode.dataset);
         const knowledge = knowledgeBases.get(episode.knowledge);
         const inPrompt = new Set(episode.knowledge.filter((doc) => episode.systemPrompt.includes(doc.text)).map((doc) => doc.id));
         const history = new HistoryIndex();

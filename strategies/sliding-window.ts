@@ -1,6 +1,6 @@
 import { defineStrategy, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { z } from 'zod';
-import { BASELINE_DEFAULTS, settingsPerDataset } from './baseline-settings.js';
+import { BASELINE_DEFAULTS, baselineSettings, checkedSettings } from './baseline-settings.js';
 import { episodeTools, messageSections, queryMessages, tunedCountOption, withTools } from './shared.js';
 
 /** Every tool, the system prompt and the last N messages, widened so no tool result loses its call. */
@@ -8,12 +8,12 @@ export const slidingWindow = defineStrategy({
   name: 'sliding-window',
   description: 'every tool + system prompt + the last N messages (never splitting a tool call from its result)',
   options: z.object({ messages: tunedCountOption('messages kept, widened so no tool result loses its call', BASELINE_DEFAULTS['sliding-window'].messages) }).strict(),
+  settingsFor: (options, dataset) => baselineSettings('sliding-window', options, dataset),
   create: (options, { counter }) => {
-    const perDataset = settingsPerDataset('sliding-window', options);
     return {
       budget: null,
       startEpisode: (episode) => {
-        const { messages: windowSize } = perDataset.get(episode.dataset) ?? perDataset.get('')!;
+        const { messages: windowSize } = checkedSettings('sliding-window', options, episode.dataset);
         const system: ChatMessage[] = [{ role: 'system', content: episode.systemPrompt }];
         const tools = episodeTools(episode, counter);
         return {

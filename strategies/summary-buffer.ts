@@ -1,10 +1,19 @@
 import { defineStrategy, RunningSummary, toolExchangeUnits, type ChatMessage } from '../core/index.js';
 import { z } from 'zod';
 import { compactionSummarizer, declareParts } from './llm-parts.js';
-import { BASELINE_DEFAULTS, settingsPerDataset } from './baseline-settings.js';
+import { BASELINE_DEFAULTS, baselineSettings, checkedSettings, checkForDatasets, largest, settingSource, type SettingsCheck } from './baseline-settings.js';
 import { episodeTools, fixedMessages, messageSections, recentUnitsStart, tunedCountOption, withTools } from './shared.js';
 
 const SUMMARY_HEADER = 'Summary of the earlier conversation:\n';
+
+/** The summary cap must be below the budget on every dataset, whichever of the two was given and whichever was tuned. */
+const summaryBelowBudget: SettingsCheck<'summary-buffer'> = ({ maxTokens, summaryTokens }, given, dataset) => {
+  if (summaryTokens < maxTokens) return undefined;
+  const from = (key: string) => settingSource('summary-buffer', key, given, dataset);
+  return given.summaryTokens !== undefined
+    ? { key: 'summaryTokens', problem: `it must be below maxTokens (${maxTokens}, ${from('maxTokens')})`, fix: `set summaryTokens below ${maxTokens}, or give maxTokens above ${summaryTokens} as well` }
+    : { key: 'maxTokens', problem: `it must be above summaryTokens (${summaryTokens}, ${from('summaryTokens')})`, fix: `set maxTokens above ${summaryTokens}, or give summaryTokens below ${maxTokens} as well` };
+};
 
 /**
  * Every tool (as many as fit), a running summary of older messages plus the recent messages within
@@ -20,17 +29,17 @@ export const summaryBuffer = defineStrategy({
       maxTokens: tunedCountOption('token budget of every context (prompt tokens as billed)', BASELINE_DEFAULTS['summary-buffer'].maxTokens),
       summaryTokens: tunedCountOption('tokens the running summary may take', BASELINE_DEFAULTS['summary-buffer'].summaryTokens),
     })
-    .strict(),
+    .strict()
+    .refine((o) => o.summaryTokens === undefined || o.maxTokens === undefined || o.summaryTokens < o.maxTokens, { message: 'summaryTokens must be below maxTokens', path: ['summaryTokens'] }),
+  checkFor: (options, datasets) => checkForDatasets('summary-buffer', options, datasets, summaryBelowBudget),
+  settingsFor: (options, dataset) => baselineSettings('summary-buffer', options, dataset),
   create: (options, { counter, llm }) => {
-    const perDataset = settingsPerDataset('summary-buffer', options, ({ maxTokens, summaryTokens }) =>
-      summaryTokens < maxTokens ? undefined : `summaryTokens (${summaryTokens}) must be below maxTokens (${maxTokens})`,
-    );
     declareParts(llm, { summarizer: null });
     const summarizer = compactionSummarizer(llm, counter);
     return {
-      budget: Math.max(...[...perDataset.values()].map((settings) => settings.maxTokens)),
+      budget: largest('summary-buffer', options, 'maxTokens'),
       startEpisode: (episode) => {
-        const { maxTokens, summaryTokens } = perDataset.get(episode.dataset) ?? perDataset.get('')!;
+        const { maxTokens, summaryTokens } = checkedSettings('summary-buffer', options, episode.dataset, summaryBelowBudget);
         const summary = new RunningSummary(counter, summaryTokens, summarizer);
         const summaryReserve = summaryTokens + counter.countMessage({ role: 'system', content: SUMMARY_HEADER });
         return {

@@ -1,6 +1,6 @@
 import { defineStrategy, toolExchangeUnits } from '../core/index.js';
 import { z } from 'zod';
-import { BASELINE_DEFAULTS, settingsPerDataset } from './baseline-settings.js';
+import { BASELINE_DEFAULTS, baselineSettings, checkedSettings, largest } from './baseline-settings.js';
 import { episodeTools, fixedMessages, messageSections, recentUnitsStart, tunedCountOption, withTools } from './shared.js';
 
 /** Every tool (as many as fit), the system prompt and as many recent messages as fit the token limit. */
@@ -8,12 +8,12 @@ export const tokenBuffer = defineStrategy({
   name: 'token-buffer',
   description: 'every tool + system prompt + as many recent messages as fit a token limit (tools included)',
   options: z.object({ maxTokens: tunedCountOption('token budget of every context (prompt tokens as billed)', BASELINE_DEFAULTS['token-buffer'].maxTokens) }).strict(),
+  settingsFor: (options, dataset) => baselineSettings('token-buffer', options, dataset),
   create: (options, { counter }) => {
-    const perDataset = settingsPerDataset('token-buffer', options);
     return {
-      budget: Math.max(...[...perDataset.values()].map((settings) => settings.maxTokens)),
+      budget: largest('token-buffer', options, 'maxTokens'),
       startEpisode: (episode) => {
-        const { maxTokens } = perDataset.get(episode.dataset) ?? perDataset.get('')!;
+        const { maxTokens } = checkedSettings('token-buffer', options, episode.dataset);
         return {
           budget: maxTokens,
           assemble: (input) => {

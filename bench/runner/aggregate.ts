@@ -28,6 +28,7 @@ export class Aggregator {
   /** Section names in request order: each new name goes right after the one before it in its row. */
   private readonly sectionOrder: string[] = [];
   private readonly episodes = new Map<string, EpisodeSums>();
+  private largestBudget: number | null = null;
 
   /** Turns added so far. */
   get turns(): number {
@@ -37,6 +38,8 @@ export class Aggregator {
   add(row: TurnRow): void {
     this.first ??= row;
     this.count++;
+    // Conversations may keep budgets of their own (StrategySession.budget): the aggregate shows the largest.
+    if (row.budget !== null && (this.largestBudget === null || row.budget > this.largestBudget)) this.largestBudget = row.budget;
     if (row.overBudget) this.budgetViolations++;
     this.totalInput += row.inputTokens;
     this.totalCached += row.cachedTokens;
@@ -101,7 +104,7 @@ export class Aggregator {
       strategy: first.strategy,
       episodes: episodes.length,
       turns: this.count,
-      budget: first.budget,
+      budget: this.largestBudget,
       budgetViolations: this.budgetViolations,
       inputTokens: distribution(this.inputTokens),
       latencyMs: distribution(this.latencyMs),

@@ -31,7 +31,12 @@ export interface RunPlan {
   datasets: PlannedDataset[];
   strategies: PlannedStrategy[];
   /** The resolved options as recorded in the result (input paths as recorded). */
-  recordedOptions: { datasets: Record<string, Record<string, unknown>>; strategies: Record<string, Record<string, unknown>> };
+  recordedOptions: {
+    datasets: Record<string, Record<string, unknown>>;
+    strategies: Record<string, Record<string, unknown>>;
+    /** The dataset-dependent settings of each strategy that has them (StrategyPlugin.settingsFor), by strategy and dataset. */
+    settings: Record<string, Record<string, Record<string, unknown>>>;
+  };
 }
 
 function refuseDuplicates(kind: string, selections: readonly Selection[]): void {
@@ -100,6 +105,7 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     const loader = input.registries.datasets.get(name);
     return { loader, options: parseOptions('dataset', name, loader.options, options ?? {}) as Record<string, unknown> };
   });
+  for (const { plugin, options } of strategies) plugin.checkFor?.(options, resolved.map(({ loader }) => loader.name));
   const datasets: PlannedDataset[] = [];
   for (const { loader, options } of resolved) {
     const inputs: InputFileRecord[] = [];
@@ -121,6 +127,9 @@ export async function planRun(input: PlanInput): Promise<RunPlan> {
     recordedOptions: {
       datasets: Object.fromEntries(datasets.map((d) => [d.loader.name, recorded(d)])),
       strategies: Object.fromEntries(strategies.map((s) => [s.plugin.name, s.options])),
+      settings: Object.fromEntries(
+        strategies.flatMap(({ plugin, options }) => (plugin.settingsFor ? [[plugin.name, Object.fromEntries(datasets.map(({ loader }) => [loader.name, plugin.settingsFor!(options, loader.name)]))]] : [])),
+      ),
     },
   };
 }

@@ -228,6 +228,7 @@ export async function runBenchmark(options: RunOptions): Promise<RunResult> {
       shard: options.shard ?? null,
       datasetOptions: plan.recordedOptions.datasets,
       strategyOptions: plan.recordedOptions.strategies,
+      ...(Object.keys(plan.recordedOptions.settings).length > 0 ? { strategySettings: plan.recordedOptions.settings } : {}),
     },
     machine: machineInfo(),
     timing: { startedAt: new Date(started).toISOString(), durationMs, turnsPerSecond: round(turns / Math.max(durationMs / 1000, 1e-3), 1) },

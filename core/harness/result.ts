@@ -112,6 +112,7 @@ export interface Aggregate {
   strategy: string;
   episodes: number;
   turns: number;
+  /** The declared token budget: the largest any conversation kept, or null when none declared one. */
   budget: number | null;
   budgetViolations: number;
   inputTokens: Distribution;
@@ -227,6 +228,12 @@ export interface RunResult {
     datasetOptions?: Record<string, Record<string, unknown>>;
     /** The options each strategy ran with, by name, as resolved (defaults filled in). */
     strategyOptions?: Record<string, Record<string, unknown>>;
+    /**
+     * The settings each strategy whose settings depend on the dataset ran with, by strategy and
+     * dataset (StrategyPlugin.settingsFor): the tuned values of that day, so `show` rebuilds the
+     * same contexts after a re-tune and shards tuned differently do not merge.
+     */
+    strategySettings?: Record<string, Record<string, Record<string, unknown>>>;
   };
   machine: { cpu: string; cores: number; memoryGiB: number; node: string; platform: string };
   /** Wall-clock facts; the only part (with latencies) that differs between identical runs. */

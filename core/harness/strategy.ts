@@ -104,6 +104,19 @@ export interface StrategyPlugin<TOptions extends object = Record<string, unknown
   readonly reference?: boolean;
   /** Creates the strategy; the options are validated first (a typo or a wrong value is a ConfigError). */
   create(options: Partial<TOptions>, env: StrategyEnv): Strategy;
+  /**
+   * Refuses options that are valid alone but contradict the settings of one of `datasets` (a
+   * strategy whose settings are tuned per dataset), so a run fails before it reads any input
+   * rather than at its first conversation of that dataset.
+   * @throws ConfigError naming the option, its value, the dataset and the fix
+   */
+  checkFor?(options: Partial<TOptions>, datasets: readonly string[]): void;
+  /**
+   * The settings a conversation of `dataset` runs with, where they depend on the dataset (tuned
+   * per dataset), as options: given back as options they rebuild the same strategy on that
+   * dataset whatever has been tuned since. The result records them (config.strategySettings).
+   */
+  settingsFor?(options: Partial<TOptions>, dataset: string): Record<string, unknown>;
 }
 
 /** What a strategy file declares: its name, its options' schema, and how to create it from valid options. */
@@ -112,6 +125,10 @@ export interface StrategyDefinition<S extends OptionsSchema> extends Named {
   /** See {@link StrategyPlugin.reference}. @default false */
   reference?: boolean;
   create(options: z.output<S>, env: StrategyEnv): Strategy;
+  /** See {@link StrategyPlugin.checkFor}; the options are validated first. */
+  checkFor?(options: z.output<S>, datasets: readonly string[]): void;
+  /** See {@link StrategyPlugin.settingsFor}; the options are validated first. */
+  settingsFor?(options: z.output<S>, dataset: string): Record<string, unknown>;
 }
 
 /** Turns a definition into a plug-in whose `create` validates its options and fills in the defaults. */
@@ -123,6 +140,12 @@ export function defineStrategy<S extends OptionsSchema>(definition: StrategyDefi
     ...(definition.reference ? { reference: true } : {}),
     defaults: defaultOptions(definition.options),
     create: (options, env) => definition.create(parseOptions('strategy', definition.name, definition.options, options), env),
+    ...(definition.checkFor
+      ? { checkFor: (options: Partial<z.output<S>>, datasets: readonly string[]) => definition.checkFor!(parseOptions('strategy', definition.name, definition.options, options), datasets) }
+      : {}),
+    ...(definition.settingsFor
+      ? { settingsFor: (options: Partial<z.output<S>>, dataset: string) => definition.settingsFor!(parseOptions('strategy', definition.name, definition.options, options), dataset) }
+      : {}),
   };
 }
 

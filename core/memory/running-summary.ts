@@ -10,6 +10,7 @@ import { ExtractiveSummarizer, type Summarizer } from './summarizer.js';
 export class RunningSummary {
   private text = '';
   private folded = 0;
+  private pending: Promise<unknown> = Promise.resolve();
 
   /**
    * @param maxTokens the summary's token cap
@@ -28,13 +29,21 @@ export class RunningSummary {
     return this.folded;
   }
 
-  /** Folds `units[coveredUnits .. upTo)` into the summary and returns it. */
-  async update(units: readonly ChatMessage[][], upTo: number): Promise<string> {
-    if (upTo <= this.folded) return this.text;
-    const evicted = units.slice(this.folded, upTo).flat();
-    this.text = await this.summarizer.summarize(evicted, { previousSummary: this.text, maxTokens: this.maxTokens });
-    this.folded = upTo;
-    return this.text;
+  /**
+   * Folds `units[coveredUnits .. upTo)` into the summary and returns it. Calls made before an
+   * earlier one has finished wait for it, so each unit is folded once, in order.
+   */
+  update(units: readonly ChatMessage[][], upTo: number): Promise<string> {
+    const next = this.pending.then(async () => {
+      if (upTo <= this.folded) return this.text;
+      const evicted = units.slice(this.folded, upTo).flat();
+      this.text = await this.summarizer.summarize(evicted, { previousSummary: this.text, maxTokens: this.maxTokens });
+      this.folded = upTo;
+      return this.text;
+    });
+    // A failed fold leaves the summary as it was; the next call starts from there.
+    this.pending = next.catch(() => undefined);
+    return next;
   }
 
   get current(): string {

@@ -33,6 +33,18 @@ describe('LLM wiring of ctxbench run', () => {
     expect(llm.parts.find((p: { part: string }) => p.part === 'embedder')).toMatchObject({ mode: 'offline', reason: expect.stringContaining('HashingEmbedder') });
   }, 120_000);
 
+  it("writes summary-buffer's running summary with the endpoint, as production compacts, and records its calls", async () => {
+    const out = mkdtempSync(join(tmpdir(), 'ctxbench-llm-summary-'));
+    const before = server.requests.length;
+    const run = await ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'summary-buffer:maxTokens=300,summaryTokens=100', '-f', 'json', '-o', out], { CTXBENCH_LLM_BASE_URL: server.baseURL, CTXBENCH_LLM_MODEL: 'test-model' });
+    expect(run.status).toBe(0);
+    expect(server.requests.slice(before).filter((r) => r.path === '/v1/chat/completions').length).toBeGreaterThan(0);
+    const { llm } = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
+    const summarizer = llm.parts.find((p: { strategy: string; part: string }) => p.strategy === 'summary-buffer' && p.part === 'summarizer');
+    expect(summarizer).toMatchObject({ mode: 'llm' });
+    expect(summarizer.calls).toBeGreaterThan(0);
+  }, 120_000);
+
   it('says when no endpoint is configured and records every part as offline with the reason', async () => {
     const out = mkdtempSync(join(tmpdir(), 'ctxbench-offline-'));
     const run = await ctxbench(['run', '-d', 'abcd', '--limit', '1', '-s', 'production', 'summary-buffer', '-f', 'json', '-o', out], {});

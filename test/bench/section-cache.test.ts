@@ -64,3 +64,11 @@ describe('cached share per section', () => {
     );
   });
 });
+
+describe('the aggregate budget', () => {
+  it('is the largest budget any conversation kept, and null when none declared one', () => {
+    const withBudget = (budget: number | null, episode: string): TurnRow => ({ ...row({ a: 10 }, 10, 0, episode), budget });
+    expect(aggregate([withBudget(1800, 'e1'), withBudget(3000, 'e2'), withBudget(null, 'e3')], 1).budget).toBe(3000);
+    expect(aggregate([withBudget(null, 'e1'), withBudget(null, 'e2')], 1).budget).toBeNull();
+  });
+});

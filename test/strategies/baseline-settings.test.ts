@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, PriceTable, sharedCounter, TECHCORP_SCENARIO, type Strategy } from '../../core/index.js';
+import { z } from 'zod';
+import { ConfigError, defineDataset, PriceTable, Registry, sharedCounter, TECHCORP_SCENARIO, type DatasetLoader, type Strategy } from '../../core/index.js';
+import { runBenchmark } from '../../bench/runner/run.js';
+import { showTurn } from '../../bench/show.js';
 import { replayEpisode } from '../../bench/runner/episode.js';
 import { BASELINE_GRIDS } from '../../bench/tune-baselines.js';
 import { TUNING_PLANS } from '../../bench/tune-production.js';
@@ -36,7 +39,7 @@ describe('baseline settings', () => {
     }
   });
 
-  it("a budgeted baseline keeps each dataset's tuned budget in its contexts, and declares the largest as its own", async () => {
+  it("a budgeted baseline declares each dataset's tuned budget for its conversations, and the largest as its own", async () => {
     const tuned = tunedEntries.filter(({ name, tuned }) => name === 'token-buffer' && tuned.settings.maxTokens !== undefined);
     expect(tuned.length).toBeGreaterThan(0);
     const plugin = strategies.get('token-buffer');
@@ -51,21 +54,57 @@ describe('baseline settings', () => {
     expect(given.startEpisode({ ...episode, dataset: tuned[0]!.dataset }).budget).toBe(900);
   });
 
-  it('refuses a summary cap at or above the budget of any dataset before any work, naming the dataset', () => {
+  it("refuses a summary cap at or above a dataset's budget on that dataset only, naming option, value, dataset and fix", () => {
     const plugin = strategies.get('summary-buffer');
-    expect(() => plugin.create({ summaryTokens: 3000 }, { counter, model: 'gpt-4o' })).toThrow(ConfigError);
-    expect(() => plugin.create({ summaryTokens: 3000 }, { counter, model: 'gpt-4o' })).toThrow(/summaryTokens \(3000\) must be below maxTokens \(3000\) with the built-in defaults/);
+    const env = { counter, model: 'gpt-4o' };
+    // Both given and contradictory: refused as the options are read.
+    expect(() => plugin.create({ maxTokens: 500, summaryTokens: 600 }, env)).toThrow(/option summaryTokens = 600 is invalid: summaryTokens must be below maxTokens/);
     // A tuned budget below the default (LoCoMo's question budget) is where a given cap fails on one dataset only.
-    const smaller = Object.entries(TUNED_BASELINES['summary-buffer']).filter(([dataset]) => baselineSettings('summary-buffer', {}, dataset).maxTokens < BASELINE_DEFAULTS['summary-buffer'].maxTokens);
+    const smaller = Object.keys(TUNED_BASELINES['summary-buffer']).filter((dataset) => baselineSettings('summary-buffer', {}, dataset).maxTokens < BASELINE_DEFAULTS['summary-buffer'].maxTokens);
     expect(smaller.length).toBeGreaterThan(0);
-    for (const [dataset, tuned] of smaller) {
+    const episode = syntheticEpisode('gus', 'GGG777', 4);
+    for (const dataset of smaller) {
       const budget = baselineSettings('summary-buffer', {}, dataset).maxTokens;
-      const escaped = JSON.stringify(tuned.settings).replace(/[{}[\]]/g, '\\$&');
-      expect(() => plugin.create({ summaryTokens: budget }, { counter, model: 'gpt-4o' })).toThrow(new RegExp(`maxTokens \\(${budget}\\) on ${dataset}, whose tuned settings are ${escaped}`));
-      // Both limits given hold on every dataset: nothing to contradict.
-      expect(() => plugin.create({ maxTokens: budget + 100, summaryTokens: budget }, { counter, model: 'gpt-4o' })).not.toThrow();
+      const strategy = plugin.create({ summaryTokens: budget }, env);
+      expect(() => strategy.startEpisode(episode)).not.toThrow();
+      const message = new RegExp(`option summaryTokens = ${budget} is invalid on dataset "${dataset}": it must be below maxTokens \\(${budget}, its tuned value on ${dataset}\\)`);
+      expect(() => strategy.startEpisode({ ...episode, dataset })).toThrow(message);
+      expect(() => plugin.checkFor!({ summaryTokens: budget }, ['synthetic', dataset])).toThrow(ConfigError);
+      expect(() => plugin.checkFor!({ summaryTokens: budget }, ['synthetic', dataset])).toThrow(message);
+      expect(() => plugin.checkFor!({ summaryTokens: budget }, ['synthetic'])).not.toThrow();
+      expect(() => plugin.checkFor!({ summaryTokens: budget, maxTokens: budget + 100 }, [dataset])).not.toThrow();
+      try {
+        plugin.checkFor!({ summaryTokens: budget }, [dataset]);
+      } catch (error) {
+        expect((error as ConfigError).hint).toBe(`set summaryTokens below ${budget}, or give maxTokens above ${budget} as well`);
+      }
     }
-    expect(() => plugin.create({ maxTokens: 900, summaryTokens: 300 }, { counter, model: 'gpt-4o' })).not.toThrow();
+    // A budget given below a tuned summary cap names the budget.
+    const summaries = Object.keys(TUNED_BASELINES['summary-buffer']).filter((dataset) => TUNED_BASELINES['summary-buffer'][dataset]!.settings.summaryTokens !== undefined);
+    for (const dataset of summaries) {
+      const cap = baselineSettings('summary-buffer', {}, dataset).summaryTokens;
+      expect(() => plugin.checkFor!({ maxTokens: cap }, [dataset])).toThrow(new RegExp(`option maxTokens = ${cap} is invalid on dataset "${dataset}": it must be above summaryTokens \\(${cap}, its tuned value on ${dataset}\\)`));
+    }
+  });
+
+  it('refuses such options before any input is read', async () => {
+    const dataset = Object.keys(TUNED_BASELINES['summary-buffer']).find((name) => baselineSettings('summary-buffer', {}, name).maxTokens < BASELINE_DEFAULTS['summary-buffer'].maxTokens)!;
+    let loads = 0;
+    const loader = defineDataset({
+      name: dataset,
+      description: 'counts its loads',
+      options: z.object({}).strict(),
+      load: async () => {
+        loads++;
+        return { name: dataset, episodes: [{ ...syntheticEpisode('hal', 'HHH888', 3), dataset }], skipped: [] };
+      },
+    });
+    const registries = { datasets: new Registry<DatasetLoader<any>>('dataset').register(loader), strategies }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const budget = baselineSettings('summary-buffer', {}, dataset).maxTokens;
+    await expect(runBenchmark({ datasets: [{ name: dataset }], strategies: [{ name: 'summary-buffer', options: { summaryTokens: budget } }], registries, concurrency: 1 })).rejects.toThrow(ConfigError);
+    expect(loads).toBe(0);
+    await runBenchmark({ datasets: [{ name: dataset }], strategies: [{ name: 'summary-buffer', options: { summaryTokens: budget - 1 } }], registries, concurrency: 1 });
+    expect(loads).toBe(1);
   });
 });
 
@@ -84,5 +123,31 @@ describe('the replay', () => {
     expect(inherited.every((row) => row.budget === 5000 && !row.overBudget)).toBe(true);
     const none = await replay(strategy(null));
     expect(none.every((row) => row.budget === null && !row.overBudget)).toBe(true);
+  });
+});
+
+describe('the result', () => {
+  it('records the settings each tuned strategy ran with on each dataset, and show rebuilds the turn with them after a re-tune', async () => {
+    const dataset = Object.keys(TUNED_BASELINES['token-buffer']).find((name) => TUNED_BASELINES['token-buffer'][name]!.settings.maxTokens !== undefined)!;
+    const loader = defineDataset({
+      name: dataset,
+      description: 'one long conversation',
+      options: z.object({}).strict(),
+      load: async () => ({ name: dataset, episodes: [{ ...syntheticEpisode('ivy', 'III999', 30), dataset }], skipped: [] }),
+    });
+    const registries = { datasets: new Registry<DatasetLoader<any>>('dataset').register(loader), strategies }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const result = await runBenchmark({ datasets: [{ name: dataset }], strategies: [{ name: 'token-buffer' }, { name: 'production' }, { name: 'naive' }], registries, concurrency: 1 });
+    expect(result.config.strategySettings?.['token-buffer']?.[dataset]).toEqual(baselineSettings('token-buffer', {}, dataset));
+    expect(Object.keys(result.config.strategySettings?.production?.[dataset] ?? {})).toContain('workingTokens');
+    expect(result.config.strategySettings?.naive).toBeUndefined();
+    const episode = result.turns![0]!.episode;
+    const turn = result.turns!.filter((row) => row.strategy === 'token-buffer').length - 1;
+    const show = () => showTurn(result, { dataset, strategy: 'token-buffer', episode, turn, registries });
+    const recorded = result.turns!.filter((row) => row.strategy === 'token-buffer').at(-1)!.inputTokens;
+    expect(recorded).toBeGreaterThan(600);
+    expect((await show()).inputTokens).toBe(recorded);
+    // The run's tuned budget, not today's: as if the limit had been re-tuned since.
+    result.config.strategySettings!['token-buffer']![dataset] = { maxTokens: 600 };
+    expect((await show()).inputTokens).toBeLessThanOrEqual(600);
   });
 });

@@ -1,6 +1,13 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { gridPoints, pairedLowerBound, TUNING_PLANS, withinOfNaive, type Measured, type Point } from '../../bench/tune-production.js';
-import type { Aggregate } from '../../core/index.js';
+import { gridPoints, meanReferences, pairedLowerBound, TUNING_PLANS, withinOfNaive, type Measured, type Point } from '../../bench/tune-production.js';
+import { writeTrainFolds } from '../../bench/tune-tools.js';
+import { sgd } from '../../datasets/sgd.js';
+import { sharedCounter, type Aggregate, type Episode } from '../../core/index.js';
+import { syntheticEpisode } from './fixtures.js';
 import { bundledLocomoFiles, locomo } from '../../datasets/locomo.js';
 import { tauBenchAirline } from '../../datasets/tau-bench.js';
 import { strategies } from '../../strategies/index.js';
@@ -28,6 +35,19 @@ describe('production settings', () => {
     }
   });
 
+  it("declares each dataset's section budget for its conversations, and the largest as its own", () => {
+    const plugin = strategies.get('production');
+    const strategy = plugin.create(plugin.defaults, { counter: sharedCounter('gpt-4o'), model: 'gpt-4o' });
+    const episode = syntheticEpisode('jo', 'JJJ000', 2);
+    const budgets = ['synthetic', ...Object.keys(TUNED_SETTINGS)].map((dataset) => strategy.startEpisode({ ...episode, dataset }).budget);
+    expect(budgets.every((budget) => typeof budget === 'number' && budget <= strategy.budget!)).toBe(true);
+    expect(Math.max(...(budgets as number[]))).toBe(strategy.budget);
+    // A larger working memory grows the history's budget, and the total with it, on every dataset alike.
+    const given = plugin.create({ ...plugin.defaults, workingTokens: 4000 }, { counter: sharedCounter('gpt-4o'), model: 'gpt-4o' });
+    expect(given.startEpisode(episode).budget).toBe(given.budget);
+    expect(given.startEpisode(episode).budget).toBeGreaterThan(strategy.startEpisode(episode).budget as number);
+  });
+
   it('were chosen on development data only, named in each entry', () => {
     for (const [dataset, tuned] of Object.entries(TUNED_SETTINGS)) {
       expect(TUNING_PLANS[dataset]).toBeDefined();
@@ -46,6 +66,31 @@ describe('the tuning script', () => {
     const locomoDev = TUNING_PLANS.locomo!.dataset.options!.files as string[];
     expect(locomoDev).toEqual(bundledLocomoFiles('dev'));
     expect(locomo.defaults().files.filter((file) => locomoDev.includes(file))).toEqual([]);
+  });
+
+  it("tunes SGD on the train split's tuning fold: no dialogue the default replay reports, none the router learns from", async () => {
+    const options = TUNING_PLANS.sgd!.dataset.options as Record<string, string>;
+    const train = fileURLToPath(new URL('../../datasets/data/sgd/train', import.meta.url));
+    expect(options.schema).toBe(join(train, 'schema.json'));
+    expect(options.trainSchema).toBe(join(train, 'schema.json'));
+    // The plan writes its folds where its options read them.
+    await TUNING_PLANS.sgd!.prepare!();
+    for (const file of [options.dialogues!, options.trainDialogues!]) expect(existsSync(file), file).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'ctxbench-sgd-plan-'));
+    try {
+      const folds = await writeTrainFolds(train, dir);
+      expect(readFileSync(options.dialogues!, 'utf8')).toBe(readFileSync(folds.tuning.file, 'utf8'));
+      expect(readFileSync(options.trainDialogues!, 'utf8')).toBe(readFileSync(folds.router.file, 'utf8'));
+      expect(folds.tuning.ids.filter((id) => folds.router.ids.includes(id))).toEqual([]);
+      // SGD's splits reuse dialogue ids ("1_00000"), so dialogues are compared by what the customer says.
+      const said = (episode: Episode) => JSON.stringify(episode.messages.filter((m) => m.role === 'user').map((m) => m.content));
+      const reported = new Set((await sgd.load(sgd.defaults())).episodes.map(said));
+      const dev = await sgd.load({ ...sgd.defaults(), ...options, dialogues: folds.tuning.file, trainDialogues: folds.router.file });
+      expect(dev.episodes.length).toBeGreaterThan(20);
+      expect(dev.episodes.filter((episode) => reported.has(said(episode))).map((episode) => episode.id)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('measures every combination of the grid over the defaults', () => {
@@ -79,5 +124,21 @@ describe('the tuning script', () => {
     const points = [at(0.5, all(0.9)), at(0.55, withMisses(1, 0.6)), at(0.7, all(1)), at(0.6, all(0.99))];
     expect(TUNING_PLANS['tau-bench-airline']!.pick(points, naive)).toBe(points[3]);
     expect(TUNING_PLANS['tau-bench-airline']!.pick([at(0.5, all(0.9))], naive)).toBeUndefined();
+  });
+
+  it('holds a metric no point brings within 2 points of naive (one the grid does not move) to the best point, never conversation facts', () => {
+    const naive = measured({ factRetention: all(1), toolPresence: all(1) });
+    const at = (cost: number, facts: number[], tools: number): Point => ({ settings: PRODUCTION_DEFAULTS, ...measured({ factRetention: facts, toolPresence: all(tools) }, cost) });
+    // SGD's case: tool presence 0.958 at every point, set by the tool router.
+    const flat = [at(0.45, all(0.9), 0.958), at(0.5, all(1), 0.958), at(0.6, all(1), 0.95)];
+    expect(meanReferences(flat, naive).get('toolPresence')).toBeCloseTo(0.958, 10);
+    expect(meanReferences(flat, naive).has('factRetention')).toBe(false);
+    for (const plan of ['tau-bench-airline', 'sgd']) expect(TUNING_PLANS[plan]!.pick(flat, naive)).toBe(flat[1]);
+    // Where a point comes within 2 points of naive, naive stays the reference.
+    const reaching = [at(0.5, all(1), 0.958), at(0.7, all(1), 0.99)];
+    expect(meanReferences(reaching, naive).get('toolPresence')).toBe(1);
+    expect(TUNING_PLANS.sgd!.pick(reaching, naive)).toBe(reaching[1]);
+    // Facts never fall back: no point within 2 points of naive's facts is no point at all.
+    expect(TUNING_PLANS.sgd!.pick([at(0.5, all(0.9), 1)], naive)).toBeUndefined();
   });
 });
