@@ -19,6 +19,8 @@ const resultShape = z.looseObject({
     model: z.string(),
     scenario: z.looseObject({ model: z.string(), outputTokensPerCall: z.number(), overrideRecordedOutput: z.boolean() }),
     shard: z.object({ index: z.number(), count: z.number() }).nullable(),
+    // show rebuilds turns with these: strategy -> dataset -> settings given back as options.
+    strategySettings: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.unknown()))).optional(),
   }),
   machine: z.looseObject({ cpu: z.string(), cores: z.number(), node: z.string() }),
   datasets: z.array(z.looseObject({ name: z.string(), episodes: z.number(), turns: z.number() })),

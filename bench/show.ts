@@ -31,6 +31,32 @@ export interface ShownTurn {
 }
 
 /**
+ * The strategy as the run created it: its recorded options, and, for a strategy whose settings are
+ * tuned per dataset, the settings the run recorded for this dataset given as options, so a re-tune
+ * since changes nothing. A result that recorded none (written before ctxbench recorded them) is
+ * refused: today's tuned values may not be the run's, and the turn shown would not be the one
+ * measured.
+ */
+function strategyAsRun(result: RunResult, plugin: StrategyPlugin<Record<string, unknown>>, name: string, dataset: string, counter: ReturnType<typeof sharedCounter>, model: string) {
+  const recorded = result.config.strategySettings?.[name]?.[dataset];
+  if (plugin.settingsFor && recorded === undefined) {
+    throw new ConfigError(
+      `the result records no settings for strategy "${name}" on dataset "${dataset}" (config.strategySettings): its settings are tuned per dataset, and today's may not be the run's`,
+      'run the replay again with this version of ctxbench, then show its turns',
+    );
+  }
+  try {
+    return plugin.create({ ...plugin.defaults, ...(result.config.strategyOptions?.[name] ?? {}), ...(recorded ?? {}) }, { counter, model });
+  } catch (error) {
+    if (!(error instanceof ConfigError) || recorded === undefined) throw error;
+    throw new ConfigError(
+      `the settings the result recorded for strategy "${name}" on dataset "${dataset}" (config.strategySettings.${name}.${dataset}: ${JSON.stringify(recorded)}) are not valid for this version of ctxbench: ${error.message}`,
+      'show the result with the version of ctxbench that wrote it, or run the replay again',
+    );
+  }
+}
+
+/**
  * Re-assembles one turn of a replay deterministically: loads the dataset as the result did, starts
  * the strategy on the episode (with the peer the runner gives it) and replays the turns up to the
  * chosen one, so stateful strategies reach the same state.
@@ -49,9 +75,7 @@ export async function showTurn(result: RunResult, options: ShowOptions): Promise
   const model = result.config.scenario.model;
   const counter = sharedCounter(model);
   const plugin = options.registries.strategies.get(options.strategy);
-  // The settings the run had on this dataset (tuned values included) are given as options, so a re-tune since changes nothing here.
-  const settings = result.config.strategySettings?.[options.strategy]?.[options.dataset] ?? {};
-  const strategy = plugin.create({ ...plugin.defaults, ...(result.config.strategyOptions?.[options.strategy] ?? {}), ...settings }, { counter, model });
+  const strategy = strategyAsRun(result, plugin, options.strategy, options.dataset, counter, model);
   const prices = options.prices ?? new PriceTable();
   // The same peers and warm prefix the replay billed the turn with.
   const peers: Peers = { first: dataset.episodes[0], second: dataset.episodes[1] };

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BASELINE_DEFAULTS, TUNED_BASELINES, type BaselineName, type TunedBaseline } from '../strategies/baseline-settings.js';
 import { machine } from './micro/print.js';
-import { gridOver, replay, resultRow, TUNING_PLANS, type Measured, type Point } from './tune-production.js';
+import { gridOver, heldToBest, replay, resultRow, TUNING_PLANS, type Measured, type Point } from './tune-production.js';
 
 type Limits = Record<string, number>;
 
@@ -89,6 +89,7 @@ async function main(): Promise<void> {
       const chosen = plan.pick(points, naive);
       console.log(`\n### ${name}\n\n| settings | tokens/call | cached | $/conversation | cost vs naive | fidelity |\n| --- | ---: | ---: | ---: | ---: | --- |`);
       for (const point of points) console.log(resultRow(JSON.stringify(point.settings), point, naive, point === chosen));
+      for (const line of heldToBest(points, naive, plan.bestHeld ?? [])) console.log(`\n${line}.`);
       if (chosen) tuned[name][dataset] = { chosenOn: plan.chosenOn, settings: changed(name, chosen.settings) };
       else {
         console.log('\nNo point meets the rule: the built-in defaults stay.');

@@ -43,6 +43,8 @@ export interface TuningPlan {
   grid: Partial<{ [K in keyof Settings]: Array<Settings[K]> }>;
   /** Writes the development data first, where it is made from other data. */
   prepare?: () => Promise<void>;
+  /** Metrics held to the best point where no point reaches naive (see meanReferences); printed beside the table. */
+  bestHeld?: readonly string[];
   /** The best eligible point, or undefined when none is eligible (the same rule tunes the baselines, see bench/tune-baselines.ts). */
   pick: <S>(points: readonly Point<S>[], naive: Measured) => Point<S> | undefined;
 }
@@ -101,27 +103,39 @@ export function withinOfNaive(point: Measured, naive: Measured, references?: Rea
 }
 
 /**
- * What each metric held by its mean is held to: naive's mean, or, where no point of the grid comes
- * within 2 points of it, the best any point reached. Such a metric follows something the grid does
- * not tune: on SGD's tuning fold tool presence is 0.958 at every point of production's grid, set by
- * the tool router, whose own settings `npm run tune:tools` chose with the same fallback (within 2
- * points of the best setting when none comes within 2 points of naive). Conversation facts, held
- * by the interval, never fall back.
+ * What each metric held by its mean is held to: naive's mean, or, for a metric of `bestHeld` that
+ * no point of the grid brings within 2 points of it, the best any point reached. Such a metric
+ * follows something the grid does not tune: on SGD's tuning fold tool presence is 0.958 at every
+ * point of production's grid, set by the tool router, whose own settings `npm run tune:tools`
+ * chose with the same fallback (within 2 points of the best setting when none comes within 2
+ * points of naive). Only the metrics a plan names may fall back, so a grid that happens to miss
+ * naive on another metric finds no eligible point rather than a quietly lower bar; conversation
+ * facts, held by the interval, never do.
  */
-export function meanReferences(points: readonly Measured[], naive: Measured): Map<string, number> {
+export function meanReferences(points: readonly Measured[], naive: Measured, bestHeld: readonly string[] = []): Map<string, number> {
   const references = new Map<string, number>();
   for (const metric of FIDELITY_METRICS) {
     const reference = mean(naive.aggregate, metric);
     if (reference === undefined || INTERVAL_METRICS.includes(metric)) continue;
     const best = Math.max(...points.map((point) => mean(point.aggregate, metric) ?? -Infinity));
-    references.set(metric, best >= reference - TOLERANCE ? reference : best);
+    references.set(metric, bestHeld.includes(metric) && best < reference - TOLERANCE ? best : reference);
   }
   return references;
 }
 
+/** The metrics `meanReferences` holds to the best point rather than to naive, with that best mean: printed beside a tuning table. */
+export function heldToBest(points: readonly Measured[], naive: Measured, bestHeld: readonly string[]): string[] {
+  const references = meanReferences(points, naive, bestHeld);
+  return bestHeld.flatMap((metric) => {
+    const reference = references.get(metric);
+    const naiveMean = mean(naive.aggregate, metric);
+    return reference !== undefined && naiveMean !== undefined && reference !== naiveMean ? [`${metric} held to the best point's ${reference.toFixed(3)} (naive ${naiveMean.toFixed(3)}; no point within 2 points of it)`] : [];
+  });
+}
+
 /** The points within 2 points of naive, each metric held by its mean against meanReferences. */
-const withinOfReferences = <S>(points: readonly Point<S>[], naive: Measured) => {
-  const references = meanReferences(points, naive);
+const withinOfReferences = <S>(points: readonly Point<S>[], naive: Measured, bestHeld: readonly string[] = []) => {
+  const references = meanReferences(points, naive, bestHeld);
   return points.filter((point) => withinOfNaive(point, naive, references));
 };
 
@@ -149,7 +163,10 @@ const SGD_TRAIN = fileURLToPath(new URL('../datasets/data/sgd/train', import.met
 /** Where the SGD train split's folds are written before its plan runs. */
 const SGD_DEV = join(tmpdir(), 'ctxbench-sgd-dev');
 
-/** The rule of tau-bench and SGD: the cheapest point within 2 points of naive (see withinOfNaive and meanReferences). */
+/** The SGD metric held to the best point where none reaches naive: tool presence, set by the tool router (see meanReferences). */
+const SGD_BEST_HELD: readonly string[] = ['toolPresence'];
+
+/** The rule of tau-bench: the cheapest point within 2 points of naive (see withinOfNaive). */
 const cheapestWithinOfNaive = <S>(points: readonly Point<S>[], naive: Measured) => cheapest(withinOfReferences(points, naive));
 
 export const TUNING_PLANS: Record<string, TuningPlan> = {
@@ -175,7 +192,8 @@ export const TUNING_PLANS: Record<string, TuningPlan> = {
     },
     chosenOn: 'SGD train split: its tuning fold (half of its dialogues by a hash of their id, as for npm run tune:tools) is replayed, the other half trains the router; the dev split (300 dialogues) is reported',
     grid: { workingTokens: [700, 1000, 2000], summaryUpdate: ['rewrite', 'append'], memoryTokens: [0, 1800], keepIntents: [1, 3], compactAtChange: [1, 0.5] },
-    pick: cheapestWithinOfNaive,
+    bestHeld: SGD_BEST_HELD,
+    pick: (points, naive) => cheapest(withinOfReferences(points, naive, SGD_BEST_HELD)),
     prepare: async () => {
       mkdirSync(SGD_DEV, { recursive: true });
       await writeTrainFolds(SGD_TRAIN, SGD_DEV);
@@ -258,6 +276,7 @@ async function main(): Promise<void> {
     console.log(`\n## ${name}\n\n${plan.chosenOn}. Naive: ${Math.round(naive.aggregate.inputTokens.mean)} tokens a call, $${naive.aggregate.costPerConversation.toFixed(4)} a conversation.\n`);
     console.log('| settings (changed from the defaults) | tokens/call | cached | $/conversation | cost vs naive | fidelity |\n| --- | ---: | ---: | ---: | ---: | --- |');
     for (const point of points) console.log(row(point, naive, point === chosen));
+    for (const line of heldToBest(points, naive, plan.bestHeld ?? [])) console.log(`\n${line}.`);
     if (!chosen) {
       console.log('\nNo point meets the rule: the built-in defaults stay.');
       delete tuned[name];

@@ -146,7 +146,8 @@ export function checkedSettings<N extends BaselineName>(name: N, options: Partia
   const issue = check?.(settings, options, dataset);
   if (issue) {
     const value = options[issue.key] === undefined ? `${(settings as Record<string, number>)[issue.key]} (${settingSource(name, issue.key, options, dataset)})` : String(options[issue.key]);
-    throw new ConfigError(`strategy "${name}": option ${issue.key} = ${value} is invalid on dataset "${dataset}": ${issue.problem}`, issue.fix);
+    const where = dataset === '' ? '' : ` on dataset "${dataset}"`;
+    throw new ConfigError(`strategy "${name}": option ${issue.key} = ${value} is invalid${where}: ${issue.problem}`, issue.fix);
   }
   return settings;
 }

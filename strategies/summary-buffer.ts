@@ -10,6 +10,9 @@ const SUMMARY_HEADER = 'Summary of the earlier conversation:\n';
 const summaryBelowBudget: SettingsCheck<'summary-buffer'> = ({ maxTokens, summaryTokens }, given, dataset) => {
   if (summaryTokens < maxTokens) return undefined;
   const from = (key: string) => settingSource('summary-buffer', key, given, dataset);
+  if (given.summaryTokens !== undefined && given.maxTokens !== undefined) {
+    return { key: 'summaryTokens', problem: `it must be below maxTokens (${maxTokens}, given)`, fix: `set summaryTokens below ${maxTokens}, or raise maxTokens above ${summaryTokens}` };
+  }
   return given.summaryTokens !== undefined
     ? { key: 'summaryTokens', problem: `it must be below maxTokens (${maxTokens}, ${from('maxTokens')})`, fix: `set summaryTokens below ${maxTokens}, or give maxTokens above ${summaryTokens} as well` }
     : { key: 'maxTokens', problem: `it must be above summaryTokens (${summaryTokens}, ${from('summaryTokens')})`, fix: `set maxTokens above ${summaryTokens}, or give summaryTokens below ${maxTokens} as well` };
@@ -29,11 +32,12 @@ export const summaryBuffer = defineStrategy({
       maxTokens: tunedCountOption('token budget of every context (prompt tokens as billed)', BASELINE_DEFAULTS['summary-buffer'].maxTokens),
       summaryTokens: tunedCountOption('tokens the running summary may take', BASELINE_DEFAULTS['summary-buffer'].summaryTokens),
     })
-    .strict()
-    .refine((o) => o.summaryTokens === undefined || o.maxTokens === undefined || o.summaryTokens < o.maxTokens, { message: 'summaryTokens must be below maxTokens', path: ['summaryTokens'] }),
+    .strict(),
   checkFor: (options, datasets) => checkForDatasets('summary-buffer', options, datasets, summaryBelowBudget),
   settingsFor: (options, dataset) => baselineSettings('summary-buffer', options, dataset),
   create: (options, { counter, llm }) => {
+    // Both limits given hold on every dataset: checked here, before any conversation.
+    if (options.maxTokens !== undefined && options.summaryTokens !== undefined) checkedSettings('summary-buffer', options, '', summaryBelowBudget);
     declareParts(llm, { summarizer: null });
     const summarizer = compactionSummarizer(llm, counter);
     return {

@@ -31,6 +31,14 @@ describe('merging shards refuses what is not exactly the shards of one configura
     expect(() => mergeResults([run1of2, withLimit])).toThrow(/result 2 differs from result 1 in config.datasetOptions.synthetic.limit: absent vs 3/);
   });
 
+  it("refuses shards whose strategies ran with different tuned settings (a re-tune between them), naming the setting", () => {
+    expect(run2of2.config.strategySettings?.['token-buffer']?.synthetic).toEqual({ maxTokens: 3000 });
+    const retuned: RunResult = structuredClone(run2of2);
+    retuned.config.strategySettings!['token-buffer']!.synthetic = { maxTokens: 4000 };
+    expect(() => mergeResults([run1of2, retuned])).toThrow(/config.strategySettings.token-buffer.synthetic.maxTokens: 3000 vs 4000/);
+    expect(mergeResults([run1of2, run2of2]).config.strategySettings).toEqual(run1of2.config.strategySettings);
+  });
+
   it('refuses shards run with different dataset options', async () => {
     const other = await run({ index: 2, count: 2 }, { variant: 'b' });
     expect(() => mergeResults([run1of2, other])).toThrow(/config.datasetOptions.synthetic.variant: "a" vs "b"/);

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -48,5 +48,31 @@ describe('ctxbench show', () => {
     const shown = await ctxbench('show', result, '-d', 'tau-bench-airline', '-s', 'production', '-e', 'tau-airline/task-0/trial-0');
     expect(shown.status).toBe(2);
     expect(shown.stderr).toMatch(/did not replay strategy "production"/);
+  });
+
+  it('refuses a result that recorded no settings for a strategy tuned per dataset, and names a recorded setting this version no longer takes', async () => {
+    const written = JSON.parse(readFileSync(result, 'utf8')) as { config: { strategySettings?: Record<string, Record<string, Record<string, unknown>>> } };
+    expect(written.config.strategySettings?.['token-buffer']?.['tau-bench-airline']).toEqual({ maxTokens: expect.any(Number) });
+    const dir = mkdtempSync(join(tmpdir(), 'ctxbench-show-old-'));
+    const older = structuredClone(written);
+    delete older.config.strategySettings;
+    writeFileSync(join(dir, 'older.json'), JSON.stringify(older));
+    const refused = await ctxbench('show', join(dir, 'older.json'), '-d', 'tau-bench-airline', '-s', 'token-buffer', '-e', 'tau-airline/task-0/trial-0', '-t', '1');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/records no settings for strategy "token-buffer" on dataset "tau-bench-airline"/);
+    // naive has no tuned settings: an older result still shows.
+    expect((await ctxbench('show', join(dir, 'older.json'), '-d', 'tau-bench-airline', '-s', 'naive', '-e', 'tau-airline/task-0/trial-0', '-t', '1')).status).toBe(0);
+    const retired = structuredClone(written);
+    retired.config.strategySettings!['token-buffer']!['tau-bench-airline'] = { maxTokens: 4000, retiredKnob: 1 };
+    writeFileSync(join(dir, 'retired.json'), JSON.stringify(retired));
+    const invalid = await ctxbench('show', join(dir, 'retired.json'), '-d', 'tau-bench-airline', '-s', 'token-buffer', '-e', 'tau-airline/task-0/trial-0', '-t', '1');
+    expect(invalid.status).toBe(2);
+    expect(invalid.stderr).toMatch(/config\.strategySettings\.token-buffer\.tau-bench-airline: \{"maxTokens":4000,"retiredKnob":1\}\) are not valid for this version of ctxbench: .*unknown option "retiredKnob"/);
+    const malformed = structuredClone(written) as unknown as { config: { strategySettings: unknown } };
+    malformed.config.strategySettings = { 'token-buffer': 'maxTokens=4000' };
+    writeFileSync(join(dir, 'malformed.json'), JSON.stringify(malformed));
+    const bad = await ctxbench('show', join(dir, 'malformed.json'), '-d', 'tau-bench-airline', '-s', 'token-buffer', '-e', 'tau-airline/task-0/trial-0', '-t', '1');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/strategySettings/);
   });
 });

@@ -58,7 +58,13 @@ describe('baseline settings', () => {
     const plugin = strategies.get('summary-buffer');
     const env = { counter, model: 'gpt-4o' };
     // Both given and contradictory: refused as the options are read.
-    expect(() => plugin.create({ maxTokens: 500, summaryTokens: 600 }, env)).toThrow(/option summaryTokens = 600 is invalid: summaryTokens must be below maxTokens/);
+    expect(() => plugin.create({ maxTokens: 500, summaryTokens: 600 }, env)).toThrow(/option summaryTokens = 600 is invalid: it must be below maxTokens \(500, given\)/);
+    try {
+      plugin.create({ maxTokens: 500, summaryTokens: 600 }, env);
+    } catch (error) {
+      expect((error as ConfigError).hint).toBe('set summaryTokens below 500, or raise maxTokens above 600');
+    }
+    expect(() => plugin.checkFor!({ maxTokens: 500, summaryTokens: 600 }, ['synthetic'])).toThrow(/on dataset "synthetic": it must be below maxTokens \(500, given\)/);
     // A tuned budget below the default (LoCoMo's question budget) is where a given cap fails on one dataset only.
     const smaller = Object.keys(TUNED_BASELINES['summary-buffer']).filter((dataset) => baselineSettings('summary-buffer', {}, dataset).maxTokens < BASELINE_DEFAULTS['summary-buffer'].maxTokens);
     expect(smaller.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { gridPoints, meanReferences, pairedLowerBound, TUNING_PLANS, withinOfNaive, type Measured, type Point } from '../../bench/tune-production.js';
+import { gridPoints, heldToBest, meanReferences, pairedLowerBound, TUNING_PLANS, withinOfNaive, type Measured, type Point } from '../../bench/tune-production.js';
 import { writeTrainFolds } from '../../bench/tune-tools.js';
 import { sgd } from '../../datasets/sgd.js';
 import { sharedCounter, type Aggregate, type Episode } from '../../core/index.js';
@@ -126,19 +126,29 @@ describe('the tuning script', () => {
     expect(TUNING_PLANS['tau-bench-airline']!.pick([at(0.5, all(0.9))], naive)).toBeUndefined();
   });
 
-  it('holds a metric no point brings within 2 points of naive (one the grid does not move) to the best point, never conversation facts', () => {
+  it("holds a metric the plan names to the best point when no point brings it within 2 points of naive, any other metric and conversation facts never", () => {
     const naive = measured({ factRetention: all(1), toolPresence: all(1) });
     const at = (cost: number, facts: number[], tools: number): Point => ({ settings: PRODUCTION_DEFAULTS, ...measured({ factRetention: facts, toolPresence: all(tools) }, cost) });
     // SGD's case: tool presence 0.958 at every point, set by the tool router.
-    const flat = [at(0.45, all(0.9), 0.958), at(0.5, all(1), 0.958), at(0.6, all(1), 0.95)];
-    expect(meanReferences(flat, naive).get('toolPresence')).toBeCloseTo(0.958, 10);
-    expect(meanReferences(flat, naive).has('factRetention')).toBe(false);
-    for (const plan of ['tau-bench-airline', 'sgd']) expect(TUNING_PLANS[plan]!.pick(flat, naive)).toBe(flat[1]);
+    const flat = [at(0.45, all(0.9), 0.958), at(0.5, all(1), 0.958), at(0.6, all(1), 0.93)];
+    expect(meanReferences(flat, naive, ['toolPresence']).get('toolPresence')).toBeCloseTo(0.958, 10);
+    expect(meanReferences(flat, naive).get('toolPresence')).toBe(1);
+    expect(meanReferences(flat, naive, ['toolPresence', 'factRetention']).has('factRetention')).toBe(false);
+    expect(TUNING_PLANS.sgd!.pick(flat, naive)).toBe(flat[1]);
+    expect(heldToBest(flat, naive, ['toolPresence'])).toEqual([expect.stringContaining("toolPresence held to the best point's 0.958 (naive 1.000")]);
+    // tau-bench names no such metric: a grid that misses naive's policy finds no point rather than a lower bar.
+    expect(TUNING_PLANS['tau-bench-airline']!.pick(flat, naive)).toBeUndefined();
+    const policyNaive = measured({ factRetention: all(1), policyPresence: all(1) });
+    const policy = (cost: number, value: number): Point => ({ settings: PRODUCTION_DEFAULTS, ...measured({ factRetention: all(1), policyPresence: all(value) }, cost) });
+    expect(TUNING_PLANS['tau-bench-airline']!.pick([policy(0.5, 0.96), policy(0.7, 0.979)], policyNaive)).toBeUndefined();
+    expect(TUNING_PLANS['tau-bench-airline']!.pick([policy(0.5, 0.96), policy(0.7, 0.983)], policyNaive)!.aggregate.costPerConversation).toBe(0.7);
     // Where a point comes within 2 points of naive, naive stays the reference.
     const reaching = [at(0.5, all(1), 0.958), at(0.7, all(1), 0.99)];
-    expect(meanReferences(reaching, naive).get('toolPresence')).toBe(1);
+    expect(meanReferences(reaching, naive, ['toolPresence']).get('toolPresence')).toBe(1);
     expect(TUNING_PLANS.sgd!.pick(reaching, naive)).toBe(reaching[1]);
+    expect(heldToBest(reaching, naive, ['toolPresence'])).toEqual([]);
     // Facts never fall back: no point within 2 points of naive's facts is no point at all.
     expect(TUNING_PLANS.sgd!.pick([at(0.5, all(0.9), 1)], naive)).toBeUndefined();
   });
+
 });
