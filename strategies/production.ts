@@ -17,7 +17,6 @@ import {
   PASSAGE_SCORE_FLOOR,
   ProductionContextAssembler,
   assemblerProfile,
-  shownDefaults,
   profileExamples,
   TOOL_ROUTING_DEFAULTS,
   ToolRouter,
@@ -34,48 +33,33 @@ import {
 import { z } from 'zod';
 import { compactionSummarizer, declareParts, routerClassifier } from './llm-parts.js';
 import { PRODUCTION_DEFAULTS, TUNED_SETTINGS } from './production-settings.js';
-import { countOption, tunedCountOption } from './shared.js';
+import { countOption, tunedCountOption, tunedOption } from './shared.js';
 
-/** A whole number option whose default may be tuned per dataset (shown as such in the documentation). */
-const tunedCount = (description: string, fallback: number, min = 0) => tunedCountOption(description, fallback, min);
-const tunedShare = (description: string, fallback: number) => {
-  const field = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional().describe(description);
-  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
-  return field;
-};
-
-const tunedFlag = (description: string, fallback: boolean) => {
-  const field = z.boolean().optional().describe(description);
-  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
-  return field;
-};
-
-const tunedChoice = <T extends string>(choices: readonly [T, ...T[]], description: string, fallback: T) => {
-  const field = z.enum(choices, { error: `must be one of ${choices.map((choice) => `"${choice}"`).join(', ')}` }).optional().describe(description);
-  shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
-  return field;
-};
+/** Options whose default may be tuned per dataset (see tunedOption). */
+const tunedShare = (description: string, fallback: number) => tunedOption(z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1'), description, fallback);
+const tunedChoice = <T extends string>(choices: readonly [T, ...T[]], description: string, fallback: T) =>
+  tunedOption(z.enum(choices, { error: `must be one of ${choices.map((choice) => `"${choice}"`).join(', ')}` }), description, fallback);
 
 /** Options of the production strategy: left out, each takes the dataset's tuned value (strategies/production-settings.ts), else the built-in default. */
 const productionOptions = z
   .object({
     routerThreshold: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.5).describe('lowest confidence routed to one intent alone'),
     lowConfidence: z.enum(['top-two', 'fallback']).default('top-two').describe("below the threshold: load the top two intents' context, or fall back to general context"),
-    workingMessages: tunedCount('working memory: messages kept verbatim before compaction', PRODUCTION_DEFAULTS.workingMessages, 1),
-    workingTokens: tunedCount('working memory: tokens kept verbatim before compaction', PRODUCTION_DEFAULTS.workingTokens, 1),
-    summaryTokens: tunedCount('running summary: most tokens (0 keeps no summary)', PRODUCTION_DEFAULTS.summaryTokens),
+    workingMessages: tunedCountOption('working memory: messages kept verbatim before compaction', PRODUCTION_DEFAULTS.workingMessages, 1),
+    workingTokens: tunedCountOption('working memory: tokens kept verbatim before compaction', PRODUCTION_DEFAULTS.workingTokens, 1),
+    summaryTokens: tunedCountOption('running summary: most tokens (0 keeps no summary)', PRODUCTION_DEFAULTS.summaryTokens, 0),
     summaryUpdate: tunedChoice(
       ['rewrite', 'append'],
       "running summary: 'rewrite' folds each compaction into the whole summary; 'append' appends it while the summary has room (the summary sent before stays a cached prefix) and rewrites only when full",
       PRODUCTION_DEFAULTS.summaryUpdate,
     ),
-    memoryTokens: tunedCount('retrieved memories and query-dependent knowledge: most tokens a turn (0 retrieves no memory)', PRODUCTION_DEFAULTS.memoryTokens),
+    memoryTokens: tunedCountOption('retrieved memories and query-dependent knowledge: most tokens a turn (0 retrieves no memory)', PRODUCTION_DEFAULTS.memoryTokens, 0),
     memoryRecency: tunedShare('long-term memory: weight of recency in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryRecency),
     memoryImportance: tunedShare('long-term memory: weight of importance in the score (similarity weighs 1)', PRODUCTION_DEFAULTS.memoryImportance),
-    memoryNeighbours: tunedCount('long-term memory: turns on each side of a retrieved turn that join it while room is left', PRODUCTION_DEFAULTS.memoryNeighbours),
-    memoryCandidates: tunedCount('long-term memory: hits considered before reranking', PRODUCTION_DEFAULTS.memoryCandidates, 1),
-    keepIntents: tunedCount("most intents whose context stays loaded: a conversation that turns to another intent keeps the earlier one's policy too", PRODUCTION_DEFAULTS.keepIntents, 1),
-    routeTools: tunedFlag("send only the routed intents' tools (and those already called), not every tool", PRODUCTION_DEFAULTS.routeTools),
+    memoryNeighbours: tunedCountOption('long-term memory: turns on each side of a retrieved turn that join it while room is left', PRODUCTION_DEFAULTS.memoryNeighbours, 0),
+    memoryCandidates: tunedCountOption('long-term memory: hits considered before reranking', PRODUCTION_DEFAULTS.memoryCandidates, 1),
+    keepIntents: tunedCountOption("most intents whose context stays loaded: a conversation that turns to another intent keeps the earlier one's policy too", PRODUCTION_DEFAULTS.keepIntents, 1),
+    routeTools: tunedOption(z.boolean(), "send only the routed intents' tools (and those already called), not every tool", PRODUCTION_DEFAULTS.routeTools),
     toolRouting: tunedChoice(
       ['message', 'conversation'],
       "tool routing: 'message' adds the tools of what each message routes to (its confident intents, top candidates, best-matching tools, a called tool's intents); 'conversation' only those of the conversation's established intents (its first routing, then confident switches) and the tools called",

@@ -6,11 +6,16 @@ export function countOption(description: string, fallback: number, min = 1) {
   return z.number().int('must be a whole number').min(min, `must be ${min} or more`).default(fallback).describe(description);
 }
 
-/** A whole-number count option whose default may be tuned per dataset: left out, the dataset's tuned value applies, else `fallback`. */
-export function tunedCountOption(description: string, fallback: number, min = 1) {
-  const field = z.number().int('must be a whole number').min(min, `must be ${min} or more`).optional().describe(description);
+/** An option whose default may be tuned per dataset: left out, the dataset's tuned value applies, else `fallback` (shown as such in the documentation). */
+export function tunedOption<T extends z.ZodType>(type: T, description: string, fallback: string | number | boolean) {
+  const field = type.optional().describe(description);
   shownDefaults.add(field, { shown: `${fallback}, or the dataset's tuned value` });
   return field;
+}
+
+/** A whole-number count option whose default may be tuned per dataset (see tunedOption). */
+export function tunedCountOption(description: string, fallback: number, min = 1) {
+  return tunedOption(z.number().int('must be a whole number').min(min, `must be ${min} or more`), description, fallback);
 }
 
 /** The turn's own query as a user message, when the turn poses one (LoCoMo questions, single-turn queries). */
